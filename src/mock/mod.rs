@@ -1,0 +1,2 @@
+//! Host-side test doubles (feature `mock`): a simulated NOR flash with power-loss injection,
+//! fault-injecting transports and mock platform servers.

@@ -1,0 +1,179 @@
+//! What a platform offers: a target version, its size, its digests and where to fetch it.
+
+use crate::{FailureCause, Version};
+
+/// Expected digests of an image. At least one must be present for an offer to be valid.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Digest {
+    /// MD5 of the whole image (EnOS, Tencent).
+    pub md5: Option<[u8; 16]>,
+    /// SHA-256 of the whole image (Huawei IoTDA).
+    pub sha256: Option<[u8; 32]>,
+}
+
+/// Why a hex digest text was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum HexError {
+    /// The text is not exactly twice the digest length.
+    WrongLength,
+    /// A character is not a hex digit.
+    NotHex,
+}
+
+/// Decodes `text` (upper or lower case hex) into exactly `N` bytes.
+///
+/// ```
+/// let d: [u8; 2] = ota_client::offer::decode_hex("a0Ff").unwrap();
+/// assert_eq!(d, [0xa0, 0xff]);
+/// ```
+pub fn decode_hex<const N: usize>(text: &str) -> Result<[u8; N], HexError> {
+    let bytes = text.as_bytes();
+    if bytes.len() != N.saturating_mul(2) {
+        return Err(HexError::WrongLength);
+    }
+    let mut out = [0u8; N];
+    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let hi = hex_val(pair.first().copied())?;
+        let lo = hex_val(pair.get(1).copied())?;
+        *o = (hi << 4) | lo;
+    }
+    Ok(out)
+}
+
+fn hex_val(c: Option<u8>) -> Result<u8, HexError> {
+    match c {
+        Some(c @ b'0'..=b'9') => Ok(c - b'0'),
+        Some(c @ b'a'..=b'f') => Ok(c - b'a' + 10),
+        Some(c @ b'A'..=b'F') => Ok(c - b'A' + 10),
+        _ => Err(HexError::NotHex),
+    }
+}
+
+/// Writes `bytes` as lower-case hex into `out`, returning the text. `out` must hold
+/// `2 * bytes.len()` bytes; otherwise the text is cut short at a whole byte.
+pub fn encode_hex<'a>(bytes: &[u8], out: &'a mut [u8]) -> &'a str {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut n = 0;
+    for (b, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+        if let [hi, lo] = pair {
+            *hi = DIGITS.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+            *lo = DIGITS.get(usize::from(b & 0xF)).copied().unwrap_or(b'0');
+            n += 2;
+        }
+    }
+    core::str::from_utf8(out.get(..n).unwrap_or(&[])).unwrap_or("")
+}
+
+impl Digest {
+    /// A digest with only MD5, from 32 hex characters.
+    pub fn md5_hex(text: &str) -> Result<Self, HexError> {
+        Ok(Self { md5: Some(decode_hex(text)?), sha256: None })
+    }
+
+    /// A digest with only SHA-256, from 64 hex characters.
+    pub fn sha256_hex(text: &str) -> Result<Self, HexError> {
+        Ok(Self { md5: None, sha256: Some(decode_hex(text)?) })
+    }
+
+    /// True when at least one digest is present.
+    pub fn is_present(&self) -> bool {
+        self.md5.is_some() || self.sha256.is_some()
+    }
+}
+
+/// Longest download location an [`Offer`] holds by default (presigned URLs are long).
+pub const DEFAULT_LOCATION_LEN: usize = 512;
+
+/// An update offered by a platform.
+///
+/// `L` bounds the location and token texts. The identity of the firmware, the thing a
+/// download may resume against, is `(version, size, digest)`: a presigned URL may change
+/// between two offers of the same firmware.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Offer<const L: usize = DEFAULT_LOCATION_LEN> {
+    /// The version the image carries.
+    pub version: Version,
+    /// Image size in bytes.
+    pub size: u32,
+    /// Expected digests.
+    pub digest: Digest,
+    /// Where to fetch it: a URL, a path relative to a server base, or empty for a
+    /// device-pull protocol (serial, PCP) where the transport knows the source.
+    pub location: heapless::String<L>,
+    /// A bearer token for the download, empty when none is needed.
+    pub token: heapless::String<L>,
+}
+
+impl<const L: usize> Offer<L> {
+    /// An offer without location or token.
+    pub fn new(version: Version, size: u32, digest: Digest) -> Self {
+        Self { version, size, digest, location: heapless::String::new(), token: heapless::String::new() }
+    }
+
+    /// Sets the location, failing with [`FailureCause::InvalidUri`] when it does not fit.
+    pub fn with_location(mut self, location: &str) -> Result<Self, FailureCause> {
+        self.location.clear();
+        self.location.push_str(location).map_err(|_| FailureCause::InvalidUri)?;
+        Ok(self)
+    }
+
+    /// Sets the bearer token, failing with [`FailureCause::OutOfMemory`] when it does not fit.
+    pub fn with_token(mut self, token: &str) -> Result<Self, FailureCause> {
+        self.token.clear();
+        self.token.push_str(token).map_err(|_| FailureCause::OutOfMemory)?;
+        Ok(self)
+    }
+
+    /// Checks the offer against the slot it would be written to.
+    ///
+    /// ```
+    /// use ota_client::{Digest, FailureCause, Offer, Version};
+    /// let offer: Offer = Offer::new(Version::parse("1.1").unwrap(), 0, Digest::default());
+    /// assert_eq!(offer.validate(4096), Err(FailureCause::InvalidOffer));
+    /// ```
+    pub fn validate(&self, slot_size: u32) -> Result<(), FailureCause> {
+        if self.size == 0 || !self.digest.is_present() {
+            return Err(FailureCause::InvalidOffer);
+        }
+        if self.size > slot_size {
+            return Err(FailureCause::NotEnoughStorage);
+        }
+        Ok(())
+    }
+
+    /// True when `other` is the same firmware (version text, size and digest), so that a
+    /// download of one may resume as the other.
+    pub fn same_firmware<const M: usize>(&self, other: &Offer<M>) -> bool {
+        self.version.same_text(&other.version) && self.size == other.size && self.digest == other.digest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trip() {
+        let d: [u8; 16] = decode_hex("00112233445566778899AABBCCDDEEFF").unwrap();
+        let mut buf = [0u8; 32];
+        assert_eq!(encode_hex(&d, &mut buf), "00112233445566778899aabbccddeeff");
+        assert_eq!(decode_hex::<2>("abc"), Err(HexError::WrongLength));
+        assert_eq!(decode_hex::<2>("zzzz"), Err(HexError::NotHex));
+    }
+
+    #[test]
+    fn validates() {
+        let v = Version::parse("1.0").unwrap();
+        let ok: Offer =
+            Offer::new(v.clone(), 100, Digest::md5_hex("00112233445566778899aabbccddeeff").unwrap());
+        assert_eq!(ok.validate(100), Ok(()));
+        assert_eq!(ok.validate(99), Err(FailureCause::NotEnoughStorage));
+        let no_digest: Offer = Offer::new(v, 100, Digest::default());
+        assert_eq!(no_digest.validate(100), Err(FailureCause::InvalidOffer));
+        let long = "x".repeat(600);
+        assert_eq!(ok.clone().with_location(&long).unwrap_err(), FailureCause::InvalidUri);
+        assert!(ok.same_firmware(&ok.clone().with_location("/a").unwrap()));
+    }
+}
