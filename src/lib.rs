@@ -28,6 +28,9 @@
 pub mod failure;
 pub mod flash;
 pub mod offer;
+pub mod platform;
+pub mod time;
+pub mod transport;
 pub mod version;
 
 #[cfg(feature = "mock")]

@@ -1,0 +1,70 @@
+//! Transports: the traits the library drives and its own implementations over `embedded-io`.
+//!
+//! The download engine pulls image bytes through a [`ChunkSource`]; HTTP, serial and PCP
+//! transports each provide one. All calls are non-blocking in the `nb` style: a transport
+//! that has nothing yet answers `WouldBlock` and the caller polls again.
+
+/// Why a chunk source could not deliver bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SourceError {
+    /// The connection dropped or could not be opened; retrying may succeed.
+    ConnectionLost,
+    /// No answer within the transport's time limit; retrying may succeed.
+    Timeout,
+    /// The server says the file does not exist.
+    NotFound,
+    /// The server refused the credentials, or the presigned location expired.
+    Unauthorized,
+    /// The location could not be parsed or resolved.
+    InvalidLocation,
+    /// The peer broke the protocol (malformed answer, wrong range, oversized frame).
+    Protocol,
+    /// The server reports an error of its own.
+    Server,
+}
+
+impl SourceError {
+    /// True when a later attempt may succeed, so the engine should back off and retry.
+    pub const fn is_transient(self) -> bool {
+        matches!(self, Self::ConnectionLost | Self::Timeout | Self::Protocol | Self::Server)
+    }
+
+    /// The failure cause to report when this error ends an update.
+    pub const fn cause(self) -> crate::FailureCause {
+        use crate::FailureCause as C;
+        match self {
+            Self::ConnectionLost | Self::Protocol | Self::Server => C::ConnectionLost,
+            Self::Timeout => C::DownloadTimeout,
+            Self::NotFound => C::FileNotFound,
+            Self::Unauthorized => C::AuthorisationExpired,
+            Self::InvalidLocation => C::InvalidUri,
+        }
+    }
+}
+
+/// Where the download engine gets image bytes from.
+///
+/// `fetch` fills `buf` with image bytes starting exactly at `offset` and returns how many it
+/// wrote (at least 1, at most `buf.len()`). The engine asks for consecutive ranges, so a
+/// streaming source (one HTTP response) keeps its stream open while `offset` follows on from
+/// the previous call, and reopens at `offset` (an HTTP `Range` request, a serial chunk
+/// request) otherwise. A source must never hand back bytes from another offset: an HTTP
+/// server that ignores `Range` and answers 200 has its bytes before `offset` discarded.
+pub trait ChunkSource {
+    /// Fetches image bytes at `offset` into `buf`.
+    fn fetch(&mut self, offset: u32, buf: &mut [u8]) -> nb::Result<usize, SourceError>;
+
+    /// Drops any open connection; the next `fetch` reconnects. Called after errors and
+    /// before a long pause.
+    fn reset(&mut self) {}
+}
+
+impl<T: ChunkSource + ?Sized> ChunkSource for &mut T {
+    fn fetch(&mut self, offset: u32, buf: &mut [u8]) -> nb::Result<usize, SourceError> {
+        (**self).fetch(offset, buf)
+    }
+    fn reset(&mut self) {
+        (**self).reset()
+    }
+}
