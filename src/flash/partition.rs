@@ -63,7 +63,7 @@ impl Partition {
         if erase_size % write_size != 0 || erase_size % read_size != 0 {
             return Err(PartitionError::UnsupportedGeometry);
         }
-        if offset % erase_size != 0 || size % erase_size != 0 {
+        if !offset.is_multiple_of(erase_size) || !size.is_multiple_of(erase_size) {
             return Err(PartitionError::Misaligned);
         }
         let end = offset.checked_add(size).ok_or(PartitionError::OutOfBounds)?;
@@ -119,7 +119,7 @@ impl Partition {
 
     /// Erases the sectors covering `[from, to)` (relative, sector aligned).
     pub fn erase<F: NorFlash>(&self, flash: &mut F, from: u32, to: u32) -> Result<(), AccessError<F::Error>> {
-        if from > to || from % self.erase_size != 0 || to % self.erase_size != 0 {
+        if from > to || !from.is_multiple_of(self.erase_size) || !to.is_multiple_of(self.erase_size) {
             return Err(AccessError::Bounds);
         }
         let len = usize::try_from(to - from).map_err(|_| AccessError::Bounds)?;
@@ -166,9 +166,11 @@ impl Partition {
             let pos = abs + done as u32;
             let aligned = pos - pos % rs;
             let skip = (pos - aligned) as usize;
-            let span = window.get_mut(..unit as usize).ok_or(AccessError::Bounds)?;
+            // Never read past the partition end (a multiple of the read size).
+            let span_len = unit.min(self.offset + self.size - aligned);
+            let span = window.get_mut(..span_len as usize).ok_or(AccessError::Bounds)?;
             flash.read(aligned, span).map_err(AccessError::Flash)?;
-            let take = (unit as usize - skip).min(buf.len() - done);
+            let take = (span_len as usize - skip).min(buf.len() - done);
             let src = span.get(skip..skip + take).ok_or(AccessError::Bounds)?;
             buf.get_mut(done..done + take).ok_or(AccessError::Bounds)?.copy_from_slice(src);
             done += take;

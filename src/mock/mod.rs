@@ -1,2 +1,14 @@
 //! Host-side test doubles (feature `mock`): a simulated NOR flash with power-loss injection,
 //! fault-injecting transports and mock platform servers.
+
+// Test doubles may index freely: a bad index there is a bug in a test set-up, and the
+// simulator's own bounds are checked before any access.
+#[allow(clippy::indexing_slicing, clippy::panic)]
+mod sim_flash;
+
+pub use sim_flash::{CutKind, FlashStats, OpKind, PowerCut, SimFlash, SimFlashError};
+
+#[allow(clippy::indexing_slicing, clippy::panic)]
+mod power_sweep;
+
+pub use power_sweep::{SweepReport, power_sweep};

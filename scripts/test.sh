@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Everything CI checks, in order. Run from anywhere: `bash scripts/test.sh`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "format"
+cargo fmt --all --check
+
+step "clippy (all targets, all features)"
+cargo clippy --all-targets --all-features -- -D warnings
+
+step "tests (host, feature mock)"
+cargo test --features mock
+
+step "no_std builds, default features off"
+for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
+    cargo build --lib --no-default-features --target "$target"
+done
+
+step "docs"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features
+
+step "all checks passed"

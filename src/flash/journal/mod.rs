@@ -1,0 +1,398 @@
+//! The Journal: a power-safe, append-only record store; the one place where the library
+//! keeps persistent state (download checkpoints, boot state, pending reports).
+//!
+//! # How it works
+//!
+//! The journal owns a partition of two or more erase sectors used as a ring. Records
+//! (a kind, a sequence number, a payload, a CRC-32 over all of it) are appended to the
+//! *active* sector; the newest record of each kind wins, and a zero-length record deletes
+//! its kind. When the active sector is full, the next sector of the ring is erased, the
+//! live records (the newest of each kind) are copied into it together with the record being
+//! written, and only then is the sector's header written, carrying a generation one higher
+//! than the active one. That single header write is the commit point: until it lands, the
+//! old sector is still the one with the highest generation and opens as before.
+//!
+//! After any power cut, [`Journal::open`] yields the state before or after the interrupted
+//! append, never a mix and never "no state" when a state existed. A torn record at the end
+//! of the active sector is ignored and seals the sector, so the next append compacts.
+//! Compaction costs one erase per sector's worth of appends, and the ring spreads the wear
+//! over every sector of the partition.
+//!
+//! # Example
+//!
+//! ```
+//! # #[cfg(feature = "mock")] {
+//! use ota_client::flash::{Journal, Partition};
+//! use ota_client::mock::SimFlash;
+//!
+//! let mut flash = SimFlash::<4, 4096>::new(16 * 1024, 0xFF);
+//! let part = Partition::new(&flash, 0, 8192, 0xFF).unwrap();
+//! let mut journal: Journal = Journal::open(&mut flash, part).unwrap();
+//! journal.write(&mut flash, 1, b"offset=4096").unwrap();
+//!
+//! // After a reboot, the newest record of each kind is there.
+//! let journal: Journal = Journal::open(&mut flash, part).unwrap();
+//! let mut buf = [0u8; 32];
+//! assert_eq!(journal.read(&mut flash, 1, &mut buf).unwrap(), Some(&b"offset=4096"[..]));
+//! # }
+//! ```
+
+mod format;
+mod writer;
+
+use crate::flash::{AccessError, Partition, PartitionError};
+use embedded_storage::nor_flash::NorFlash;
+use format::{
+    RECORD_CRC_LEN, RECORD_HEADER_LEN, RecordHeader, SECTOR_HEADER_LEN, parse_sector_header, sector_header,
+};
+use writer::RecordWriter;
+
+/// Why a journal operation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum JournalError<E> {
+    /// The flash driver failed (for a simulated flash: possibly a power cut).
+    Flash(E),
+    /// The partition is unusable: misaligned, out of bounds or under two sectors.
+    Partition(PartitionError),
+    /// The record cannot fit in one sector, whatever else is stored.
+    RecordTooLarge,
+    /// The live records together with this one do not fit in one sector.
+    Full,
+    /// More distinct kinds than the journal's `KINDS` capacity.
+    TooManyKinds,
+    /// The caller's buffer is smaller than the record (`needed` bytes).
+    BufferTooSmall {
+        /// Payload length of the record.
+        needed: usize,
+    },
+    /// A record changed on flash since it was scanned (bit rot, or a foreign writer).
+    Corrupt,
+}
+
+impl<E> From<AccessError<E>> for JournalError<E> {
+    fn from(e: AccessError<E>) -> Self {
+        match e {
+            AccessError::Bounds => Self::Corrupt,
+            AccessError::Flash(e) => Self::Flash(e),
+        }
+    }
+}
+
+/// Where the newest record of a kind lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slot {
+    kind: u8,
+    /// Partition offset of the record.
+    at: u32,
+    len: u16,
+}
+
+/// The power-safe record store. `KINDS` bounds the number of distinct record kinds kept in
+/// RAM (8 by default; the library itself uses fewer than that).
+#[derive(Clone, Debug)]
+pub struct Journal<const KINDS: usize = 8> {
+    part: Partition,
+    /// Active sector and its generation; `None` until the first write.
+    active: Option<(u32, u32)>,
+    /// Next free offset inside the active sector; `erase_size` when sealed.
+    head: u32,
+    next_seq: u32,
+    live: heapless::Vec<Slot, KINDS>,
+}
+
+impl<const KINDS: usize> Journal<KINDS> {
+    /// Opens the journal in `part`, which needs at least two erase sectors. Reads only: the
+    /// first write formats a blank or garbage partition.
+    pub fn open<F: NorFlash>(flash: &mut F, part: Partition) -> Result<Self, JournalError<F::Error>> {
+        part.require_sectors(2).map_err(JournalError::Partition)?;
+        let header_len = part.align_write(SECTOR_HEADER_LEN as u32);
+        if header_len.saturating_add(part.align_write((RECORD_HEADER_LEN + RECORD_CRC_LEN) as u32))
+            > part.erase_size()
+        {
+            return Err(JournalError::Partition(PartitionError::TooSmall));
+        }
+        let mut best: Option<(u32, u32)> = None;
+        for s in 0..part.sectors() {
+            let mut h = [0u8; SECTOR_HEADER_LEN];
+            part.read(flash, s * part.erase_size(), &mut h)?;
+            if let Some(generation) = parse_sector_header(&h)
+                && best.is_none_or(|(_, g)| generation > g)
+            {
+                best = Some((s, generation));
+            }
+        }
+        let mut j = Self { part, active: best, head: 0, next_seq: 0, live: heapless::Vec::new() };
+        if let Some((sector, _)) = best {
+            j.scan(flash, sector)?;
+        }
+        Ok(j)
+    }
+
+    /// Reads the records of the active sector and finds its write head.
+    fn scan<F: NorFlash>(&mut self, flash: &mut F, sector: u32) -> Result<(), JournalError<F::Error>> {
+        let e = self.part.erase_size();
+        let base = sector * e;
+        let mut pos = self.part.align_write(SECTOR_HEADER_LEN as u32);
+        let mut last_seq: Option<u32> = None;
+        while let Some((hdr, total)) = self.check_record(flash, base + pos, e - pos)? {
+            if last_seq.is_some_and(|s| hdr.seq <= s) {
+                break;
+            }
+            last_seq = Some(hdr.seq);
+            self.note(hdr.kind, base + pos, hdr.len).map_err(|_| JournalError::TooManyKinds)?;
+            pos += total;
+        }
+        self.next_seq = last_seq.map_or(0, |s| s.wrapping_add(1));
+        // Anything but erased flash after the last good record is a torn write: seal.
+        self.head = if self.part.is_erased(flash, base + pos, e - pos)? { pos } else { e };
+        Ok(())
+    }
+
+    /// Validates the record at `at` (at most `room` bytes): its header and its total size.
+    fn check_record<F: NorFlash>(
+        &self,
+        flash: &mut F,
+        at: u32,
+        room: u32,
+    ) -> Result<Option<(RecordHeader, u32)>, JournalError<F::Error>> {
+        if room < (RECORD_HEADER_LEN + RECORD_CRC_LEN) as u32 {
+            return Ok(None);
+        }
+        let mut hb = [0u8; RECORD_HEADER_LEN];
+        self.part.read(flash, at, &mut hb)?;
+        let Some(hdr) = RecordHeader::decode(&hb) else { return Ok(None) };
+        let total = self.part.align_write(hdr.raw_len());
+        if total > room {
+            return Ok(None);
+        }
+        let mut crc = format::CRC32.digest();
+        crc.update(&hb);
+        let mut buf = [0u8; 64];
+        let mut done = 0u32;
+        let len = u32::from(hdr.len);
+        while done < len {
+            let n = (len - done).min(buf.len() as u32);
+            let chunk = buf.get_mut(..n as usize).ok_or(JournalError::Corrupt)?;
+            self.part.read(flash, at + RECORD_HEADER_LEN as u32 + done, chunk)?;
+            crc.update(chunk);
+            done += n;
+        }
+        let mut cb = [0u8; RECORD_CRC_LEN];
+        self.part.read(flash, at + RECORD_HEADER_LEN as u32 + len, &mut cb)?;
+        Ok((crc.finalize() == u32::from_le_bytes(cb)).then_some((hdr, total)))
+    }
+
+    /// Records that the newest `kind` now lives at `at`.
+    fn note(&mut self, kind: u8, at: u32, len: u16) -> Result<(), ()> {
+        let slot = Slot { kind, at, len };
+        match self.live.iter_mut().find(|s| s.kind == kind) {
+            Some(s) => *s = slot,
+            None => self.live.push(slot).map_err(|_| ())?,
+        }
+        Ok(())
+    }
+
+    /// The partition the journal lives in.
+    pub fn partition(&self) -> &Partition {
+        &self.part
+    }
+
+    /// True when nothing has ever been committed (or the partition held only garbage).
+    pub fn is_empty(&self) -> bool {
+        self.live.iter().all(|s| s.len == 0)
+    }
+
+    /// Payload length of the newest record of `kind`, `None` when absent or deleted.
+    pub fn len_of(&self, kind: u8) -> Option<usize> {
+        self.live.iter().find(|s| s.kind == kind && s.len > 0).map(|s| usize::from(s.len))
+    }
+
+    /// Reads the newest record of `kind` into `buf`, checking its CRC again. `Ok(None)` when
+    /// the kind was never written or was removed.
+    pub fn read<'b, F: NorFlash>(
+        &self,
+        flash: &mut F,
+        kind: u8,
+        buf: &'b mut [u8],
+    ) -> Result<Option<&'b [u8]>, JournalError<F::Error>> {
+        let Some(slot) = self.live.iter().find(|s| s.kind == kind && s.len > 0) else { return Ok(None) };
+        let len = usize::from(slot.len);
+        let out = buf.get_mut(..len).ok_or(JournalError::BufferTooSmall { needed: len })?;
+        let mut hb = [0u8; RECORD_HEADER_LEN];
+        self.part.read(flash, slot.at, &mut hb)?;
+        self.part.read(flash, slot.at + RECORD_HEADER_LEN as u32, out)?;
+        let mut cb = [0u8; RECORD_CRC_LEN];
+        self.part.read(flash, slot.at + (RECORD_HEADER_LEN + len) as u32, &mut cb)?;
+        let mut crc = format::CRC32.digest();
+        crc.update(&hb);
+        crc.update(out);
+        let hdr = RecordHeader::decode(&hb);
+        if crc.finalize() != u32::from_le_bytes(cb) || hdr.map(|h| (h.kind, h.len)) != Some((kind, slot.len))
+        {
+            return Err(JournalError::Corrupt);
+        }
+        Ok(Some(out))
+    }
+
+    /// Appends a record: after it returns `Ok`, the newest `kind` is `payload`, across any
+    /// power cut. If it fails (or the power is cut during it), the journal reopens with
+    /// either the old or the new payload.
+    pub fn write<F: NorFlash>(
+        &mut self,
+        flash: &mut F,
+        kind: u8,
+        payload: &[u8],
+    ) -> Result<(), JournalError<F::Error>> {
+        let len = u16::try_from(payload.len()).map_err(|_| JournalError::RecordTooLarge)?;
+        let total = self.part.align_write(RecordHeader { kind, len, seq: 0 }.raw_len());
+        let e = self.part.erase_size();
+        if total > e - self.part.align_write(SECTOR_HEADER_LEN as u32) {
+            return Err(JournalError::RecordTooLarge);
+        }
+        if !self.live.iter().any(|s| s.kind == kind) && self.live.is_full() {
+            return Err(JournalError::TooManyKinds);
+        }
+        match self.active {
+            Some((sector, _)) if self.head + total <= e => {
+                let at = sector * e + self.head;
+                let hdr = RecordHeader { kind, len, seq: self.next_seq };
+                // A failed append may leave a torn record: seal the sector until compaction.
+                let end = self.head + total;
+                self.head = e;
+                Self::put(&self.part, flash, at, hdr, Source::Slice(payload))?;
+                self.head = end;
+                self.next_seq = self.next_seq.wrapping_add(1);
+                self.note(kind, at, len).map_err(|_| JournalError::TooManyKinds)
+            }
+            _ => self.compact(flash, Some((kind, payload))),
+        }
+    }
+
+    /// Deletes `kind` (appends a zero-length record).
+    pub fn remove<F: NorFlash>(&mut self, flash: &mut F, kind: u8) -> Result<(), JournalError<F::Error>> {
+        if self.len_of(kind).is_none() {
+            return Ok(());
+        }
+        self.write(flash, kind, &[])
+    }
+
+    /// Erases every sector: the journal becomes empty. For factory reset and for recovering
+    /// a partition a newer firmware filled with more kinds than this one knows.
+    pub fn format<F: NorFlash>(&mut self, flash: &mut F) -> Result<(), JournalError<F::Error>> {
+        self.part.erase(flash, 0, self.part.size())?;
+        self.active = None;
+        self.head = 0;
+        self.live.clear();
+        Ok(())
+    }
+
+    /// Moves the live records (and `extra`, replacing its kind) into the next sector of the
+    /// ring and commits it by writing its header last.
+    fn compact<F: NorFlash>(
+        &mut self,
+        flash: &mut F,
+        extra: Option<(u8, &[u8])>,
+    ) -> Result<(), JournalError<F::Error>> {
+        let e = self.part.erase_size();
+        let header_len = self.part.align_write(SECTOR_HEADER_LEN as u32);
+        let keep = |s: &&Slot| s.len > 0 && extra.is_none_or(|(k, _)| k != s.kind);
+        // Check the room first: a full journal must not erase anything.
+        let mut need = header_len;
+        for s in self.live.iter().filter(keep) {
+            need = need.saturating_add(
+                self.part.align_write(RecordHeader { kind: 0, len: s.len, seq: 0 }.raw_len()),
+            );
+        }
+        if let Some((_, p)) = extra {
+            let len = u16::try_from(p.len()).map_err(|_| JournalError::RecordTooLarge)?;
+            need =
+                need.saturating_add(self.part.align_write(RecordHeader { kind: 0, len, seq: 0 }.raw_len()));
+        }
+        if need > e {
+            return Err(JournalError::Full);
+        }
+        let (target, generation) = match self.active {
+            Some((s, g)) => ((s + 1) % self.part.sectors(), g.wrapping_add(1)),
+            None => (0, 1),
+        };
+        let base = target * e;
+        self.part.erase_sector(flash, target)?;
+        let mut moved: heapless::Vec<Slot, KINDS> = heapless::Vec::new();
+        let mut pos = header_len;
+        let mut seq = self.next_seq;
+        for s in self.live.iter().filter(keep) {
+            let hdr = RecordHeader { kind: s.kind, len: s.len, seq };
+            let end = Self::put(
+                &self.part,
+                flash,
+                base + pos,
+                hdr,
+                Source::Flash(s.at + RECORD_HEADER_LEN as u32),
+            )?;
+            moved
+                .push(Slot { kind: s.kind, at: base + pos, len: s.len })
+                .map_err(|_| JournalError::TooManyKinds)?;
+            pos = end - base;
+            seq = seq.wrapping_add(1);
+        }
+        if let Some((kind, payload)) = extra {
+            let len = u16::try_from(payload.len()).map_err(|_| JournalError::RecordTooLarge)?;
+            if len > 0 {
+                let hdr = RecordHeader { kind, len, seq };
+                let end = Self::put(&self.part, flash, base + pos, hdr, Source::Slice(payload))?;
+                moved.push(Slot { kind, at: base + pos, len }).map_err(|_| JournalError::TooManyKinds)?;
+                pos = end - base;
+                seq = seq.wrapping_add(1);
+            }
+        }
+        // The commit point.
+        let mut header = [self.part.erased(); 32];
+        header
+            .get_mut(..SECTOR_HEADER_LEN)
+            .ok_or(JournalError::Corrupt)?
+            .copy_from_slice(&sector_header(generation));
+        let header = header.get(..header_len as usize).ok_or(JournalError::Corrupt)?;
+        self.part.write(flash, base, header)?;
+        self.active = Some((target, generation));
+        self.head = pos;
+        self.next_seq = seq;
+        self.live = moved;
+        Ok(())
+    }
+
+    /// Writes one record at partition offset `at`, returning the offset just past it.
+    fn put<F: NorFlash>(
+        part: &Partition,
+        flash: &mut F,
+        at: u32,
+        hdr: RecordHeader,
+        payload: Source<'_>,
+    ) -> Result<u32, JournalError<F::Error>> {
+        let mut w = RecordWriter::new(part, at);
+        w.push(flash, &hdr.encode())?;
+        match payload {
+            Source::Slice(p) => w.push(flash, p)?,
+            Source::Flash(from) => {
+                let mut buf = [0u8; 64];
+                let mut done = 0u32;
+                let len = u32::from(hdr.len);
+                while done < len {
+                    let n = (len - done).min(buf.len() as u32);
+                    let chunk = buf.get_mut(..n as usize).ok_or(JournalError::Corrupt)?;
+                    part.read(flash, from + done, chunk)?;
+                    w.push(flash, chunk)?;
+                    done += n;
+                }
+            }
+        }
+        Ok(w.finish(flash)?)
+    }
+}
+
+/// Where a record's payload comes from when it is written.
+enum Source<'a> {
+    Slice(&'a [u8]),
+    /// Copied from the payload at this partition offset (compaction).
+    Flash(u32),
+}
