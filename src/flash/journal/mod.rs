@@ -168,16 +168,11 @@ impl<const KINDS: usize> Journal<KINDS> {
         }
         let mut crc = format::CRC32.digest();
         crc.update(&hb);
-        let mut buf = [0u8; 64];
-        let mut done = 0u32;
         let len = u32::from(hdr.len);
-        while done < len {
-            let n = (len - done).min(buf.len() as u32);
-            let chunk = buf.get_mut(..n as usize).ok_or(JournalError::Corrupt)?;
-            self.part.read(flash, at + RECORD_HEADER_LEN as u32 + done, chunk)?;
+        stream(&self.part, flash, at + RECORD_HEADER_LEN as u32, len, |chunk| {
             crc.update(chunk);
-            done += n;
-        }
+            Ok(())
+        })?;
         let mut cb = [0u8; RECORD_CRC_LEN];
         self.part.read(flash, at + RECORD_HEADER_LEN as u32 + len, &mut cb)?;
         Ok((crc.finalize() == u32::from_le_bytes(cb)).then_some((hdr, total)))
@@ -374,6 +369,7 @@ impl<const KINDS: usize> Journal<KINDS> {
         match payload {
             Source::Slice(p) => w.push(flash, p)?,
             Source::Flash(from) => {
+                // Read into a buffer first: `stream` holds the flash while it calls back.
                 let mut buf = [0u8; 64];
                 let mut done = 0u32;
                 let len = u32::from(hdr.len);
@@ -388,6 +384,26 @@ impl<const KINDS: usize> Journal<KINDS> {
         }
         Ok(w.finish(flash)?)
     }
+}
+
+/// Reads `len` bytes at `from` in 64-byte pieces and hands each to `f`.
+fn stream<F: NorFlash>(
+    part: &Partition,
+    flash: &mut F,
+    from: u32,
+    len: u32,
+    mut f: impl FnMut(&[u8]) -> Result<(), JournalError<F::Error>>,
+) -> Result<(), JournalError<F::Error>> {
+    let mut buf = [0u8; 64];
+    let mut done = 0u32;
+    while done < len {
+        let n = (len - done).min(buf.len() as u32);
+        let chunk = buf.get_mut(..n as usize).ok_or(JournalError::Corrupt)?;
+        part.read(flash, from + done, chunk)?;
+        f(chunk)?;
+        done += n;
+    }
+    Ok(())
 }
 
 /// Where a record's payload comes from when it is written.
