@@ -13,6 +13,8 @@ pub trait Storage {
     type Primary: NorFlash;
     /// The device holding the secondary slot (the same type as `Primary` on one-chip devices).
     type Secondary: NorFlash;
+    /// True when both are the same device, so that partitions on them must not overlap.
+    const ONE_DEVICE: bool = false;
     /// Borrows the primary device.
     fn primary(&mut self) -> &mut Self::Primary;
     /// Borrows the secondary device.
@@ -35,6 +37,7 @@ pub struct OneFlash<F>(pub F);
 impl<F: NorFlash> Storage for OneFlash<F> {
     type Primary = F;
     type Secondary = F;
+    const ONE_DEVICE: bool = true;
     fn primary(&mut self) -> &mut F {
         &mut self.0
     }
@@ -66,6 +69,7 @@ impl<P: NorFlash, S: NorFlash> Storage for TwoFlashes<P, S> {
 impl<T: Storage + ?Sized> Storage for &mut T {
     type Primary = T::Primary;
     type Secondary = T::Secondary;
+    const ONE_DEVICE: bool = T::ONE_DEVICE;
     fn primary(&mut self) -> &mut T::Primary {
         (**self).primary()
     }

@@ -1,0 +1,71 @@
+//! [`BootError`]: why a boot-state operation failed.
+
+use crate::flash::JournalError;
+use embedded_storage::nor_flash::{NorFlashError, NorFlashErrorKind};
+
+/// Why a boot manager operation failed. The persisted state is unchanged by a refused
+/// request; after a flash failure it is the state before or after the operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootError {
+    /// A flash operation failed.
+    Flash(NorFlashErrorKind),
+    /// The state partition cannot hold the boot state (too small, or full of application
+    /// records).
+    StateFull,
+    /// The image is empty or larger than the slot it must fit.
+    ImageTooLarge,
+    /// The image's security counter is below the device's minimum.
+    SecurityCounter {
+        /// The device's minimum.
+        minimum: u32,
+        /// The image's counter.
+        image: u32,
+    },
+    /// Trial attempts must be at least 1.
+    InvalidAttempts,
+    /// Another lifecycle step is under way (an image on trial, a swap to finish): confirm
+    /// or roll back first.
+    Busy,
+    /// A rollback has been requested; the image can no longer be confirmed.
+    RollbackPending,
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for BootError {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            Self::Flash(k) => defmt::write!(f, "Flash({=str})", crate::flash::kind_name(*k)),
+            Self::StateFull => defmt::write!(f, "StateFull"),
+            Self::ImageTooLarge => defmt::write!(f, "ImageTooLarge"),
+            Self::SecurityCounter { minimum, image } => {
+                defmt::write!(f, "SecurityCounter {{ minimum: {}, image: {} }}", minimum, image)
+            }
+            Self::InvalidAttempts => defmt::write!(f, "InvalidAttempts"),
+            Self::Busy => defmt::write!(f, "Busy"),
+            Self::RollbackPending => defmt::write!(f, "RollbackPending"),
+        }
+    }
+}
+
+impl<E: NorFlashError> From<JournalError<E>> for BootError {
+    fn from(e: JournalError<E>) -> Self {
+        match e {
+            JournalError::Flash(e) => Self::Flash(e.kind()),
+            JournalError::Corrupt => Self::Flash(NorFlashErrorKind::Other),
+            JournalError::Partition(_)
+            | JournalError::RecordTooLarge
+            | JournalError::Full
+            | JournalError::TooManyKinds
+            | JournalError::BufferTooSmall { .. } => Self::StateFull,
+        }
+    }
+}
+
+impl From<super::SlotError> for BootError {
+    fn from(e: super::SlotError) -> Self {
+        match e {
+            super::SlotError::Bounds => Self::ImageTooLarge,
+            super::SlotError::Flash(k) => Self::Flash(k),
+        }
+    }
+}

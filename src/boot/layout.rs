@@ -1,0 +1,120 @@
+//! [`Layout`]: two slots and a state partition, validated once, and the [`Strategy`] that
+//! moves images between them.
+
+use super::slot::{Slot, SlotRegion};
+use crate::flash::{Partition, Storage};
+
+/// How a new image gets to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Strategy {
+    /// A/B execute-in-place: the bootloader runs whichever slot the boot state names; an
+    /// update writes only the inactive slot, then flips the state. No copying.
+    Select,
+    /// One execution address: the new image is staged in the secondary slot and the
+    /// bootloader exchanges the slots page by page, using one spare page at the end of the
+    /// secondary slot (no scratch partition). A revert exchanges them back.
+    Swap,
+}
+
+/// Why a layout was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum LayoutError {
+    /// The state partition has fewer than two erase sectors.
+    StateTooSmall,
+    /// Two partitions on the same device overlap.
+    Overlap,
+    /// The slots' erase sizes are not multiples of one another, so no common swap page exists.
+    IncompatibleSectors,
+    /// For [`Strategy::Swap`]: the secondary slot must be at least one swap page larger than
+    /// the primary slot (the spare page).
+    NoSparePage,
+}
+
+/// Where the boot state and the two image slots live.
+///
+/// `state` and `a` are on the primary device, `b` on the secondary one (see
+/// [`Storage`]). Built once with [`Layout::new`], which checks the geometry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    state: Partition,
+    a: Partition,
+    b: Partition,
+    strategy: Strategy,
+    page: u32,
+}
+
+fn overlap(x: &Partition, y: &Partition) -> bool {
+    x.offset() < y.offset() + y.size() && y.offset() < x.offset() + x.size()
+}
+
+impl Layout {
+    /// Validates a layout for the devices of `S`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "mock")] {
+    /// use ota_client::boot::{Layout, LayoutError, Strategy};
+    /// use ota_client::flash::{OneFlash, Partition};
+    /// use ota_client::mock::SimFlash;
+    /// let flash = SimFlash::<4, 4096>::new(256 * 1024, 0xFF);
+    /// let state = Partition::new(&flash, 0, 8192, 0xFF).unwrap();
+    /// let a = Partition::new(&flash, 8192, 64 * 1024, 0xFF).unwrap();
+    /// let b = Partition::new(&flash, 8192 + 64 * 1024, 68 * 1024, 0xFF).unwrap();
+    /// let layout = Layout::new::<OneFlash<SimFlash<4, 4096>>>(state, a, b, Strategy::Swap).unwrap();
+    /// assert_eq!(layout.max_image_size(), 64 * 1024);
+    /// // Without the spare page a swap layout is refused.
+    /// let small_b = Partition::new(&flash, 8192 + 64 * 1024, 64 * 1024, 0xFF).unwrap();
+    /// assert_eq!(Layout::new::<OneFlash<SimFlash<4, 4096>>>(state, a, small_b, Strategy::Swap), Err(LayoutError::NoSparePage));
+    /// # }
+    /// ```
+    pub fn new<S: Storage>(
+        state: Partition,
+        a: Partition,
+        b: Partition,
+        strategy: Strategy,
+    ) -> Result<Self, LayoutError> {
+        if state.sectors() < 2 {
+            return Err(LayoutError::StateTooSmall);
+        }
+        if overlap(&state, &a) || (S::ONE_DEVICE && (overlap(&state, &b) || overlap(&a, &b))) {
+            return Err(LayoutError::Overlap);
+        }
+        let page = a.erase_size().max(b.erase_size());
+        if !page.is_multiple_of(a.erase_size()) || !page.is_multiple_of(b.erase_size()) {
+            return Err(LayoutError::IncompatibleSectors);
+        }
+        if strategy == Strategy::Swap && b.size() < a.size().saturating_add(page) {
+            return Err(LayoutError::NoSparePage);
+        }
+        Ok(Self { state, a, b, strategy, page })
+    }
+
+    /// The state partition (holds the Journal).
+    pub fn state(&self) -> Partition {
+        self.state
+    }
+
+    /// A slot's region.
+    pub fn slot(&self, slot: Slot) -> SlotRegion {
+        SlotRegion { slot, part: if slot == Slot::A { self.a } else { self.b } }
+    }
+
+    /// The strategy.
+    pub fn strategy(&self) -> Strategy {
+        self.strategy
+    }
+
+    /// The swap unit: the larger of the two slots' erase sizes.
+    pub fn page(&self) -> u32 {
+        self.page
+    }
+
+    /// The largest image that can be staged.
+    pub fn max_image_size(&self) -> u32 {
+        match self.strategy {
+            Strategy::Select => self.a.size().min(self.b.size()),
+            Strategy::Swap => self.a.size(),
+        }
+    }
+}
