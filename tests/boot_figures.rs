@@ -5,7 +5,7 @@
 //! Run with `--nocapture` to see the table that the README quotes.
 
 use ota_client::Version;
-use ota_client::boot::{BootManager, ImageInfo, Layout, Slot, Strategy};
+use ota_client::boot::{BootManager, ImageInfo, Layout, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::mock::SimFlash;
 use sha2::{Digest, Sha256};
