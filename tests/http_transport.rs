@@ -1,5 +1,4 @@
 //! The HTTP transport over real TCP on loopback against the mock server.
-#![cfg(feature = "mock")]
 
 use std::time::Duration;
 

@@ -78,7 +78,12 @@ fn lock(state: &Mutex<EdgeState>) -> MutexGuard<'_, EdgeState> {
 impl EnosEdgeServer {
     /// Starts the Edge on `127.0.0.1` at a free port.
     pub fn start() -> std::io::Result<Self> {
-        let http = MockHttpServer::start()?;
+        Self::start_on("127.0.0.1:0")
+    }
+
+    /// Starts the Edge on `addr` (e.g. `"0.0.0.0:5055"`).
+    pub fn start_on(addr: &str) -> std::io::Result<Self> {
+        let http = MockHttpServer::start_on(addr)?;
         let state = Arc::new(Mutex::new(EdgeState { next_id: FIRST_DOWNLOAD_ID, ..EdgeState::default() }));
         let st = Arc::clone(&state);
         http.set_handler(Arc::new(move |req: &RecordedRequest| handle(&st, req)));

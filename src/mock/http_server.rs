@@ -119,7 +119,12 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 impl MockHttpServer {
     /// Starts a server on `127.0.0.1` at a free port.
     pub fn start() -> std::io::Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        Self::start_on("127.0.0.1:0")
+    }
+
+    /// Starts a server on `addr` (e.g. `"0.0.0.0:5055"` to serve real devices by hand).
+    pub fn start_on(addr: &str) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::default()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -318,11 +323,10 @@ fn write_simple(out: &mut TcpStream, resp: &MockResponse, keep: bool) -> std::io
     for (n, v) in &resp.headers {
         head.push_str(&format!("{n}: {v}\r\n"));
     }
-    head.push_str(&format!(
-        "Content-Length: {}\r\nConnection: {}\r\n\r\n",
-        resp.body.len(),
-        if keep { "keep-alive" } else { "close" }
-    ));
+    if resp.status != 204 && resp.status != 304 {
+        head.push_str(&format!("Content-Length: {}\r\n", resp.body.len()));
+    }
+    head.push_str(if keep { "Connection: keep-alive\r\n\r\n" } else { "Connection: close\r\n\r\n" });
     out.write_all(head.as_bytes())?;
     out.write_all(&resp.body)?;
     out.flush()

@@ -386,7 +386,7 @@ pub struct UpdateResult<'a> {
     /// Progress 0..=100 (clamped when encoded).
     pub process: u8,
     /// Error code, non-zero only with [`UpdateFlag::Failed`]; see
-    /// [`errcode`](super::errcode).
+    /// [`errcode`].
     pub errcode: i32,
 }
 
