@@ -397,3 +397,199 @@ fn write_url<const N: usize>(url: &Url<'_>, out: &mut heapless::String<N>) -> Re
     write!(out, "{}://{open}{}{close}:{}{}", url.scheme.as_str(), url.host, url.port, url.path)
         .map_err(|_| HttpError::UrlTooLong)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::transport::http::{BodyError, ConnectError, Scheme};
+
+    enum Step {
+        Data(&'static [u8]),
+        Fail(ErrorKind),
+    }
+
+    /// A connection that plays back a script of reads and records what was written.
+    struct Scripted {
+        steps: VecDeque<Step>,
+        written: Rc<RefCell<Vec<u8>>>,
+    }
+
+    impl embedded_io::ErrorType for Scripted {
+        type Error = ErrorKind;
+    }
+
+    impl Read for Scripted {
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+            match self.steps.pop_front() {
+                None => Ok(0),
+                Some(Step::Fail(kind)) => Err(kind),
+                Some(Step::Data(data)) => {
+                    let n = data.len().min(buf.len());
+                    buf[..n].copy_from_slice(&data[..n]);
+                    if n < data.len() {
+                        self.steps.push_front(Step::Data(&data[n..]));
+                    }
+                    Ok(n)
+                }
+            }
+        }
+    }
+
+    impl Write for Scripted {
+        fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+            self.written.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> Result<(), ErrorKind> {
+            Ok(())
+        }
+    }
+
+    /// Hands out one scripted connection per connect.
+    #[derive(Default)]
+    struct Script {
+        connections: VecDeque<Vec<Step>>,
+        written: Rc<RefCell<Vec<u8>>>,
+    }
+
+    impl Script {
+        fn conn(mut self, steps: Vec<Step>) -> Self {
+            self.connections.push_back(steps);
+            self
+        }
+    }
+
+    impl Connector for Script {
+        type Connection = Scripted;
+        fn connect(&mut self, _: Scheme, _: &str, _: u16) -> Result<Scripted, ConnectError> {
+            let steps = self.connections.pop_front().ok_or(ConnectError::Unreachable)?;
+            Ok(Scripted { steps: steps.into(), written: Rc::clone(&self.written) })
+        }
+    }
+
+    const URL: &str = "http://h/x";
+
+    fn body_of<C: Connector, const B: usize>(c: &mut HttpClient<C, B>) -> Result<Vec<u8>, HttpError> {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 7];
+        loop {
+            match c.read_body(&mut buf)? {
+                0 => return Ok(all),
+                n => all.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+
+    #[test]
+    fn interim_answers_are_skipped() {
+        let script = Script::default().conn(vec![Step::Data(
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+        )]);
+        let mut c: HttpClient<_, 256> = HttpClient::new(script);
+        assert_eq!(c.get_range(URL, 0, None).unwrap().status, 200);
+        assert_eq!(body_of(&mut c).unwrap(), b"hi");
+    }
+
+    #[test]
+    fn oversized_head_is_refused() {
+        let padding: &'static str = "a".repeat(200).leak();
+        let head: &'static str = format!("HTTP/1.1 200 OK\r\nX-Padding: {padding}\r\n\r\n").leak();
+        let script = Script::default().conn(vec![Step::Data(head.as_bytes())]);
+        let mut c: HttpClient<_, 128> = HttpClient::new(script);
+        assert_eq!(c.get_range(URL, 0, None), Err(HttpError::Head(HeadError::TooLarge)));
+        assert_eq!(
+            HttpError::Head(HeadError::TooLarge).source_error(),
+            crate::transport::SourceError::Protocol
+        );
+    }
+
+    #[test]
+    fn malformed_status_and_timeouts() {
+        let script = Script::default()
+            .conn(vec![Step::Data(b"HTTP/1.1 OK 200\r\n\r\n")])
+            .conn(vec![Step::Fail(ErrorKind::TimedOut)])
+            .conn(vec![
+                Step::Data(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc"),
+                Step::Fail(ErrorKind::ConnectionReset),
+            ]);
+        let mut c: HttpClient<_, 256> = HttpClient::new(script);
+        assert_eq!(c.get_range(URL, 0, None), Err(HttpError::Head(HeadError::BadStatusLine)));
+        assert_eq!(c.get_range(URL, 0, None), Err(HttpError::Timeout));
+        assert_eq!(c.get_range(URL, 0, None).unwrap().content_length, Some(9));
+        assert_eq!(body_of(&mut c), Err(HttpError::Io(ErrorKind::ConnectionReset)));
+        assert_eq!(c.get_range(URL, 0, None), Err(HttpError::Connect(ConnectError::Unreachable)));
+    }
+
+    #[test]
+    fn bytes_past_content_length_break_the_connection() {
+        let script = Script::default()
+            .conn(vec![Step::Data(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.1 200 OK\r\n")])
+            .conn(vec![Step::Data(b"HTTP/1.1 204 No Content\r\n\r\n")]);
+        let mut c: HttpClient<_, 256> = HttpClient::new(script);
+        c.get_range(URL, 0, None).unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(c.read_body(&mut buf), Ok(3));
+        assert_eq!(c.read_body(&mut buf), Err(HttpError::Body(BodyError::TrailingData)));
+        assert_eq!(c.get_range(URL, 0, None).unwrap().status, 204);
+        assert_eq!(c.connections_opened(), 2);
+    }
+
+    #[test]
+    fn stale_kept_alive_connection_is_reopened_once() {
+        let script = Script::default()
+            .conn(vec![Step::Data(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na")])
+            .conn(vec![Step::Data(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb")]);
+        let mut c: HttpClient<_, 256> = HttpClient::new(script);
+        c.get_range(URL, 0, None).unwrap();
+        assert_eq!(body_of(&mut c).unwrap(), b"a");
+        // The first connection's script is over: the server closed it while idle.
+        c.get_range(URL, 0, None).unwrap();
+        assert_eq!(body_of(&mut c).unwrap(), b"b");
+        assert_eq!(c.connections_opened(), 2);
+    }
+
+    #[test]
+    fn unread_body_closes_before_the_next_request() {
+        let script = Script::default()
+            .conn(vec![Step::Data(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123")])
+            .conn(vec![Step::Data(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz")]);
+        let mut c: HttpClient<_, 256> = HttpClient::new(script);
+        c.get_range(URL, 0, None).unwrap();
+        assert_eq!(c.read_body(&mut [0u8; 2]), Ok(2));
+        c.get_range(URL, 50, Some("tok")).unwrap();
+        assert_eq!(body_of(&mut c).unwrap(), b"z");
+        assert_eq!(c.connections_opened(), 2);
+        let written = String::from_utf8(c.connector_mut().written.borrow().clone()).unwrap();
+        assert!(written.contains("Range: bytes=50-\r\nAuthorization: Bearer tok\r\n"), "{written}");
+    }
+
+    #[test]
+    fn body_until_close_and_post_answers() {
+        let script = Script::default()
+            .conn(vec![Step::Data(b"HTTP/1.0 200 OK\r\n\r\nuntil the end")])
+            .conn(vec![Step::Data(b"HTTP/1.1 302 Found\r\nLocation: /y\r\nContent-Length: 0\r\n\r\n")]);
+        let mut c: HttpClient<_, 256> = HttpClient::new(script);
+        c.get_range(URL, 0, None).unwrap();
+        assert_eq!(body_of(&mut c).unwrap(), b"until the end");
+        let mut answer = [0u8; 8];
+        assert_eq!(c.post_json(URL, b"{}", &mut answer), Ok((302, 0)), "POST does not follow redirects");
+        let written = String::from_utf8(c.connector_mut().written.borrow().clone()).unwrap();
+        assert!(written.ends_with(
+            "Content-Type: application/json\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n{}"
+        ));
+    }
+
+    #[test]
+    fn redirect_to_a_bad_location() {
+        let script = Script::default()
+            .conn(vec![Step::Data(b"HTTP/1.1 301 Moved\r\nLocation: ftp://x/\r\nContent-Length: 0\r\n\r\n")])
+            .conn(vec![Step::Data(b"HTTP/1.1 307 Moved\r\nContent-Length: 0\r\n\r\n")]);
+        let mut c: HttpClient<_, 256> = HttpClient::new(script);
+        assert_eq!(c.get_range(URL, 0, None), Err(HttpError::BadRedirect));
+        assert_eq!(c.get_range(URL, 0, None), Err(HttpError::BadRedirect));
+    }
+}

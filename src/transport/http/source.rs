@@ -194,3 +194,142 @@ impl<T: HttpTransport> ChunkSource for HttpSource<'_, T> {
         self.stream = Stream::Closed;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use super::*;
+    use crate::transport::http::{ContentRange, Response};
+
+    /// Plays back answers (head + body) and records the offsets asked for.
+    #[derive(Default)]
+    struct Fake {
+        answers: VecDeque<(Response, Vec<u8>)>,
+        body: VecDeque<u8>,
+        asked: Vec<u64>,
+    }
+
+    impl Fake {
+        fn answer(
+            mut self,
+            status: u16,
+            range: Option<(u64, u64, u64)>,
+            len: Option<u64>,
+            body: Vec<u8>,
+        ) -> Self {
+            let content_range =
+                range.map(|(first, last, total)| ContentRange { first, last, total: Some(total) });
+            self.answers.push_back((Response { status, content_length: len, content_range }, body));
+            self
+        }
+    }
+
+    impl HttpTransport for Fake {
+        fn get_range(&mut self, _: &str, offset: u64, _: Option<&str>) -> Result<Response, HttpError> {
+            self.asked.push(offset);
+            let (head, body) = self.answers.pop_front().ok_or(HttpError::Closed)?;
+            self.body = body.into();
+            Ok(head)
+        }
+        fn read_body(&mut self, out: &mut [u8]) -> Result<usize, HttpError> {
+            let n = out.len().min(self.body.len());
+            for o in &mut out[..n] {
+                *o = self.body.pop_front().unwrap();
+            }
+            Ok(n)
+        }
+        fn post_json(&mut self, _: &str, _: &[u8], _: &mut [u8]) -> Result<(u16, usize), HttpError> {
+            Err(HttpError::Closed)
+        }
+        fn close(&mut self) {
+            self.body.clear();
+        }
+    }
+
+    fn file() -> Vec<u8> {
+        (0..=255u8).cycle().take(300).collect()
+    }
+
+    fn fetch(s: &mut HttpSource<'_, Fake>, offset: u32, len: usize) -> nb::Result<Vec<u8>, SourceError> {
+        let mut buf = vec![0u8; len];
+        s.fetch(offset, &mut buf).map(|n| buf[..n].to_vec())
+    }
+
+    #[test]
+    fn bad_partial_answers_are_protocol_errors() {
+        let f = file();
+        let fake = Fake::default()
+            .answer(206, Some((99, 299, 300)), Some(201), f[99..].to_vec())
+            .answer(206, None, Some(200), f[100..].to_vec())
+            .answer(206, Some((100, 299, 300)), Some(150), f[100..].to_vec())
+            .answer(200, None, Some(100), f[..100].to_vec());
+        let mut s = HttpSource::new(fake, "http://h/f", None);
+        for _ in 0..4 {
+            assert_eq!(fetch(&mut s, 100, 10), Err(nb::Error::Other(SourceError::Protocol)));
+        }
+        assert_eq!(s.into_inner().asked, [100, 100, 100, 100]);
+    }
+
+    #[test]
+    fn a_200_to_a_ranged_request_is_skipped_to_the_offset() {
+        let f = file();
+        let fake = Fake::default().answer(200, None, Some(300), f.clone());
+        let mut s = HttpSource::new(fake, "http://h/f", None);
+        let mut blocks = 0;
+        let first = loop {
+            match fetch(&mut s, 250, 64) {
+                Ok(bytes) => break bytes,
+                Err(nb::Error::WouldBlock) => blocks += 1,
+                Err(e) => panic!("{e:?}"),
+            }
+        };
+        assert_eq!(blocks, 4, "250 bytes dropped 64 at a time");
+        assert_eq!(first, f[250..300]);
+        assert_eq!(s.total_size(), Some(300));
+        assert_eq!(
+            fetch(&mut s, 300, 8),
+            Err(nb::Error::Other(SourceError::Protocol)),
+            "nothing past the end"
+        );
+    }
+
+    #[test]
+    fn a_short_range_is_continued_with_a_new_request() {
+        let f = file();
+        let fake = Fake::default().answer(206, Some((0, 99, 300)), Some(100), f[..100].to_vec()).answer(
+            206,
+            Some((100, 299, 300)),
+            None,
+            f[100..].to_vec(),
+        );
+        let mut s = HttpSource::new(fake, "http://h/f", None);
+        assert_eq!(fetch(&mut s, 0, 100).unwrap(), f[..100]);
+        assert_eq!(fetch(&mut s, 100, 100), Err(nb::Error::WouldBlock));
+        assert_eq!(fetch(&mut s, 100, 500).unwrap(), f[100..]);
+        assert_eq!(fetch(&mut s, 0, 0).unwrap(), b"");
+        assert_eq!(s.into_inner().asked, [0, 100]);
+    }
+
+    #[test]
+    fn a_fetch_elsewhere_reopens_and_errors_close() {
+        let f = file();
+        let fake = Fake::default().answer(206, Some((10, 299, 300)), Some(290), f[10..].to_vec()).answer(
+            206,
+            Some((20, 299, 300)),
+            Some(280),
+            f[20..].to_vec(),
+        );
+        let mut s = HttpSource::new(fake, "http://h/f", None);
+        assert_eq!(fetch(&mut s, 10, 5).unwrap(), f[10..15]);
+        assert_eq!(fetch(&mut s, 20, 5).unwrap(), f[20..25]);
+        assert_eq!(fetch(&mut s, 25, 5).unwrap(), f[25..30]);
+        assert_eq!(fetch(&mut s, 30, 5).unwrap(), f[30..35], "consecutive: same answer");
+        assert_eq!(
+            fetch(&mut s, 100, 5),
+            Err(nb::Error::Other(SourceError::ConnectionLost)),
+            "no more answers"
+        );
+        assert_eq!(s.into_inner().asked, [10, 20, 100]);
+    }
+}
