@@ -592,4 +592,38 @@ mod tests {
         assert_eq!(c.get_range(URL, 0, None), Err(HttpError::BadRedirect));
         assert_eq!(c.get_range(URL, 0, None), Err(HttpError::BadRedirect));
     }
+
+    proptest::proptest! {
+        /// Whatever a server sends, in whatever pieces, the client answers or fails; it
+        /// never panics and never hands out more body bytes than it received.
+        #[test]
+        fn arbitrary_answers_never_panic(
+            head in proptest::sample::select(vec![
+                "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n",
+                "HTTP/1.1 206 P\r\nContent-Range: bytes 5-9/10\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "HTTP/1.0 200 OK\r\n\r\n",
+                "",
+            ]),
+            tail in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            cut in 1usize..40,
+        ) {
+            let mut raw = head.as_bytes().to_vec();
+            raw.extend_from_slice(&tail);
+            let raw: &'static [u8] = raw.leak();
+            let steps: Vec<Step> = raw.chunks(cut).map(Step::Data).collect();
+            let mut c: HttpClient<_, 128> = HttpClient::new(Script::default().conn(steps));
+            if c.get_range(URL, 0, None).is_ok() {
+                let mut total = 0usize;
+                let mut buf = [0u8; 13];
+                while let Ok(n) = c.read_body(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    total += n;
+                    proptest::prop_assert!(total <= raw.len());
+                }
+            }
+        }
+    }
 }
