@@ -113,7 +113,8 @@ impl<const N: usize> EdgeEndpoints<N> {
     }
 
     /// The absolute URL of a `downloadurl`: a path resolves against the `download` base's
-    /// scheme, host and port; a full URL is taken as it is.
+    /// scheme, host and port (its path prefix does not apply: the seed's paths are
+    /// absolute); a full URL is kept, written with an explicit port.
     pub fn download_url<const M: usize>(
         &self,
         download_url: &str,
@@ -122,16 +123,9 @@ impl<const N: usize> EdgeEndpoints<N> {
         out.clear();
         let base = Url::parse(&self.download).map_err(|_| EndpointError::BadUrl)?;
         let url = base.join(download_url).map_err(|_| EndpointError::BadUrl)?;
-        if url.host == base.host && url.port == base.port && download_url.starts_with('/') {
-            let prefix = self.download.trim_end_matches('/');
-            let origin_end = prefix.find("://").map_or(0, |i| i + 3);
-            let origin_len =
-                prefix.get(origin_end..).and_then(|r| r.find('/')).map_or(prefix.len(), |i| origin_end + i);
-            write!(out, "{}{}", prefix.get(..origin_len).unwrap_or(prefix), url.path)
-        } else {
-            out.push_str(download_url.trim()).map_err(|_| core::fmt::Error)
-        }
-        .map_err(|_| EndpointError::TooLong)
+        let (open, close) = if url.host.contains(':') { ("[", "]") } else { ("", "") };
+        write!(out, "{}://{open}{}{close}:{}{}", url.scheme.as_str(), url.host, url.port, url.path)
+            .map_err(|_| EndpointError::TooLong)
     }
 }
 
@@ -167,8 +161,8 @@ mod tests {
         EdgeEndpoints::set(&mut e.update_result, "http://10.0.0.9:8000/ota/").unwrap();
         e.update_result_url(&mut s).unwrap();
         assert_eq!(s, "http://10.0.0.9:8000/ota/updateresult");
-        e.download_url("http://cdn.example/fw.bin", &mut s).unwrap();
-        assert_eq!(s, "http://cdn.example/fw.bin");
+        e.download_url("http://cdn.example/fw.bin?sig=1", &mut s).unwrap();
+        assert_eq!(s, "http://cdn.example:80/fw.bin?sig=1");
         EdgeEndpoints::set(&mut e.download, "http://edge.local:5055/prefix").unwrap();
         e.download_url("/version/1", &mut s).unwrap();
         assert_eq!(s, "http://edge.local:5055/version/1");
