@@ -250,8 +250,9 @@ fn lying_content_length_is_a_lost_connection() {
 fn slow_body_past_the_read_limit_times_out() {
     let server = MockHttpServer::start().unwrap();
     server.put_file("/fw.bin", firmware(4000));
-    server.inject(Fault::Slow { chunk: 1000, delay_ms: 1500 });
-    let connector = TcpConnector { io_timeout: Duration::from_millis(150), ..TcpConnector::default() };
+    // Wide margins: the limit is 1 s, the server pauses 8 s after the first 1000 bytes.
+    server.inject(Fault::Slow { chunk: 1000, delay_ms: 8000 });
+    let connector = TcpConnector { io_timeout: Duration::from_secs(1), ..TcpConnector::default() };
     let mut c: Client = HttpClient::new(connector);
     let url = server.url("/fw.bin");
     let mut source = HttpSource::new(&mut c, &url, None);
@@ -373,4 +374,33 @@ fn answer_larger_than_the_buffer_is_an_error() {
         c.post_json(&url, br#"{"assetId":"d","version":"1","serialNum":""}"#, &mut small),
         Err(HttpError::AnswerTooLarge)
     );
+}
+
+#[test]
+fn edge_answers_bad_requests_and_unknown_paths() {
+    let edge = EnosEdgeServer::start().unwrap();
+    let mut c = client();
+    let mut answer = [0u8; 256];
+    let base = edge.base_url();
+
+    let (status, len) = c.post_json(&format!("{base}/nothing/here"), b"{}", &mut answer).unwrap();
+    let a = codec::decode_status_answer(&answer[..len]).unwrap();
+    assert_eq!((status, a.httpstatus, a.message), (404, Some(404), "unsupported url"));
+
+    let (status, len) = c.post_json(&format!("{base}/updateresult"), b"{not json", &mut answer).unwrap();
+    let a = codec::decode_status_answer(&answer[..len]).unwrap();
+    assert_eq!((status, a.httpstatus, a.accepted(status)), (400, Some(400), false));
+    let reports = edge.reports();
+    assert_eq!(reports.len(), 1);
+    assert!(!reports[0].well_formed);
+    assert_eq!(reports[0].json, "{not json");
+
+    let (status, _) = c.post_json(&format!("{base}/checkversion"), b"[]", &mut answer).unwrap();
+    assert_eq!(status, 400);
+    // An unknown device has no update.
+    let (status, len) = c
+        .post_json(&format!("{base}/checkversion"), br#"{"assetId":"who","version":"1"}"#, &mut answer)
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(codec::decode_check_version_answer(&answer[..len]), Ok(CheckVersionAnswer::NoUpdate));
 }
