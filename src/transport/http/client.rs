@@ -19,7 +19,9 @@ const MAX_HOST: usize = 253;
 ///
 /// `BUF` bytes hold one request head, then the response head and body bytes in flight: it
 /// bounds the largest response head (1024 is plenty for the servers the platforms use;
-/// presigned CDN answers may want 2048). `URL` bytes hold a redirect target.
+/// presigned CDN answers may want 2048). While a GET follows redirects, two `URL`-byte
+/// strings on the stack hold the current and next target. Besides `BUF`, the client keeps
+/// about 300 bytes (mostly the host name of the open connection, for reuse).
 ///
 /// Connections are kept open and reused while requests go to the same scheme, host and
 /// port and the server allows it. A response whose body was not read to the end closes its
