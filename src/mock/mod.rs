@@ -12,3 +12,6 @@ pub use sim_flash::{CutKind, FlashStats, OpKind, PowerCut, SimFlash, SimFlashErr
 mod power_sweep;
 
 pub use power_sweep::{SweepReport, power_sweep};
+
+pub mod enos_edge_server;
+pub mod http_server;

@@ -68,3 +68,5 @@ impl<T: ChunkSource + ?Sized> ChunkSource for &mut T {
         (**self).reset()
     }
 }
+
+pub mod http;

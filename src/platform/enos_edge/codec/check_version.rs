@@ -1,0 +1,212 @@
+//! checkversion: the device's request and the Edge's two answers.
+
+use serde::{Deserialize, Serialize};
+
+use super::{CodecError, IntField, decode, decode_int_or_text, encode};
+use crate::Version;
+use crate::offer::{Digest, Offer};
+
+/// `POST /checkversion` request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckVersion<'a> {
+    /// Device ID.
+    #[serde(rename = "assetId", borrow)]
+    pub asset_id: &'a str,
+    /// Version the device runs.
+    pub version: &'a str,
+    /// Serial number.
+    #[serde(rename = "serialNum")]
+    pub serial_num: &'a str,
+}
+
+/// Encodes the checkversion request: `{"assetId":…,"version":…,"serialNum":…}`.
+///
+/// ```
+/// use ota_client::platform::enos_edge::codec::{encode_check_version, CheckVersion};
+/// let mut out = [0u8; 128];
+/// let n = encode_check_version(&CheckVersion { asset_id: "dev1", version: "1.0.0", serial_num: "1234-5678-90aa" }, &mut out).unwrap();
+/// assert_eq!(&out[..n], br#"{"assetId":"dev1","version":"1.0.0","serialNum":"1234-5678-90aa"}"#);
+/// ```
+pub fn encode_check_version(request: &CheckVersion<'_>, out: &mut [u8]) -> Result<usize, CodecError> {
+    encode(request, out)
+}
+
+/// Decodes a checkversion request (the Edge side; the mock server uses it). Missing fields
+/// decode as empty.
+pub fn decode_check_version(body: &[u8]) -> Result<CheckVersion<'_>, CodecError> {
+    #[derive(Deserialize)]
+    struct Wire<'a> {
+        #[serde(rename = "assetId", borrow)]
+        asset_id: Option<&'a str>,
+        version: Option<&'a str>,
+        #[serde(rename = "serialNum")]
+        serial_num: Option<&'a str>,
+    }
+    let w: Wire<'_> = decode(body)?;
+    Ok(CheckVersion {
+        asset_id: w.asset_id.unwrap_or(""),
+        version: w.version.unwrap_or(""),
+        serial_num: w.serial_num.unwrap_or(""),
+    })
+}
+
+/// An update the Edge offers, borrowed from the answer body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeUpdate<'a> {
+    /// `assetId` echoed by the Edge (may be empty).
+    pub asset_id: &'a str,
+    /// Target version.
+    pub version: Version,
+    /// Expected digest, from `signMethod` and `sign`.
+    pub digest: Digest,
+    /// `downloadurl` as sent (JSON escapes still in): usually a path such as
+    /// `/version/15912345678`, relative to the Edge base URL.
+    pub download_url: &'a str,
+}
+
+/// A checkversion answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckVersionAnswer<'a> {
+    /// `code` 0: no update.
+    NoUpdate,
+    /// `code` 1: an update.
+    Update(EdgeUpdate<'a>),
+}
+
+#[derive(Deserialize)]
+struct AnswerWire<'a, N> {
+    #[serde(rename = "assetId", borrow)]
+    asset_id: Option<&'a str>,
+    version: Option<&'a str>,
+    code: Option<N>,
+    #[serde(rename = "signMethod")]
+    sign_method: Option<&'a str>,
+    sign: Option<&'a str>,
+    downloadurl: Option<&'a str>,
+}
+
+/// Decodes a checkversion answer.
+///
+/// ```
+/// use ota_client::platform::enos_edge::codec::{decode_check_version_answer, CheckVersionAnswer};
+/// let body = br#"{"assetId":"999999","version":"v2.0.0.1","code":1,"desc":"has update","signMethod":"MD5",
+///   "sign":"0123456789abcdef0123456789abcdef","downloadurl":"/version/15912345678"}"#;
+/// let CheckVersionAnswer::Update(u) = decode_check_version_answer(body).unwrap() else { panic!() };
+/// assert_eq!((u.version.as_str(), u.download_url), ("v2.0.0.1", "/version/15912345678"));
+/// assert!(u.digest.md5.is_some());
+/// ```
+pub fn decode_check_version_answer(body: &[u8]) -> Result<CheckVersionAnswer<'_>, CodecError> {
+    decode_int_or_text(body, answer_from_wire::<i64>, answer_from_wire::<&str>)
+}
+
+fn answer_from_wire<N: IntField>(w: AnswerWire<'_, N>) -> Result<CheckVersionAnswer<'_>, CodecError> {
+    let code = w.code.ok_or(CodecError::MissingField)?.int().ok_or(CodecError::Malformed)?;
+    match code {
+        0 => return Ok(CheckVersionAnswer::NoUpdate),
+        1 => {}
+        _ => return Err(CodecError::UnknownCode),
+    }
+    fn present(s: Option<&str>) -> Result<&str, CodecError> {
+        s.map(str::trim).filter(|s| !s.is_empty()).ok_or(CodecError::MissingField)
+    }
+    let version = Version::parse(present(w.version)?).map_err(|_| CodecError::BadVersion)?;
+    let digest = digest(present(w.sign_method)?, present(w.sign)?)?;
+    let download_url = present(w.downloadurl)?;
+    // Still JSON-escaped here: `\/` is a slash.
+    let path = download_url.starts_with('/') || download_url.starts_with("\\/");
+    let full = download_url.contains("://") || download_url.contains(":\\/\\/");
+    if !(path || full) {
+        return Err(CodecError::BadUrl);
+    }
+    Ok(CheckVersionAnswer::Update(EdgeUpdate {
+        asset_id: w.asset_id.unwrap_or(""),
+        version,
+        digest,
+        download_url,
+    }))
+}
+
+fn digest(method: &str, sign: &str) -> Result<Digest, CodecError> {
+    let is = |name: &str| method.eq_ignore_ascii_case(name);
+    if is("md5") {
+        Digest::md5_hex(sign).map_err(|_| CodecError::BadDigest)
+    } else if is("sha256") || is("sha-256") {
+        Digest::sha256_hex(sign).map_err(|_| CodecError::BadDigest)
+    } else {
+        Err(CodecError::UnsupportedSignMethod)
+    }
+}
+
+impl EdgeUpdate<'_> {
+    /// The protocol-neutral offer, with `location` set to `download_url` unescaped. The
+    /// checkversion answer carries no size: pass the size learned from the download's
+    /// `Content-Length`/`Content-Range`, or 0 while unknown.
+    pub fn to_offer<const L: usize>(&self, size: u32) -> Result<Offer<L>, CodecError> {
+        let mut offer = Offer::new(self.version.clone(), size, self.digest);
+        unescape_into(self.download_url, &mut offer.location)?;
+        Ok(offer)
+    }
+}
+
+/// Copies a JSON string body (between the quotes) into `out`, resolving the escapes.
+fn unescape_into<const L: usize>(raw: &str, out: &mut heapless::String<L>) -> Result<(), CodecError> {
+    out.clear();
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        let c = if c == '\\' {
+            match chars.next() {
+                Some('/') => '/',
+                Some('\\') => '\\',
+                Some('"') => '"',
+                Some('u') => {
+                    let hex: heapless::String<4> = chars.by_ref().take(4).collect();
+                    u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32).ok_or(CodecError::BadUrl)?
+                }
+                _ => return Err(CodecError::BadUrl),
+            }
+        } else {
+            c
+        };
+        out.push(c).map_err(|_| CodecError::BadUrl)?;
+    }
+    Ok(())
+}
+
+/// The id that names a download in `/downloadresult/{id}`: the last path segment of
+/// `downloadurl` (`/version/15912345678` → `15912345678`), query and fragment dropped. The
+/// seed shows the same number in both paths and defines no other source for it.
+pub fn download_id(download_url: &str) -> &str {
+    let path = download_url.split(['?', '#']).next().unwrap_or("");
+    path.trim_end_matches('/').rsplit('/').next().unwrap_or("")
+}
+
+// Edge side encoders (the mock server answers with these)
+
+/// A checkversion answer as the Edge sends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CheckVersionAnswerBody<'a> {
+    /// Device ID.
+    #[serde(rename = "assetId")]
+    pub asset_id: &'a str,
+    /// Target version (code 1) or the device's version (code 0).
+    pub version: &'a str,
+    /// 0 no update, 1 update.
+    pub code: u8,
+    /// `"no update"` / `"has update"`.
+    pub desc: &'a str,
+    /// `"MD5"` or `""`.
+    #[serde(rename = "signMethod")]
+    pub sign_method: &'a str,
+    /// Hex digest or `""`.
+    pub sign: &'a str,
+    /// Download path or `""`.
+    pub downloadurl: &'a str,
+}
+
+/// Encodes a checkversion answer (Edge side).
+pub fn encode_check_version_answer(
+    body: &CheckVersionAnswerBody<'_>,
+    out: &mut [u8],
+) -> Result<usize, CodecError> {
+    encode(body, out)
+}
