@@ -367,10 +367,10 @@ impl<const B: usize> Core<B> {
         buf.get_mut(..count).ok_or(nb::Error::Other(SourceError::Protocol))?.copy_from_slice(src);
         let next = offset + n;
         self.head = Some(next);
-        if within + n == len {
-            if let Some(s) = self.slots.get_mut(slot) {
-                *s = FREE;
-            }
+        if within + n == len
+            && let Some(s) = self.slots.get_mut(slot)
+        {
+            *s = FREE;
         }
         Ok(count)
     }
@@ -507,7 +507,7 @@ impl<const B: usize> Core<B> {
     fn requested_slot(&self, offset: u32) -> Option<(u32, usize)> {
         let hk = self.head_chunk()?;
         let rel = offset.checked_sub(self.origin)?;
-        if rel % self.chunk_len() != 0 {
+        if !rel.is_multiple_of(self.chunk_len()) {
             return None;
         }
         let k = rel / self.chunk_len();
@@ -540,11 +540,12 @@ impl<const B: usize> Core<B> {
         self.stats.answers = self.stats.answers.saturating_add(1);
         let mut fast = 0u32;
         for s in self.slots.iter_mut() {
-            if let SlotState::Requested { order: o, due, .. } = &mut s.state {
-                if *o < order && !*due {
-                    *due = true;
-                    fast += 1;
-                }
+            if let SlotState::Requested { order: o, due, .. } = &mut s.state
+                && *o < order
+                && !*due
+            {
+                *due = true;
+                fast += 1;
             }
         }
         self.stats.fast_retransmits = self.stats.fast_retransmits.saturating_add(fast);

@@ -90,6 +90,7 @@ impl Unstuffer {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code: a panic is a test failure")]
 mod tests {
     use super::*;
 

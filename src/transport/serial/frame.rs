@@ -299,6 +299,7 @@ impl<const N: usize> FrameDecoder<N> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code: a panic is a test failure")]
 mod tests {
     use super::*;
 

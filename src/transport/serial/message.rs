@@ -330,6 +330,7 @@ fn decode_from<'a>(d: &mut Decoder<'a>) -> Result<Message<'a>, MessageError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code: a panic is a test failure")]
 mod tests {
     use super::*;
 
