@@ -346,9 +346,10 @@ fn emit_in_place(code: u8, total: usize, out: &mut [u8]) -> Result<usize, PcpErr
     let frame = out.get_mut(..total).ok_or(PcpError::BufferTooSmall)?;
     let [s0, s1] = START.to_be_bytes();
     let [l0, l1] = data_len.to_be_bytes();
-    frame.get_mut(..HEADER_LEN).ok_or(PcpError::BufferTooSmall)?.copy_from_slice(&[
-        s0, s1, VERSION, code, 0, 0, l0, l1,
-    ]);
+    frame
+        .get_mut(..HEADER_LEN)
+        .ok_or(PcpError::BufferTooSmall)?
+        .copy_from_slice(&[s0, s1, VERSION, code, 0, 0, l0, l1]);
     let [c0, c1] = frame_check_code(frame).to_be_bytes();
     frame.get_mut(4..6).ok_or(PcpError::BufferTooSmall)?.copy_from_slice(&[c0, c1]);
     Ok(total)
@@ -484,7 +485,12 @@ mod tests {
         assert_eq!(p.compute_check_code(), 0x02F7);
         assert_eq!(p.data_len(), 22);
         // 0x1234 is the package's check code inside the data, not the frame's.
-        let task = Task { version: version_field("V1.0").unwrap(), block_size: 500, block_count: 1, check_code: 0x1234 };
+        let task = Task {
+            version: version_field("V1.0").unwrap(),
+            block_size: 500,
+            block_count: 1,
+            check_code: 0x1234,
+        };
         assert_eq!(PlatformMessage::parse(&frame), Ok(PlatformMessage::NewVersion(task)));
         let mut out = [0u8; 64];
         let n = PlatformMessage::NewVersion(task).emit(&mut out).unwrap();

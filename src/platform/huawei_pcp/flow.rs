@@ -392,7 +392,9 @@ impl PcpFlow {
                 DeviceMessage::RequestBlock { version: task.version, block: next_block }
             }
             (State::Downloaded, Some(_)) => DeviceMessage::DownloadStatus { status: self.status },
-            (State::Reporting, _) => DeviceMessage::UpgradeResult { result: self.upgrade_result, version: self.running },
+            (State::Reporting, _) => {
+                DeviceMessage::UpgradeResult { result: self.upgrade_result, version: self.running }
+            }
             _ => return None,
         };
         if self.retry.tries == u8::MAX {

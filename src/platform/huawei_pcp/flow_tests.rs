@@ -1,5 +1,10 @@
 //! The PCP flow against a scripted platform.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic, reason = "test code: a panic is a test failure")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test code: a panic is a test failure"
+)]
 
 use super::codec::{DeviceMessage, PlatformMessage, Task, result, version_field};
 use super::flow::{Event, FlowConfig, PcpFlow, State};
@@ -44,13 +49,22 @@ fn full_upgrade_with_a_lost_request() {
     let mut stored = vec![0u8; img.len()];
 
     assert_eq!(flow.handle(0, &frame(PlatformMessage::QueryVersion)), None);
-    assert_eq!(sent(&mut flow, 0), vec![DeviceMessage::Version { result: 0, version: version_field("1.0").unwrap() }]);
+    assert_eq!(
+        sent(&mut flow, 0),
+        vec![DeviceMessage::Version { result: 0, version: version_field("1.0").unwrap() }]
+    );
 
-    assert_eq!(flow.handle(0, &frame(PlatformMessage::NewVersion(task(0x1234)))), Some(Event::Accepted(task(0x1234))));
+    assert_eq!(
+        flow.handle(0, &frame(PlatformMessage::NewVersion(task(0x1234)))),
+        Some(Event::Accepted(task(0x1234)))
+    );
     let v = task(0).version;
     assert_eq!(
         sent(&mut flow, 0),
-        vec![DeviceMessage::NewVersionAnswer { result: 0 }, DeviceMessage::RequestBlock { version: v, block: 0 }]
+        vec![
+            DeviceMessage::NewVersionAnswer { result: 0 },
+            DeviceMessage::RequestBlock { version: v, block: 0 }
+        ]
     );
     // The request is lost: nothing before the timeout, the same request after it.
     assert!(sent(&mut flow, 999).is_empty());
@@ -90,7 +104,10 @@ fn full_upgrade_with_a_lost_request() {
     after.report_upgrade_result(0, new_v);
     assert_eq!(sent(&mut after, 0), vec![DeviceMessage::UpgradeResult { result: 0, version: new_v }]);
     assert_eq!(sent(&mut after, 1000), vec![DeviceMessage::UpgradeResult { result: 0, version: new_v }]);
-    assert_eq!(after.handle(1001, &frame(PlatformMessage::UpgradeResultAck { result: 0 })), Some(Event::Finished));
+    assert_eq!(
+        after.handle(1001, &frame(PlatformMessage::UpgradeResultAck { result: 0 })),
+        Some(Event::Finished)
+    );
     assert_eq!(after.state(), State::Idle);
 }
 
@@ -115,11 +132,16 @@ fn resumes_by_block_index_after_restart() {
     let v = task(0).version;
     assert_eq!(
         sent(&mut flow, 5),
-        vec![DeviceMessage::NewVersionAnswer { result: 0 }, DeviceMessage::RequestBlock { version: v, block: 1 }]
+        vec![
+            DeviceMessage::NewVersionAnswer { result: 0 },
+            DeviceMessage::RequestBlock { version: v, block: 1 }
+        ]
     );
     assert!(matches!(flow.handle(6, &block_answer(&img, 1)), Some(Event::Block { offset: 500, .. })));
     sent(&mut flow, 6);
-    assert!(matches!(flow.handle(7, &block_answer(&img, 2)), Some(Event::Block { offset: 1000, data }) if data.len() == 234));
+    assert!(
+        matches!(flow.handle(7, &block_answer(&img, 2)), Some(Event::Block { offset: 1000, data }) if data.len() == 234)
+    );
     assert_eq!(sent(&mut flow, 7), vec![DeviceMessage::DownloadStatus { status: 0 }]);
     // Notified again once complete: status 0 again.
     assert_eq!(flow.handle(8, &frame(PlatformMessage::NewVersion(task(0x1234)))), None);
@@ -136,12 +158,16 @@ fn stalls_after_retries_then_resumes_on_notification() {
     let mut now = 0;
     let mut requests = 0;
     for _ in 0..10 {
-        requests += sent(&mut flow, now).iter().filter(|m| matches!(m, DeviceMessage::RequestBlock { .. })).count();
+        requests +=
+            sent(&mut flow, now).iter().filter(|m| matches!(m, DeviceMessage::RequestBlock { .. })).count();
         now += 1000;
     }
     assert_eq!(requests, 3, "first try plus max_retries");
     assert_eq!(flow.state(), State::Stalled { next_block: 0 });
-    assert!(matches!(flow.handle(now, &frame(PlatformMessage::NewVersion(task(1)))), Some(Event::Resumed { .. })));
+    assert!(matches!(
+        flow.handle(now, &frame(PlatformMessage::NewVersion(task(1)))),
+        Some(Event::Resumed { .. })
+    ));
     assert_eq!(flow.state(), State::Downloading { next_block: 0 });
 }
 
@@ -163,7 +189,10 @@ fn refusals_and_platform_errors() {
     assert!(flow.handle(0, &frame(PlatformMessage::NewVersion(small))).is_some());
     sent(&mut flow, 0);
     // 0x81: counted and asked again at once; 0x80: the task is gone.
-    assert_eq!(flow.handle(1, &frame(PlatformMessage::Block { result: result::BAD_BLOCK, block: 0, data: &[] })), None);
+    assert_eq!(
+        flow.handle(1, &frame(PlatformMessage::Block { result: result::BAD_BLOCK, block: 0, data: &[] })),
+        None
+    );
     assert_eq!(flow.stats().bad_blocks, 1);
     assert_eq!(sent(&mut flow, 2).len(), 1);
     assert_eq!(

@@ -405,6 +405,9 @@ impl<const B: usize> Core<B> {
         if self.failed.is_some() {
             return None;
         }
+        if self.head >= self.size {
+            return None; // everything was handed out
+        }
         let hk = self.head_chunk()?;
         for k in hk..hk.saturating_add(self.window()) {
             let Some((start, len)) = self.chunk_range(k) else { break };
@@ -460,8 +463,11 @@ impl<const B: usize> Core<B> {
                     self.control = None;
                     self.size = Some(size);
                     self.clear_window();
-                    self.reply =
-                        Some(Ok(Reply::Offer(OfferInfo { version: v, size, digest: Digest { md5, sha256 } })));
+                    self.reply = Some(Ok(Reply::Offer(OfferInfo {
+                        version: v,
+                        size,
+                        digest: Digest { md5, sha256 },
+                    })));
                 }
             }
             Message::NoUpdate => {

@@ -180,7 +180,14 @@ impl<const N: usize> FrameDecoder<N> {
             handed_out: false,
             unstuff: Unstuffer::new(),
             next_seq: None,
-            stats: FrameStats { frames: 0, crc_errors: 0, cobs_errors: 0, oversized: 0, too_short: 0, lost: 0 },
+            stats: FrameStats {
+                frames: 0,
+                crc_errors: 0,
+                cobs_errors: 0,
+                oversized: 0,
+                too_short: 0,
+                lost: 0,
+            },
         }
     }
 
@@ -303,7 +310,10 @@ impl<const N: usize> FrameDecoder<N> {
 mod tests {
     use super::*;
 
-    fn frames<const N: usize>(dec: &mut FrameDecoder<N>, mut input: &[u8]) -> Vec<Result<Vec<u8>, FrameError>> {
+    fn frames<const N: usize>(
+        dec: &mut FrameDecoder<N>,
+        mut input: &[u8],
+    ) -> Vec<Result<Vec<u8>, FrameError>> {
         let mut out = Vec::new();
         while !input.is_empty() {
             let (used, ev) = dec.feed(input);

@@ -370,12 +370,26 @@ mod tests {
         // Offer with a 3-byte md5.
         let mut buf = [0u8; 64];
         let mut e = Encoder::new(Cursor::new(&mut buf[..]));
-        e.array(5).unwrap().u8(16).unwrap().str("1").unwrap().u32(1).unwrap().bytes(&[1, 2, 3]).unwrap().null().unwrap();
+        e.array(5)
+            .unwrap()
+            .u8(16)
+            .unwrap()
+            .str("1")
+            .unwrap()
+            .u32(1)
+            .unwrap()
+            .bytes(&[1, 2, 3])
+            .unwrap()
+            .null()
+            .unwrap();
         let n = e.writer().position();
         assert_eq!(Message::decode(&buf[..n]), Err(MessageError::BadDigest));
         assert_eq!(Message::decode(&[0x81, 0x11, 0x00]), Err(MessageError::TrailingBytes));
         let mut tiny = [0u8; 4];
-        assert_eq!(Message::Chunk { offset: 0, data: &[1; 8] }.encode(&mut tiny), Err(MessageError::BufferTooSmall));
+        assert_eq!(
+            Message::Chunk { offset: 0, data: &[1; 8] }.encode(&mut tiny),
+            Err(MessageError::BufferTooSmall)
+        );
         assert!(matches!(Message::decode(&[0x83, 0x12, 0x1a]), Err(MessageError::Malformed { .. })));
         assert_eq!(format!("{}", MessageError::UnknownKind(7)), "unknown message kind 7");
     }
