@@ -421,16 +421,16 @@ impl<const B: usize> Core<B> {
                     if !due && now.saturating_sub(sent_at) < timeout {
                         continue;
                     }
+                    if slot.tries > self.config.max_retries {
+                        self.failed = Some(SourceError::Timeout);
+                        return None;
+                    }
                     if !due {
                         self.stats.timeouts = self.stats.timeouts.saturating_add(1);
                     }
                     true
                 }
             };
-            if resend && slot.tries > self.config.max_retries {
-                self.failed = Some(SourceError::Timeout);
-                return None;
-            }
             if !resend {
                 self.stats.requests = self.stats.requests.saturating_add(1);
             }

@@ -12,6 +12,8 @@
 //! `mock` (feature `mock`).
 
 mod client;
+#[cfg(test)]
+mod client_tests;
 mod cobs;
 pub mod frame;
 pub mod message;
