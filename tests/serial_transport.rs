@@ -169,7 +169,7 @@ fn clean_link_transfer_is_bit_exact_and_uses_the_line() {
     let mut server = SerialServer::new(Some(Image::new(TARGET, img.clone())));
     server.attach(link.host_end()).unwrap();
     let mut devices = vec![sim_device(&link, &clock, ClientConfig::default())];
-    run(&clock, &[link.clone()], &mut server, &mut devices, 60_000, |_, _| {});
+    run(&clock, std::slice::from_ref(&link), &mut server, &mut devices, 60_000, |_, _| {});
     let d = &devices[0];
     assert_eq!(d.done(), Some(&Outcome::Updated));
     assert_eq!(sha(&d.received), sha(&img));
@@ -194,7 +194,7 @@ fn noisy_link_transfer_is_bit_exact() {
     let mut server = SerialServer::new(Some(Image::new(TARGET, img.clone())));
     server.attach(link.host_end()).unwrap();
     let mut devices = vec![sim_device(&link, &clock, ClientConfig::default())];
-    run(&clock, &[link.clone()], &mut server, &mut devices, 600_000, |_, _| {});
+    run(&clock, std::slice::from_ref(&link), &mut server, &mut devices, 600_000, |_, _| {});
     let d = &devices[0];
     assert_eq!(d.done(), Some(&Outcome::Updated));
     assert_eq!(sha(&d.received), sha(&img));
@@ -219,7 +219,7 @@ fn cut_link_fails_cleanly_with_only_correct_bytes() {
         ClientConfig { timeout_ms: 500, max_retries: 3, ..Default::default() },
     )];
     let cut = link.clone();
-    run(&clock, &[link.clone()], &mut server, &mut devices, 600_000, |_, devs| {
+    run(&clock, std::slice::from_ref(&link), &mut server, &mut devices, 600_000, |_, devs| {
         if devs[0].received.len() > 30_000 {
             cut.set_config(LinkConfig { drop_rate: 1.0, ..LinkConfig::clean(5) });
         }
@@ -274,7 +274,7 @@ fn bad_input_is_dropped_and_counted() {
     let mut devices = vec![sim_device(&link, &clock, ClientConfig::default())];
     let mut rogue = link.host_end();
     let mut injected = false;
-    run(&clock, &[link.clone()], &mut server, &mut devices, 120_000, |_, devs| {
+    run(&clock, std::slice::from_ref(&link), &mut server, &mut devices, 120_000, |_, devs| {
         if !injected && devs[0].received.len() > 20_000 {
             injected = true;
             let mut enc = FrameEncoder::new();

@@ -329,8 +329,9 @@ impl<'a> PlatformMessage<'a> {
                 let [b0, b1] = block.to_be_bytes();
                 let total = HEADER_LEN + 3 + bytes.len();
                 let body = out.get_mut(HEADER_LEN..total).ok_or(PcpError::BufferTooSmall)?;
-                body[..3].copy_from_slice(&[result, b0, b1]);
-                body[3..].copy_from_slice(bytes);
+                let (head, rest) = body.split_at_mut_checked(3).ok_or(PcpError::BufferTooSmall)?;
+                head.copy_from_slice(&[result, b0, b1]);
+                rest.copy_from_slice(bytes);
                 emit_in_place(code::REQUEST_BLOCK, total, out)
             }
             Self::DownloadStatusAck { result } => emit(code::DOWNLOAD_STATUS, &[result], out),
