@@ -489,15 +489,19 @@ impl<const B: usize> Core<B> {
             }
             Message::Error { code, offset } => {
                 self.stats.host_errors = self.stats.host_errors.saturating_add(1);
-                if self.control.is_some() {
-                    self.control = None;
-                    self.reply = Some(Ok(Reply::Refused(code)));
-                } else if self.requested_slot(offset).is_some() {
+                let for_chunk = matches!(code, error_code::OUT_OF_RANGE | error_code::NO_IMAGE)
+                    && self.requested_slot(offset).is_some();
+                if for_chunk {
                     self.failed = Some(match code {
                         error_code::NO_IMAGE => SourceError::NotFound,
-                        error_code::BUSY => SourceError::Server,
                         _ => SourceError::Protocol,
                     });
+                } else if self.control.is_some() {
+                    self.control = None;
+                    self.reply = Some(Ok(Reply::Refused(code)));
+                } else if self.head.is_some() {
+                    // A refusal of a request in the window (busy, bad request).
+                    self.failed = Some(SourceError::Server);
                 }
             }
             Message::VersionReport { .. }

@@ -149,6 +149,26 @@ fn version_report_gets_offer_and_sets_size() {
     assert_eq!(requests(&mut c, 0), vec![(0, 256), (256, 44)]);
 }
 
+#[test]
+fn host_errors_fail_the_fetch_or_answer_the_report() {
+    let mut c = Client::new(CFG).unwrap();
+    c.set_image_size(1000);
+    let mut buf = [0u8; 16];
+    let _ = c.take(0, &mut buf);
+    requests(&mut c, 0);
+    let mut enc = FrameEncoder::new();
+    c.start_progress(50);
+    c.feed(&host_frame(
+        &mut enc,
+        &Message::Error { code: super::message::error_code::OUT_OF_RANGE, offset: 256 },
+    ));
+    assert_eq!(c.poll_reply(), Err(nb::Error::WouldBlock), "a chunk error is not the report's answer");
+    assert_eq!(c.take(0, &mut buf), Err(nb::Error::Other(SourceError::Protocol)));
+    c.feed(&host_frame(&mut enc, &Message::Error { code: super::message::error_code::BUSY, offset: 0 }));
+    assert_eq!(c.poll_reply(), Ok(Reply::Refused(super::message::error_code::BUSY)));
+    assert_eq!(c.stats().host_errors, 2);
+}
+
 proptest::proptest! {
     #[test]
     fn arbitrary_input_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..2000), offset in 0u32..2000) {

@@ -73,8 +73,8 @@ where
         self.transmit()
     }
 
-    /// Reports the running version and waits (non-blocking) for the host's offer:
-    /// `Ok(Some(reply))` once answered. Call repeatedly; the first call sends the report.
+    /// Moves bytes and returns the host's answer to the report in progress: `WouldBlock`
+    /// until it arrives, `Timeout` when every retry went unanswered.
     pub fn poll_report(&mut self) -> nb::Result<Reply, SourceError> {
         self.poll()?;
         self.client.poll_reply()
