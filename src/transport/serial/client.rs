@@ -15,9 +15,11 @@
 //! host-to-device direction of the line stays busy (requests travel the other direction of the
 //! full-duplex UART).
 //!
-//! A request is sent again when its answer does not come within `timeout_ms`, and at once
-//! when the answer to a later request arrives first (the host answers in order, so the
-//! earlier request or its answer was lost). An answer is only accepted for a chunk that is
+//! A request is sent again when its answer does not come within `timeout_ms` (one request
+//! per timeout, the others' timers restart: after a stall their answers are usually still
+//! on the way), and at once when the answer to a later request arrives first (the host
+//! answers in order, so the earlier request or its answer was lost). Only an answer to a
+//! request sent once triggers that; one sent again may be answering its first send. An answer is only accepted for a chunk that is
 //! requested and not yet received, with exactly the chunk's length; anything else is dropped
 //! and counted in [`ClientStats`].
 
@@ -427,6 +429,13 @@ impl<const B: usize> Core<B> {
                     }
                     if !due {
                         self.stats.timeouts = self.stats.timeouts.saturating_add(1);
+                        // One request again per timeout: after a stall the other answers
+                        // are usually still queued behind this one, so give them time.
+                        for s in self.slots.iter_mut() {
+                            if let SlotState::Requested { sent_at, due: false, .. } = &mut s.state {
+                                *sent_at = now;
+                            }
+                        }
                     }
                     true
                 }
@@ -544,6 +553,9 @@ impl<const B: usize> Core<B> {
             self.stats.bad_answers = self.stats.bad_answers.saturating_add(1);
             return;
         }
+        // An answer to a request sent more than once may answer an early send, so it says
+        // nothing about requests sent in between: only first sends trigger a fast retransmit.
+        let unambiguous = slot.tries == 1;
         let Some(region) = self.region(k) else { return };
         let Some(dst) = region.get_mut(..data.len()) else { return };
         dst.copy_from_slice(data);
@@ -551,6 +563,7 @@ impl<const B: usize> Core<B> {
         let mut fast = 0u32;
         for s in self.slots.iter_mut() {
             if let SlotState::Requested { order: o, due, .. } = &mut s.state
+                && unambiguous
                 && *o < order
                 && !*due
             {
