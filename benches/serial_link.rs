@@ -61,6 +61,10 @@ fn bench(c: &mut Criterion) {
     for (name, link, cfg) in cases {
         println!("serial link efficiency ({name}): {:.3} of 11,520 B/s", transfer(link, cfg));
     }
+    let seeds = 1..=10u64;
+    let mean = seeds.clone().map(|s| transfer(LinkConfig::noisy(s), ClientConfig::default())).sum::<f64>()
+        / seeds.count() as f64;
+    println!("serial link efficiency (noisy, mean of seeds 1..=10): {mean:.3} of 11,520 B/s");
     let mut group = c.benchmark_group("serial_link");
     group.sample_size(10);
     group.bench_function("simulate 256 KiB at 115200 baud", |b| {

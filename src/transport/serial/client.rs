@@ -18,10 +18,12 @@
 //! A request is sent again when its answer does not come within `timeout_ms` (one request
 //! per timeout, the others' timers restart: after a stall their answers are usually still
 //! on the way), and at once when the answer to a later request arrives first (the host
-//! answers in order, so the earlier request or its answer was lost). Only an answer to a
-//! request sent once triggers that; one sent again may be answering its first send. An answer is only accepted for a chunk that is
-//! requested and not yet received, with exactly the chunk's length; anything else is dropped
-//! and counted in [`ClientStats`].
+//! answers in order, so the earlier request or its answer was lost). An answer to a request
+//! sent twice may answer its first send and so trigger a needless repeat; ignoring such
+//! answers (as TCP's Karn rule does for timing) was measured and made noisy links slower.
+//!
+//! An answer is only accepted for a chunk that is requested and not yet received, with
+//! exactly the chunk's length; anything else is dropped and counted in [`ClientStats`].
 
 use super::frame::{BODY_OVERHEAD, DecodeEvent, FrameDecoder, FrameEncoder, max_frame_len};
 use super::message::{CHUNK_OVERHEAD, MAX_VERSION_TEXT, Message, error_code, kind, result_code};
@@ -553,9 +555,6 @@ impl<const B: usize> Core<B> {
             self.stats.bad_answers = self.stats.bad_answers.saturating_add(1);
             return;
         }
-        // An answer to a request sent more than once may answer an early send, so it says
-        // nothing about requests sent in between: only first sends trigger a fast retransmit.
-        let unambiguous = slot.tries == 1;
         let Some(region) = self.region(k) else { return };
         let Some(dst) = region.get_mut(..data.len()) else { return };
         dst.copy_from_slice(data);
@@ -563,7 +562,6 @@ impl<const B: usize> Core<B> {
         let mut fast = 0u32;
         for s in self.slots.iter_mut() {
             if let SlotState::Requested { order: o, due, .. } = &mut s.state
-                && unambiguous
                 && *o < order
                 && !*due
             {

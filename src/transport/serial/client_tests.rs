@@ -151,22 +151,6 @@ fn version_report_gets_offer_and_sets_size() {
 }
 
 #[test]
-fn an_answer_to_a_repeated_request_does_not_trigger_fast_retransmit() {
-    let img = image();
-    let mut c = Client::new(CFG).unwrap();
-    c.set_image_size(1000);
-    let mut buf = [0u8; 16];
-    let _ = c.take(0, &mut buf);
-    assert_eq!(requests(&mut c, 0).len(), 4);
-    // A stall: chunk 0 is asked again; its first answer then arrives with the others queued behind.
-    assert_eq!(requests(&mut c, 100), vec![(0, 256)]);
-    let mut enc = FrameEncoder::new();
-    answer(&mut c, &mut enc, &img, 0, 256);
-    assert!(requests(&mut c, 101).is_empty(), "chunks 256.. are not asked again");
-    assert_eq!(c.stats().fast_retransmits, 0);
-}
-
-#[test]
 fn host_errors_fail_the_fetch_or_answer_the_report() {
     let mut c = Client::new(CFG).unwrap();
     c.set_image_size(1000);
