@@ -15,3 +15,5 @@ pub use power_sweep::{SweepReport, power_sweep};
 
 pub mod enos_edge_server;
 pub mod http_server;
+pub mod serial_link;
+pub mod serial_server;

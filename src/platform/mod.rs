@@ -3,3 +3,4 @@
 //! to the platform's own codes.
 
 pub mod enos_edge;
+pub mod huawei_pcp;
