@@ -1,3 +1,13 @@
 //! Platform dialects: one module per cloud or edge protocol, each a pure codec (no I/O)
 //! plus the platform's update flow, and its mapping of [`FailureCause`](crate::FailureCause)
 //! to the platform's own codes.
+
+mod encode;
+mod json;
+
+pub mod enos_cloud;
+pub mod huawei_iotda;
+pub mod tencent;
+
+pub use encode::EncodeError;
+pub use json::{DecodeError, MAX_DEPTH};

@@ -1,0 +1,1 @@
+//! EnOS cloud firmware OTA over MQTT: the pure codec (no I/O).
