@@ -9,6 +9,8 @@ pub enum EncodeError {
     /// A product, device or message id is empty or holds a character MQTT topics reserve
     /// (`/`, `+`, `#`, NUL).
     InvalidId,
+    /// A value the format requires is missing or out of range.
+    InvalidValue,
 }
 
 impl core::fmt::Display for EncodeError {
@@ -16,6 +18,7 @@ impl core::fmt::Display for EncodeError {
         f.write_str(match self {
             Self::BufferTooSmall => "output buffer too small",
             Self::InvalidId => "id empty or holds a reserved topic character",
+            Self::InvalidValue => "required value missing or out of range",
         })
     }
 }
