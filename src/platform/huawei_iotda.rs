@@ -27,7 +27,9 @@
 use serde::Serialize;
 
 use super::encode::{EncodeError, check_id, concat, to_json};
-use super::json::{DecodeError, Object, Value, build_offer, parse_object, size_field, string_field, version_field};
+use super::json::{
+    DecodeError, Object, Value, build_offer, parse_object, size_field, string_field, version_field,
+};
 use crate::offer::{DEFAULT_LOCATION_LEN, encode_hex};
 use crate::{Digest, FailureCause, Offer, Version};
 
@@ -108,10 +110,10 @@ fn ota_service<'a>(
         Some(_) => return Err(DecodeError::InvalidField("services")),
     };
     for service in services.iter() {
-        if let Value::Obj(s) = service {
-            if s.text_opt("service_id").ok().flatten() == Some(OTA_SERVICE) {
-                return Ok(Some(s));
-            }
+        if let Value::Obj(s) = service
+            && s.text_opt("service_id").ok().flatten() == Some(OTA_SERVICE)
+        {
+            return Ok(Some(s));
         }
     }
     Ok(None)
@@ -156,7 +158,10 @@ pub fn decode_downlink<const L: usize>(payload: &[u8]) -> Result<Downlink<L>, De
     let mut task_id = heapless::String::new();
     string_field(&p, "task_id", &mut task_id)?;
     let expires = p.int_opt("expires")?;
-    Ok(Downlink { object_device_id, event: Event::Upgrade(Upgrade { package, presigned, offer, expires, task_id }) })
+    Ok(Downlink {
+        object_device_id,
+        event: Event::Upgrade(Upgrade { package, presigned, offer, expires, task_id }),
+    })
 }
 
 /// Huawei's `result_code` for a failure: 1 device in use, 2 poor signal, 3 already latest,
@@ -222,7 +227,12 @@ impl<'a> ProgressReport<'a> {
 
     /// The final success report: result 0, progress 100, the new version.
     pub fn success(new_version: &'a str) -> Self {
-        Self { result_code: RESULT_SUCCESS, progress: Some(100), version: Some(new_version), description: None }
+        Self {
+            result_code: RESULT_SUCCESS,
+            progress: Some(100),
+            version: Some(new_version),
+            description: None,
+        }
     }
 
     /// A failure, with the cause's code and description.
@@ -252,7 +262,12 @@ struct Service<'a, P: Serialize> {
     paras: P,
 }
 
-fn encode_event<P: Serialize>(env: &Envelope<'_>, event_type: &str, paras: P, out: &mut [u8]) -> Result<usize, EncodeError> {
+fn encode_event<P: Serialize>(
+    env: &Envelope<'_>,
+    event_type: &str,
+    paras: P,
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
     let msg = Msg {
         object_device_id: env.object_device_id,
         services: [Service { service_id: OTA_SERVICE, event_type, event_time: env.event_time, paras }],
@@ -282,7 +297,11 @@ pub fn encode_version_report(
 }
 
 /// Encodes an `upgrade_progress_report`.
-pub fn encode_progress(env: &Envelope<'_>, report: &ProgressReport<'_>, out: &mut [u8]) -> Result<usize, EncodeError> {
+pub fn encode_progress(
+    env: &Envelope<'_>,
+    report: &ProgressReport<'_>,
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
     if report.progress.is_some_and(|p| p > 100) {
         return Err(EncodeError::InvalidValue);
     }
@@ -298,7 +317,11 @@ struct QueryParas<'a> {
 }
 
 /// Cloud side: encodes a `version_query`.
-pub fn encode_version_query(env: &Envelope<'_>, task_id: Option<&str>, out: &mut [u8]) -> Result<usize, EncodeError> {
+pub fn encode_version_query(
+    env: &Envelope<'_>,
+    task_id: Option<&str>,
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
     encode_event(env, "version_query", QueryParas { task_id }, out)
 }
 
@@ -514,7 +537,8 @@ mod tests {
             r#"{"services":[{"service_id":"$ota","event_type":"version_report","paras":{"fw_version":"v1.0"}}]}"#
         );
         assert_eq!(encode_version_report(&env, None, None, &mut out), Err(EncodeError::InvalidValue));
-        let n = encode_progress(&Envelope::default(), &ProgressReport::downloading(30, "v1.0"), &mut out).unwrap();
+        let n = encode_progress(&Envelope::default(), &ProgressReport::downloading(30, "v1.0"), &mut out)
+            .unwrap();
         assert_eq!(
             text(&out, n),
             r#"{"services":[{"service_id":"$ota","event_type":"upgrade_progress_report","paras":{"result_code":0,"progress":30,"version":"v1.0"}}]}"#

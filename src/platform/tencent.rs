@@ -34,14 +34,22 @@ use crate::{Digest, FailureCause, Offer, Version};
 pub const MAX_MESSAGE_LEN: usize = 64;
 
 /// The topic the device subscribes to: `$ota/update/{product_id}/{device_name}`.
-pub fn downlink_topic<'b>(product_id: &str, device_name: &str, buf: &'b mut [u8]) -> Result<&'b str, EncodeError> {
+pub fn downlink_topic<'b>(
+    product_id: &str,
+    device_name: &str,
+    buf: &'b mut [u8],
+) -> Result<&'b str, EncodeError> {
     check_id(product_id)?;
     check_id(device_name)?;
     concat(&["$ota/update/", product_id, "/", device_name], buf)
 }
 
 /// The topic the device publishes to: `$ota/report/{product_id}/{device_name}`.
-pub fn uplink_topic<'b>(product_id: &str, device_name: &str, buf: &'b mut [u8]) -> Result<&'b str, EncodeError> {
+pub fn uplink_topic<'b>(
+    product_id: &str,
+    device_name: &str,
+    buf: &'b mut [u8],
+) -> Result<&'b str, EncodeError> {
     check_id(product_id)?;
     check_id(device_name)?;
     concat(&["$ota/report/", product_id, "/", device_name], buf)
@@ -175,7 +183,10 @@ pub fn encode_progress(progress: &Progress, version: &str, out: &mut [u8]) -> Re
     };
     let msg = ProgressMsg {
         kind: "report_progress",
-        report: ProgressReport { progress: ProgressBody { state, percent, result_code, result_msg }, version },
+        report: ProgressReport {
+            progress: ProgressBody { state, percent, result_code, result_msg },
+            version,
+        },
     };
     to_json(&msg, out)
 }
@@ -298,7 +309,8 @@ pub fn decode_uplink(payload: &[u8]) -> Result<Uplink, DecodeError> {
                 None => return Err(DecodeError::MissingField("result_code")),
                 Some(_) => return Err(DecodeError::InvalidField("result_code")),
             };
-            let code_ok = if state == State::Fail { (-5..=-1).contains(&result_code) } else { result_code == 0 };
+            let code_ok =
+                if state == State::Fail { (-5..=-1).contains(&result_code) } else { result_code == 0 };
             if !code_ok {
                 return Err(DecodeError::InvalidField("result_code"));
             }
@@ -347,7 +359,9 @@ mod tests {
 
     #[test]
     fn decodes_seed_offer() {
-        let Downlink::Offer(offer) = decode_downlink::<128>(SEED_OFFER).unwrap() else { panic!("not an offer") };
+        let Downlink::Offer(offer) = decode_downlink::<128>(SEED_OFFER).unwrap() else {
+            panic!("not an offer")
+        };
         assert_eq!(offer.version.as_str(), "0.2");
         assert_eq!(offer.size, 708482);
         assert_eq!(offer.digest, Digest::md5_hex("36eb5951179db14a63aaaaa37a9322a2").unwrap());
@@ -358,11 +372,13 @@ mod tests {
 
     #[test]
     fn decodes_leniently() {
-        let msg = br#"{"type":"update_firmware","file_size":"1024","md5sum":"36EB5951179DB14A63AAAAA37A9322A2",
+        let msg =
+            br#"{"type":"update_firmware","file_size":"1024","md5sum":"36EB5951179DB14A63AAAAA37A9322A2",
             "url":"http:\/\/h\/f","version":2,"extra":[1,{"a":null}]}"#;
         let Downlink::Offer(o) = decode_downlink::<64>(msg).unwrap() else { panic!() };
         assert_eq!((o.size, o.version.as_str(), o.location.as_str()), (1024, "2", "http://h/f"));
-        let rsp = br#"{"type":"report_version_rsp","result_code":"0","result_msg":"success","version":"1.0.0"}"#;
+        let rsp =
+            br#"{"type":"report_version_rsp","result_code":"0","result_msg":"success","version":"1.0.0"}"#;
         assert_eq!(
             decode_downlink::<64>(rsp).unwrap(),
             Downlink::VersionReply { result_code: 0, version: Some(Version::parse("1.0.0").unwrap()) }
@@ -447,7 +463,9 @@ mod tests {
             Progress::Fail(FailureCause::IntegrityCheckFailure),
         ] {
             let n = encode_progress(&p, "0.2", &mut out).unwrap();
-            let Uplink::ReportProgress { state, percent, result_code, .. } = decode_uplink(&out[..n]).unwrap() else {
+            let Uplink::ReportProgress { state, percent, result_code, .. } =
+                decode_uplink(&out[..n]).unwrap()
+            else {
                 panic!()
             };
             match p {
