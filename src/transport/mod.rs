@@ -68,3 +68,7 @@ impl<T: ChunkSource + ?Sized> ChunkSource for &mut T {
         (**self).reset()
     }
 }
+
+pub mod mqtt;
+#[cfg(feature = "std")]
+pub mod mqtt_std;
