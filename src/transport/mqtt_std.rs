@@ -206,13 +206,15 @@ fn run(mut connection: Connection, client: Client, shared: Arc<Shared>, tx: Send
                         unacked.requested = 1;
                     }
                 }
+                // Announce the session before the state can read Ready, so that a caller
+                // who sees Ready finds the Connected event already queued.
+                let _ = tx.send(Inbound::Connected);
                 shared.set_state(LinkState::Connected);
                 if !filters.is_empty() && client.try_subscribe_many(filters).is_err() {
                     // The request queue is full: drop the session and try again.
                     shared.reconnect.store(true, Ordering::SeqCst);
                 }
                 shared.settle();
-                let _ = tx.send(Inbound::Connected);
             }
             Ok(Event::Outgoing(Outgoing::Subscribe(pkid))) => {
                 let mut unacked = shared.unacked();
