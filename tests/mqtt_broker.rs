@@ -38,7 +38,15 @@ impl Device {
         let report_topic = tencent::uplink_topic(PRODUCT, DEVICE, &mut buf).unwrap().to_string();
         let mut mqtt = StdMqttClient::connect("ota-device-1", "127.0.0.1", port);
         nb::block!(mqtt.subscribe(&update_topic, QoS::AtLeastOnce)).unwrap();
-        Self { mqtt, report_topic, update_topic, connects: 0, disconnects: 0, bad_messages: 0, inbox: VecDeque::new() }
+        Self {
+            mqtt,
+            report_topic,
+            update_topic,
+            connects: 0,
+            disconnects: 0,
+            bad_messages: 0,
+            inbox: VecDeque::new(),
+        }
     }
 
     /// Handles everything the adapter has queued: link events are counted, messages kept
@@ -87,7 +95,12 @@ impl Device {
             if done(self) {
                 return;
             }
-            assert!(Instant::now() < deadline, "{what}: state {:?}, {} connects", self.mqtt.state(), self.connects);
+            assert!(
+                Instant::now() < deadline,
+                "{what}: state {:?}, {} connects",
+                self.mqtt.state(),
+                self.connects
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
     }
@@ -105,9 +118,13 @@ impl Device {
 }
 
 fn offer(version: &str) -> Offer {
-    Offer::new(Version::parse(version).unwrap(), 708_482, Digest::md5_hex("36eb5951179db14a63aaaaa37a9322a2").unwrap())
-        .with_location("http://127.0.0.1:8080/fw.bin")
-        .unwrap()
+    Offer::new(
+        Version::parse(version).unwrap(),
+        708_482,
+        Digest::md5_hex("36eb5951179db14a63aaaaa37a9322a2").unwrap(),
+    )
+    .with_location("http://127.0.0.1:8080/fw.bin")
+    .unwrap()
 }
 
 fn progress(report: &CloudReport) -> (State, Option<u8>, i64, String) {
@@ -132,7 +149,10 @@ fn tencent_offer_reports_and_broker_restart() {
     // The device reports its version; the cloud records it and answers.
     device.send(|out| tencent::encode_report_version("1.0.0", out).unwrap());
     let reply = device.next_downlink().expect("report_version_rsp");
-    assert_eq!(reply, Downlink::VersionReply { result_code: 0, version: Some(Version::parse("1.0.0").unwrap()) });
+    assert_eq!(
+        reply,
+        Downlink::VersionReply { result_code: 0, version: Some(Version::parse("1.0.0").unwrap()) }
+    );
 
     // Garbage on the subscribed topic is refused by the decoder, then the offer arrives.
     cloud.publish_raw(&device.update_topic, b"{\"type\":\"update_firmware\",\"file_size\":").unwrap();
@@ -144,13 +164,17 @@ fn tencent_offer_reports_and_broker_restart() {
     assert_eq!(got.location.as_str(), "http://127.0.0.1:8080/fw.bin");
 
     for percent in [0, 50, 100] {
-        device.send(|out| tencent::encode_progress(&Progress::Downloading { percent }, "1.1.0", out).unwrap());
+        device
+            .send(|out| tencent::encode_progress(&Progress::Downloading { percent }, "1.1.0", out).unwrap());
     }
     device.send(|out| tencent::encode_progress(&Progress::Burning, "1.1.0", out).unwrap());
     device.send(|out| tencent::encode_progress(&Progress::Done, "1.1.0", out).unwrap());
     let reports = cloud.wait_reports(6, LIMIT);
     assert_eq!(reports.len(), 6, "{reports:?}");
-    assert_eq!(reports[0], CloudReport::Tencent(Uplink::ReportVersion { version: Version::parse("1.0.0").unwrap() }));
+    assert_eq!(
+        reports[0],
+        CloudReport::Tencent(Uplink::ReportVersion { version: Version::parse("1.0.0").unwrap() })
+    );
     let seen: Vec<_> = reports[1..].iter().map(progress).collect();
     let v = "1.1.0".to_string();
     assert_eq!(

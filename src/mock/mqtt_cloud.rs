@@ -77,7 +77,9 @@ impl CloudPlatform {
             Self::Tencent { product_id, device_name } => {
                 std::vec![Self::topic_text(tencent::uplink_topic(product_id, device_name, &mut buf))]
             }
-            Self::Huawei { device_id } => std::vec![Self::topic_text(huawei_iotda::uplink_topic(device_id, &mut buf))],
+            Self::Huawei { device_id } => {
+                std::vec![Self::topic_text(huawei_iotda::uplink_topic(device_id, &mut buf))]
+            }
             Self::Enos { product_key, device_key } => enos_cloud::Topic::UPLINK
                 .iter()
                 .map(|t| Self::topic_text(enos_cloud::topic(*t, product_key, device_key, &mut buf)))
@@ -165,7 +167,8 @@ impl MockCloud {
             let _ = client.subscribe(&topic, QoS::AtLeastOnce);
         }
         let mqtt = Arc::new(Mutex::new(client));
-        let state = Arc::new(Mutex::new(State { reports: Vec::new(), enos_catalogue: Vec::new(), next_id: 1 }));
+        let state =
+            Arc::new(Mutex::new(State { reports: Vec::new(), enos_catalogue: Vec::new(), next_id: 1 }));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
             let (platform, mqtt, state, stop) = (platform.clone(), mqtt.clone(), state.clone(), stop.clone());
@@ -235,7 +238,9 @@ impl MockCloud {
     pub fn offer(&self, offer: &Offer) -> Result<(), CloudError> {
         let topic = self.platform.downlink_topic();
         match &self.platform {
-            CloudPlatform::Tencent { .. } => self.publish_encoded(&topic, |out| tencent::encode_offer(offer, out)),
+            CloudPlatform::Tencent { .. } => {
+                self.publish_encoded(&topic, |out| tencent::encode_offer(offer, out))
+            }
             CloudPlatform::Huawei { .. } => {
                 let upgrade = huawei_iotda::Upgrade {
                     package: huawei_iotda::Package::Firmware,
@@ -312,7 +317,9 @@ fn serve(platform: &CloudPlatform, mqtt: &Mutex<StdMqttClient>, state: &Mutex<St
         let received = {
             let mut client = lock(mqtt);
             match client.poll(&mut buf) {
-                Ok(MqttEvent::Message { topic, payload }) => Some(Some((topic.to_string(), payload.to_vec()))),
+                Ok(MqttEvent::Message { topic, payload }) => {
+                    Some(Some((topic.to_string(), payload.to_vec())))
+                }
                 Ok(_) | Err(nb::Error::Other(_)) => Some(None),
                 Err(nb::Error::WouldBlock) => None,
             }
@@ -337,7 +344,11 @@ fn decode(platform: &CloudPlatform, topic: &str, payload: &[u8]) -> CloudReport 
         CloudPlatform::Huawei { .. } => huawei_iotda::decode_uplink(payload).map(CloudReport::Huawei),
         CloudPlatform::Enos { .. } => enos_cloud::decode_uplink(topic, payload).map(CloudReport::Enos),
     };
-    decoded.unwrap_or_else(|error| CloudReport::Invalid { topic: topic.to_string(), payload: payload.to_vec(), error })
+    decoded.unwrap_or_else(|error| CloudReport::Invalid {
+        topic: topic.to_string(),
+        payload: payload.to_vec(),
+        error,
+    })
 }
 
 /// What the platform answers to a report, as (topic, payload).
@@ -351,12 +362,14 @@ fn answer(platform: &CloudPlatform, report: &CloudReport, state: &Mutex<State>) 
         (CloudPlatform::Enos { .. }, CloudReport::Enos(up)) => {
             use enos_cloud::{Topic, Uplink};
             match up {
-                Uplink::Inform { id, .. } => {
-                    (platform.enos_topic_or(Topic::InformReply), enos_cloud::encode_reply(id, 200, &mut out).ok()?)
-                }
-                Uplink::Progress { id, .. } => {
-                    (platform.enos_topic_or(Topic::ProgressReply), enos_cloud::encode_reply(id, 200, &mut out).ok()?)
-                }
+                Uplink::Inform { id, .. } => (
+                    platform.enos_topic_or(Topic::InformReply),
+                    enos_cloud::encode_reply(id, 200, &mut out).ok()?,
+                ),
+                Uplink::Progress { id, .. } => (
+                    platform.enos_topic_or(Topic::ProgressReply),
+                    enos_cloud::encode_reply(id, 200, &mut out).ok()?,
+                ),
                 Uplink::GetVersion { id } => {
                     let catalogue = lock(state).enos_catalogue.clone();
                     let n = enos_cloud::encode_versions_reply(id, &catalogue, &mut out).ok()?;

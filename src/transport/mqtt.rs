@@ -154,7 +154,8 @@ impl<T: MqttClient + ?Sized> MqttClient for &mut T {
 /// implementations. Fails with [`MqttError::MessageTooLarge`] when they do not fit, and
 /// [`MqttError::InvalidTopic`] when the topic is not UTF-8.
 pub fn copy_message<'b>(topic: &[u8], payload: &[u8], buf: &'b mut [u8]) -> Result<MqttEvent<'b>, MqttError> {
-    let needed = topic.len().checked_add(payload.len()).ok_or(MqttError::MessageTooLarge { needed: usize::MAX })?;
+    let needed =
+        topic.len().checked_add(payload.len()).ok_or(MqttError::MessageTooLarge { needed: usize::MAX })?;
     if needed > buf.len() {
         return Err(MqttError::MessageTooLarge { needed });
     }

@@ -33,7 +33,9 @@ use std::vec::Vec;
 
 use rumqttc::{Client, Connection, Event, MqttOptions, Outgoing, Packet, RecvTimeoutError, SubscribeFilter};
 
-use super::mqtt::{LinkState, MqttClient, MqttError, MqttEvent, QoS, copy_message, valid_filter, valid_topic};
+use super::mqtt::{
+    LinkState, MqttClient, MqttError, MqttEvent, QoS, copy_message, valid_filter, valid_topic,
+};
 
 /// What the event-loop thread passes to the client.
 enum Inbound {
@@ -133,7 +135,10 @@ impl StdMqttClient {
     /// 16 KiB packets and [`DEFAULT_RETRY_INTERVAL`] between attempts.
     pub fn connect(client_id: &str, host: &str, port: u16) -> Self {
         let mut options = MqttOptions::new(client_id, host, port);
-        options.set_keep_alive(Duration::from_secs(5)).set_clean_session(true).set_max_packet_size(16 * 1024, 16 * 1024);
+        options
+            .set_keep_alive(Duration::from_secs(5))
+            .set_clean_session(true)
+            .set_max_packet_size(16 * 1024, 16 * 1024);
         Self::with_options(options, DEFAULT_RETRY_INTERVAL)
     }
 
@@ -178,7 +183,13 @@ fn pause(shared: &Shared, total: Duration) {
 }
 
 /// The event-loop thread.
-fn run(mut connection: Connection, client: Client, shared: Arc<Shared>, tx: Sender<Inbound>, retry: Duration) {
+fn run(
+    mut connection: Connection,
+    client: Client,
+    shared: Arc<Shared>,
+    tx: Sender<Inbound>,
+    retry: Duration,
+) {
     let mut up = false;
     while !shared.stop.load(Ordering::SeqCst) {
         if shared.reconnect.swap(false, Ordering::SeqCst) {
@@ -258,7 +269,9 @@ impl MqttClient for StdMqttClient {
         if self.thread.as_ref().is_none_or(|t| t.is_finished()) {
             return Err(nb::Error::Other(MqttError::Closed));
         }
-        self.client.try_publish(topic, to_rumqttc(qos), false, payload.to_vec()).map_err(|_| nb::Error::WouldBlock)
+        self.client
+            .try_publish(topic, to_rumqttc(qos), false, payload.to_vec())
+            .map_err(|_| nb::Error::WouldBlock)
     }
 
     fn subscribe(&mut self, filter: &str, qos: QoS) -> nb::Result<(), MqttError> {

@@ -28,8 +28,9 @@ fn find_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("MOSQUITTO") {
         return PathBuf::from(path);
     }
-    let mut candidates: Vec<PathBuf> =
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).map(|d| d.join("mosquitto")).collect();
+    let mut candidates: Vec<PathBuf> = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join("mosquitto"))
+        .collect();
     candidates.push(PathBuf::from("/usr/sbin/mosquitto"));
     candidates.push(PathBuf::from("/usr/local/sbin/mosquitto"));
     candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| {
@@ -95,14 +96,17 @@ impl Mosquitto {
     pub fn log(&self) -> String {
         let mut all = String::new();
         for n in 1..=self.starts {
-            all.push_str(&std::fs::read_to_string(self.dir.join(format!("mosquitto.{n}.log"))).unwrap_or_default());
+            all.push_str(
+                &std::fs::read_to_string(self.dir.join(format!("mosquitto.{n}.log"))).unwrap_or_default(),
+            );
         }
         all
     }
 
     fn spawn(&mut self) {
         self.starts += 1;
-        let log = File::create(self.dir.join(format!("mosquitto.{}.log", self.starts))).expect("create broker log");
+        let log =
+            File::create(self.dir.join(format!("mosquitto.{}.log", self.starts))).expect("create broker log");
         let child = Command::new(&self.binary)
             .arg("-c")
             .arg(self.dir.join("mosquitto.conf"))
@@ -121,7 +125,11 @@ impl Mosquitto {
                 panic!("mosquitto exited at start ({status}); log:\n{}", self.log());
             }
             if Instant::now() > deadline {
-                panic!("mosquitto did not accept on port {} within {START_LIMIT:?}; log:\n{}", self.port, self.log());
+                panic!(
+                    "mosquitto did not accept on port {} within {START_LIMIT:?}; log:\n{}",
+                    self.port,
+                    self.log()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
