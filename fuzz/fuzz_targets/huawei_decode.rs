@@ -11,7 +11,8 @@ fuzz_target!(|data: &[u8]| {
             let mut out = [0u8; 2048];
             let n = huawei_iotda::encode_upgrade(&Envelope::default(), &upgrade, &mut out)
                 .expect("a decoded upgrade re-encodes");
-            let again = huawei_iotda::decode_downlink::<256>(&out[..n]).expect("a re-encoded upgrade decodes");
+            let again =
+                huawei_iotda::decode_downlink::<256>(&out[..n]).expect("a re-encoded upgrade decodes");
             assert_eq!(again.event, Event::Upgrade(upgrade));
         }
     }

@@ -390,6 +390,15 @@ pub enum Report {
     },
 }
 
+impl Report {
+    /// True when this report is what the platform counts as a completed upgrade to
+    /// `target`: result 0, progress 100 and `version` exactly the target's text.
+    pub fn is_success_for(&self, target: &Version) -> bool {
+        matches!(self, Report::Progress { result_code: RESULT_SUCCESS, progress: Some(100), version: Some(v), .. }
+            if v.same_text(target))
+    }
+}
+
 /// A decoded uplink message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Uplink {
@@ -594,6 +603,18 @@ mod tests {
                 description: heapless::String::new()
             }
         );
+        assert!(up.report.is_success_for(&Version::parse("v1.2").unwrap()));
+        assert!(!up.report.is_success_for(&Version::parse("1.2").unwrap()), "versions compare as text");
+        let n = encode_progress(&Envelope::default(), &ProgressReport::downloading(100, "v1.2"), &mut out)
+            .unwrap();
+        assert!(decode_uplink(&out[..n]).unwrap().report.is_success_for(&Version::parse("v1.2").unwrap()));
+        let n = encode_progress(
+            &Envelope::default(),
+            &ProgressReport::failure(FailureCause::Busy, "v1.2"),
+            &mut out,
+        )
+        .unwrap();
+        assert!(!decode_uplink(&out[..n]).unwrap().report.is_success_for(&Version::parse("v1.2").unwrap()));
         let n = encode_version_report(&Envelope::default(), Some("1.0"), None, &mut out).unwrap();
         assert!(matches!(decode_uplink(&out[..n]).unwrap().report, Report::Version { fw_version: None, .. }));
         let wrong = br#"{"services":[{"service_id":"$ota","event_type":"upgrade_progress_report","paras":{"result_code":11}}]}"#;
