@@ -371,6 +371,13 @@ mod tests {
     }
 
     #[test]
+    fn seed_offer_as_published_has_a_masked_digest() {
+        // The seed masks four hex digits with `*`: such an offer is refused, not guessed at.
+        let masked = std::string::String::from_utf8(SEED_OFFER.to_vec()).unwrap().replace("aaaa", "****");
+        assert_eq!(decode_downlink::<128>(masked.as_bytes()), Err(DecodeError::InvalidField("md5sum")));
+    }
+
+    #[test]
     fn decodes_leniently() {
         let msg =
             br#"{"type":"update_firmware","file_size":"1024","md5sum":"36EB5951179DB14A63AAAAA37A9322A2",
