@@ -25,14 +25,17 @@ pub struct Mosquitto {
 }
 
 fn find_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("MOSQUITTO") {
-        return PathBuf::from(path);
-    }
-    let mut candidates: Vec<PathBuf> = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|d| d.join("mosquitto"))
-        .collect();
-    candidates.push(PathBuf::from("/usr/sbin/mosquitto"));
-    candidates.push(PathBuf::from("/usr/local/sbin/mosquitto"));
+    let candidates: Vec<PathBuf> = match std::env::var_os("MOSQUITTO") {
+        Some(path) => vec![PathBuf::from(path)],
+        None => {
+            let mut c: Vec<PathBuf> = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+                .map(|d| d.join("mosquitto"))
+                .collect();
+            c.push(PathBuf::from("/usr/sbin/mosquitto"));
+            c.push(PathBuf::from("/usr/local/sbin/mosquitto"));
+            c
+        }
+    };
     candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| {
         panic!(
             "mosquitto not found (looked in PATH, /usr/sbin, /usr/local/sbin and $MOSQUITTO). \
