@@ -15,5 +15,6 @@ pub use power_sweep::{SweepReport, power_sweep};
 
 pub mod enos_edge_server;
 pub mod http_server;
+pub mod mqtt_cloud;
 pub mod serial_link;
 pub mod serial_server;

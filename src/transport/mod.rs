@@ -72,3 +72,6 @@ impl<T: ChunkSource + ?Sized> ChunkSource for &mut T {
 }
 
 pub mod http;
+pub mod mqtt;
+#[cfg(feature = "rumqttc")]
+pub mod mqtt_std;
