@@ -28,6 +28,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
 pub mod boot;
+pub mod download;
 pub mod failure;
 pub mod flash;
 pub mod offer;

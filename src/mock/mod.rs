@@ -12,3 +12,11 @@ pub use sim_flash::{CutKind, FlashStats, OpKind, PowerCut, SimFlash, SimFlashErr
 mod power_sweep;
 
 pub use power_sweep::{SweepReport, power_sweep};
+
+mod manual_clock;
+
+pub use manual_clock::ManualClock;
+
+mod chunk_server;
+
+pub use chunk_server::{ChunkServer, Fault, ServerStats};
