@@ -144,7 +144,9 @@ mod tests {
         let mut extra = good.to_vec();
         extra.push(0);
         assert!(Checkpoint::decode(&extra).is_none());
-        for (at, value) in [(0, 2u8), (1, 2), (2, 4), (2, 0), (3, 0), (3, 33), (60, b'x'), (75, 1), (63, 0xFF)] {
+        for (at, value) in
+            [(0, 2u8), (1, 2), (2, 4), (2, 0), (3, 0), (3, 33), (60, b'x'), (75, 1), (63, 0xFF)]
+        {
             let mut b = good;
             b[at] = value;
             assert!(Checkpoint::decode(&b).is_none(), "byte {at} = {value}");

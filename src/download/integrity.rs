@@ -85,7 +85,11 @@ impl Verifier {
             (None, _) => true,
             (Some(_), None) => false,
         };
-        if size_ok && sha_ok && md5_ok { Ok(Verified { sha256, md5 }) } else { Err(FailureCause::IntegrityCheckFailure) }
+        if size_ok && sha_ok && md5_ok {
+            Ok(Verified { sha256, md5 })
+        } else {
+            Err(FailureCause::IntegrityCheckFailure)
+        }
     }
 }
 
