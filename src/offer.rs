@@ -104,12 +104,41 @@ pub struct Offer<const L: usize = DEFAULT_LOCATION_LEN> {
     pub location: heapless::String<L>,
     /// A bearer token for the download, empty when none is needed.
     pub token: heapless::String<L>,
+    /// Only for a protocol that carries no image digest (Huawei PCP): the platform's
+    /// identifier of the package (PCP's 16-bit check code). Such an offer has an empty
+    /// [`Digest`]: the image is then checked by the transport's per-frame check codes and
+    /// its size only, and this identifier (with version and size) decides whether a download
+    /// may resume. See [`Offer::transport_checked`].
+    pub package_id: Option<u32>,
 }
 
 impl<const L: usize> Offer<L> {
     /// An offer without location or token.
     pub fn new(version: Version, size: u32, digest: Digest) -> Self {
-        Self { version, size, digest, location: heapless::String::new(), token: heapless::String::new() }
+        Self {
+            version,
+            size,
+            digest,
+            location: heapless::String::new(),
+            token: heapless::String::new(),
+            package_id: None,
+        }
+    }
+
+    /// An offer from a protocol that gives no image digest, only an identifier of the package
+    /// (Huawei PCP: the check code of message 20). No digest is made up: the download engine
+    /// then checks the size only, and relies on the transport for the bytes (PCP checks every
+    /// frame with its CRC-16). The SHA-256 the engine computes while downloading still guards
+    /// the staged image until it boots.
+    ///
+    /// ```
+    /// use ota_client::{Offer, Version};
+    /// let offer: Offer = Offer::transport_checked(Version::parse("2.0").unwrap(), 1234, 0x1234);
+    /// assert!(offer.validate(4096).is_ok());
+    /// assert!(!offer.digest.is_present());
+    /// ```
+    pub fn transport_checked(version: Version, size: u32, package_id: u32) -> Self {
+        Self { package_id: Some(package_id), ..Self::new(version, size, Digest::default()) }
     }
 
     /// Sets the location, failing with [`FailureCause::InvalidUri`] when it does not fit.
@@ -133,8 +162,10 @@ impl<const L: usize> Offer<L> {
     /// let offer: Offer = Offer::new(Version::parse("1.1").unwrap(), 0, Digest::default());
     /// assert_eq!(offer.validate(4096), Err(FailureCause::InvalidOffer));
     /// ```
+    ///
+    /// An offer needs either a digest or (transport-checked) a package id, not both.
     pub fn validate(&self, slot_size: u32) -> Result<(), FailureCause> {
-        if self.size == 0 || !self.digest.is_present() {
+        if self.size == 0 || self.digest.is_present() == self.package_id.is_some() {
             return Err(FailureCause::InvalidOffer);
         }
         if self.size > slot_size {
@@ -143,10 +174,13 @@ impl<const L: usize> Offer<L> {
         Ok(())
     }
 
-    /// True when `other` is the same firmware (version text, size and digest), so that a
-    /// download of one may resume as the other.
+    /// True when `other` is the same firmware (version text, size, digest and package id), so
+    /// that a download of one may resume as the other.
     pub fn same_firmware<const M: usize>(&self, other: &Offer<M>) -> bool {
-        self.version.same_text(&other.version) && self.size == other.size && self.digest == other.digest
+        self.version.same_text(&other.version)
+            && self.size == other.size
+            && self.digest == other.digest
+            && self.package_id == other.package_id
     }
 }
 
@@ -175,5 +209,14 @@ mod tests {
         let long = "x".repeat(600);
         assert_eq!(ok.clone().with_location(&long).unwrap_err(), FailureCause::InvalidUri);
         assert!(ok.same_firmware(&ok.clone().with_location("/a").unwrap()));
+        let pcp: Offer = Offer::transport_checked(Version::parse("2.0").unwrap(), 100, 0x1234);
+        assert_eq!(pcp.validate(100), Ok(()));
+        assert!(!pcp.same_firmware(&Offer::<8>::transport_checked(
+            Version::parse("2.0").unwrap(),
+            100,
+            0x1235
+        )));
+        let both = Offer { package_id: Some(1), ..ok };
+        assert_eq!(both.validate(100), Err(FailureCause::InvalidOffer));
     }
 }

@@ -6,11 +6,15 @@
 //! image is complete and verified.
 //!
 //! # What it does
-//! - Checks the offer first (size 0 or no digest → [`FailureCause::InvalidOffer`], larger
-//!   than the slot → [`FailureCause::NotEnoughStorage`]); nothing is read or written then.
-//! - Looks for a checkpoint of the same download (version text, size, digests, slot). If
-//!   there is one it resumes there: the prefix already on flash is read back and re-hashed
-//!   (neither hash crate can save its state), then fetching continues at the checkpoint.
+//! - Checks the offer first (size 0, or neither a digest nor a package id →
+//!   [`FailureCause::InvalidOffer`], larger than the slot → [`FailureCause::NotEnoughStorage`]);
+//!   nothing is read or written then. A transport-checked offer
+//!   ([`Offer::transport_checked`], Huawei PCP: no image digest exists) is checked by size only
+//!   at the end; its package id takes the digest's place in the checkpoint's identity.
+//! - Looks for a checkpoint of the same download (version text, size, digests or package id,
+//!   slot). If there is one it resumes there: the prefix already on flash is read back and
+//!   re-hashed (neither hash crate can save its state), then fetching continues at the
+//!   checkpoint.
 //!   Otherwise any other checkpoint is overwritten by one at offset 0 *before* the first
 //!   erase, so a power cut can never leave a checkpoint that claims erased data.
 //! - Erases each sector of the target slot on first touch, writes in pieces aligned to the
@@ -164,6 +168,8 @@ pub struct Download {
     version: Version,
     size: u32,
     digest: Digest,
+    /// The package id of a transport-checked offer (no digest).
+    package_id: Option<u32>,
     region: SlotRegion,
     cfg: DownloadConfig,
     interval: u32,
@@ -194,6 +200,7 @@ impl Download {
             version: offer.version.clone(),
             size: offer.size,
             digest: offer.digest,
+            package_id: offer.package_id.filter(|_| !offer.digest.is_present()),
             region: target,
             cfg,
             interval: 0,
@@ -297,7 +304,7 @@ impl Download {
         buf: &[u8],
     ) -> Result<(), FailureCause> {
         let part = self.region.part;
-        if self.size == 0 || !self.digest.is_present() {
+        if self.size == 0 || (!self.digest.is_present() && self.package_id.is_none()) {
             return Err(FailureCause::InvalidOffer);
         }
         if self.size > part.size() {
@@ -318,7 +325,9 @@ impl Download {
             Err(_) => return Err(FailureCause::UpdateFailed),
         };
         let resume = found
-            .filter(|c| c.same_download(&self.version, self.size, &self.digest, self.region.slot))
+            .filter(|c| {
+                c.same_download(&self.version, self.size, &self.digest, self.package_id, self.region.slot)
+            })
             .map(|c| c.written)
             .filter(|&w| w == self.size || w.is_multiple_of(ws));
 
@@ -496,7 +505,12 @@ impl Download {
             self.flushed = self.size;
         }
         let verifier = core::mem::replace(&mut self.verifier, Verifier::new(&self.digest));
-        match verifier.finish(self.size, &self.digest) {
+        let checked = if self.digest.is_present() {
+            verifier.finish(self.size, &self.digest)
+        } else {
+            verifier.finish_size_only(self.size)
+        };
+        match checked {
             Ok(v) => {
                 if self.resumed_from < self.size {
                     self.write_checkpoint(storage, journal, self.size)?;
@@ -530,6 +544,7 @@ impl Download {
             digest: self.digest,
             slot: self.region.slot,
             written,
+            package_id: self.package_id,
         }
         .encode();
         journal

@@ -91,6 +91,18 @@ impl Verifier {
             Err(FailureCause::IntegrityCheckFailure)
         }
     }
+
+    /// Checks the size only, for a transport-checked offer
+    /// ([`Offer::transport_checked`](crate::Offer::transport_checked): Huawei PCP gives no
+    /// image digest, and its per-frame check codes are the only content check). The SHA-256
+    /// is still computed, for the boot manager to guard the staged image.
+    pub fn finish_size_only(self, size: u32) -> Result<Verified, FailureCause> {
+        if self.len != u64::from(size) {
+            return Err(FailureCause::IntegrityCheckFailure);
+        }
+        let sha256: [u8; 32] = self.sha256.finalize().into();
+        Ok(Verified { sha256, md5: None })
+    }
 }
 
 #[cfg(test)]
@@ -132,6 +144,14 @@ mod tests {
         let ok = v.finish(8, &digest).unwrap();
         assert_eq!(ok.md5, None);
         assert_eq!(ok.sha256, sha(data));
+    }
+
+    #[test]
+    fn size_only_check_for_transport_checked_offers() {
+        let mut v = Verifier::new(&Digest::default());
+        v.update(b"firmware");
+        assert_eq!(v.clone().finish_size_only(9), Err(FailureCause::IntegrityCheckFailure));
+        assert_eq!(v.finish_size_only(8).unwrap().sha256, sha(b"firmware"));
     }
 
     #[test]
