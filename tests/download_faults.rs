@@ -421,3 +421,36 @@ fn progress_is_reported() {
     // Checkpoints at each sector (3 inside the image) and one at the end.
     assert_eq!(dl.checkpoints_written(), 4);
 }
+
+#[test]
+fn the_target_slot_may_live_on_a_second_chip() {
+    use ota_client::boot::{Slot, SlotRegion};
+    use ota_client::flash::{Partition, TwoFlashes};
+    let img = image(IMAGE_LEN, 20);
+    let offer = offer("8.0", &img);
+    let internal = fresh_flash::<W>(0x00);
+    let external = SimFlash::<1, 4096>::new(64 * 1024, 0xFF);
+    let state = state_part(&internal);
+    let target = SlotRegion { slot: Slot::B, part: Partition::new(&external, 8192, 16384, 0xFF).unwrap() };
+    let mut storage = TwoFlashes { primary: internal, secondary: external };
+    let mut journal: Journal = Journal::open(&mut storage.primary, state).unwrap();
+    let clock = ManualClock::new();
+    let mut buf = [0u8; CHUNK];
+    let mut server = healthy(&img).fault_at(1000, Fault::Drop, 100);
+    let mut dl = Download::new(&offer, target, cfg());
+    let r = drive(&mut dl, &mut storage, &mut journal, &mut server, &mut buf, &clock, 5);
+    assert_eq!(r.err(), Some(FailureCause::ConnectionLost));
+    let mut dl = Download::new(&offer, target, cfg());
+    let r = drive(&mut dl, &mut storage, &mut journal, &mut healthy(&img), &mut buf, &clock, 5);
+    assert!(r.is_ok());
+    assert_eq!(dl.resumed_from(), 0, "an image shorter than one 4 KiB sector has no checkpoint inside");
+    assert_eq!(&storage.secondary.contents()[8192..8192 + IMAGE_LEN], img.as_slice());
+    assert_eq!(slot_a(&storage.primary), active_pattern().as_slice());
+}
+
+#[test]
+fn the_engine_is_small() {
+    let size = std::mem::size_of::<Download>();
+    println!("size_of::<Download>() = {size} bytes");
+    assert!(size <= 768, "Download grew to {size} bytes");
+}
