@@ -245,8 +245,26 @@ fn backoff_doubles_up_to_the_cap() {
     let mut run = Run::new();
     let mut server = healthy(&img).fault_at(0, Fault::Drop, 1000);
     let cfg = DownloadConfig { retry_base_ms: 100, retry_cap_ms: 300, max_attempts: 6, ..cfg() };
-    let (_, r) = run.download(&offer("1.0.2", &img), &mut server, cfg);
-    assert_eq!(r.err(), Some(FailureCause::ConnectionLost));
+    let mut dl = Download::new(&offer("1.0.2", &img), target(&run.storage.0), cfg);
+    let mut buf = [0u8; CHUNK];
+    let mut waits = Vec::new();
+    let r = loop {
+        match dl.poll(&mut run.storage, &mut run.journal, &mut server, &mut buf, run.clock.now()) {
+            Ok(_) => panic!("the link never came back"),
+            Err(nb::Error::Other(c)) => break c,
+            Err(nb::Error::WouldBlock) => {
+                if let Some(at) = dl.retry_at() {
+                    if waits.last().map(|&(_, a)| a) != Some(at) {
+                        waits.push((run.clock.now(), at));
+                    }
+                }
+                run.clock.advance(5);
+            }
+        }
+    };
+    assert_eq!(r, FailureCause::ConnectionLost);
+    let delays: Vec<u64> = waits.iter().map(|&(now, at)| at - now).collect();
+    assert_eq!(delays, [100, 200, 300, 300, 300], "base, doubling, capped");
     // Delays 100, 200, 300, 300, 300 (the polls move the clock in 5 ms steps).
     let t = run.clock.now();
     assert!((1200..1200 + 6 * 5).contains(&t), "elapsed {t}");

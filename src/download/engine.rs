@@ -36,10 +36,15 @@
 //!
 //! # Resume cost
 //! Re-hashing reads back `checkpoint` bytes from the slot and runs SHA-256 (and MD5 when the
-//! offer has one) over them, one caller buffer per poll. On the host this runs at the raw
-//! hash speed (see `benches/pipeline.rs`); on a Cortex-M4 at ~100 MHz SHA-256 in software is
-//! in the order of 1-2 MB/s, so resuming at 1 MiB costs roughly a second, against the
-//! alternative of downloading that MiB again.
+//! offer has one) over them, one caller buffer per poll: the same hashing time the download
+//! spent on those bytes the first time, plus the flash reads, and no network traffic. On the
+//! host it runs at the raw hash speed (`benches/pipeline.rs`, `resume_rehash_256k`).
+//!
+//! # After `Done`
+//! The last checkpoint (offset = size) stays in the Journal until the caller stages the image
+//! and calls [`Download::clear_checkpoint`]. Whoever rewrites the target slot by other means
+//! must clear it too (a stale checkpoint is caught by the integrity check, at the cost of one
+//! failed attempt).
 
 use super::checkpoint::{CHECKPOINT_LEN, Checkpoint};
 use super::integrity::Verifier;
@@ -590,6 +595,15 @@ impl Download {
     /// Consecutive failed fetches so far.
     pub fn attempts(&self) -> u32 {
         self.attempts
+    }
+
+    /// While backing off after a transient error: the time (ms) of the next fetch attempt,
+    /// so a caller may sleep until then.
+    pub fn retry_at(&self) -> Option<u64> {
+        match self.state {
+            State::Backoff { until } => Some(until),
+            _ => None,
+        }
     }
 
     /// The checkpoint interval in use (known after the first poll).
