@@ -253,10 +253,10 @@ fn backoff_doubles_up_to_the_cap() {
             Ok(_) => panic!("the link never came back"),
             Err(nb::Error::Other(c)) => break c,
             Err(nb::Error::WouldBlock) => {
-                if let Some(at) = dl.retry_at() {
-                    if waits.last().map(|&(_, a)| a) != Some(at) {
-                        waits.push((run.clock.now(), at));
-                    }
+                if let Some(at) = dl.retry_at()
+                    && waits.last().map(|&(_, a)| a) != Some(at)
+                {
+                    waits.push((run.clock.now(), at));
                 }
                 run.clock.advance(5);
             }
