@@ -472,3 +472,37 @@ fn the_engine_is_small() {
     println!("size_of::<Download>() = {size} bytes");
     assert!(size <= 768, "Download grew to {size} bytes");
 }
+
+#[test]
+fn a_resumed_download_that_fails_integrity_starts_over_once() {
+    let img = image(IMAGE_LEN, 21);
+    let offer = offer("9.0", &img);
+    let mut run = Run::new();
+    // A byte flipped before the first checkpoint, then the file vanishes for a while.
+    let mut server = healthy(&img).fault_at(100, Fault::Corrupt(0x10), 1).fault_at(
+        2 * SECTOR as u32,
+        Fault::Fail(SourceError::NotFound),
+        1,
+    );
+    let (_, r) = run.download(&offer, &mut server, cfg());
+    assert_eq!(r.err(), Some(FailureCause::FileNotFound));
+    assert_eq!(checkpoint(&run.journal, &mut run.storage.0).unwrap().written, 2 * SECTOR as u32);
+
+    // The file is back: the resumed download finds the bad prefix at the end and starts over.
+    let mut server = healthy(&img);
+    let (dl, r) = run.download(&offer, &mut server, cfg());
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(dl.restarts(), 1);
+    assert_eq!(dl.fetched_bytes(), (IMAGE_LEN - 2 * SECTOR + IMAGE_LEN) as u64);
+    assert_eq!(slot_b(&run.storage.0, IMAGE_LEN), img.as_slice());
+
+    // A source that keeps corrupting: one restart, then the failure is reported.
+    let mut run = Run::new();
+    let mut server = healthy(&img).fault_at(2 * SECTOR as u32, Fault::Fail(SourceError::NotFound), 1);
+    let _ = run.download(&offer, &mut server, cfg());
+    let mut server = healthy(&img).fault_at(0, Fault::Corrupt(0x10), u32::MAX);
+    let (dl, r) = run.download(&offer, &mut server, cfg());
+    assert_eq!(r.err(), Some(FailureCause::IntegrityCheckFailure));
+    assert_eq!(dl.restarts(), 1);
+    assert_eq!(checkpoint(&run.journal, &mut run.storage.0), None);
+}

@@ -31,8 +31,11 @@
 //!   hashed or written, and the checkpoint stays (the bytes on flash are still good).
 //! - At the end it checks size and digests. On success a last checkpoint (offset = size) is
 //!   written so that a reboot before staging resumes without fetching anything, and the
-//!   result is a [`VerifiedImage`]. On an integrity failure the checkpoint is removed so the
-//!   next attempt starts over.
+//!   result is a [`VerifiedImage`]. On an integrity failure the checkpoint is removed. If the
+//!   download had resumed, the bad bytes may predate the resume (fetched before a reboot, by
+//!   a link that has since been fixed), so the engine starts over from byte 0 by itself,
+//!   once; [`FailureCause::IntegrityCheckFailure`] is reported only for an image fetched
+//!   whole by this engine.
 //!
 //! # Resume cost
 //! Re-hashing reads back `checkpoint` bytes from the slot and runs SHA-256 (and MD5 when the
@@ -189,6 +192,7 @@ pub struct Download {
     fetched: u64,
     rehashed: u64,
     checkpoints: u32,
+    restarts: u32,
 }
 
 impl Download {
@@ -216,6 +220,7 @@ impl Download {
             fetched: 0,
             rehashed: 0,
             checkpoints: 0,
+            restarts: 0,
         }
     }
 
@@ -288,7 +293,7 @@ impl Download {
                 self.fetch(storage, journal, source, buf, now)
             }
             State::Fetch => self.fetch(storage, journal, source, buf, now),
-            State::Finish => self.finish(storage, journal).map(Some),
+            State::Finish => self.finish(storage, journal),
             State::Done(image) => Ok(Some(image)),
             State::Failed(cause) => Err(cause),
         }
@@ -489,7 +494,7 @@ impl Download {
         &mut self,
         storage: &mut S,
         journal: &mut Journal<K>,
-    ) -> Result<VerifiedImage, FailureCause> {
+    ) -> Result<Option<VerifiedImage>, FailureCause> {
         if self.tail_len > 0 {
             let ws = self.region.part.write_size() as usize;
             let mut unit = self.tail;
@@ -506,21 +511,42 @@ impl Download {
                 if self.resumed_from < self.size {
                     self.write_checkpoint(storage, journal, self.size)?;
                 }
-                Ok(VerifiedImage {
+                Ok(Some(VerifiedImage {
                     slot: self.region.slot,
                     size: self.size,
                     sha256: v.sha256,
                     md5: v.md5,
                     version: self.version.clone(),
-                })
+                }))
             }
             Err(cause) => {
                 journal
                     .remove(storage.primary(), kinds::DOWNLOAD_CHECKPOINT)
                     .map_err(|_| FailureCause::UpdateFailed)?;
+                if self.resumed_from > 0 && self.restarts == 0 {
+                    // The bad bytes may predate the resume (fetched before a reboot or by an
+                    // earlier attempt): start over once rather than report a failure that
+                    // a fresh download would not have.
+                    self.restart();
+                    return Ok(None);
+                }
                 Err(cause)
             }
         }
+    }
+
+    /// Starts the download over from byte 0, the checkpoint already removed.
+    fn restart(&mut self) {
+        self.restarts = self.restarts.saturating_add(1);
+        self.verifier = Verifier::new(&self.digest);
+        self.flushed = 0;
+        self.tail_len = 0;
+        self.erased_upto = 0;
+        self.resumed_from = 0;
+        self.next_checkpoint = self.interval;
+        self.attempts = 0;
+        self.waiting_since = None;
+        self.state = State::Fetch;
     }
 
     fn write_checkpoint<S: Storage, const K: usize>(
@@ -590,6 +616,12 @@ impl Download {
     /// Checkpoint records this engine appended to the Journal.
     pub fn checkpoints_written(&self) -> u32 {
         self.checkpoints
+    }
+
+    /// Times the download started over by itself after an integrity failure of a resumed
+    /// download (at most once).
+    pub fn restarts(&self) -> u32 {
+        self.restarts
     }
 
     /// Consecutive failed fetches so far.
