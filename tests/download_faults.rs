@@ -506,3 +506,18 @@ fn a_resumed_download_that_fails_integrity_starts_over_once() {
     assert_eq!(dl.restarts(), 1);
     assert_eq!(checkpoint(&run.journal, &mut run.storage.0), None);
 }
+
+#[test]
+fn an_empty_buffer_later_is_refused_too() {
+    let img = image(IMAGE_LEN, 22);
+    let mut run = Run::new();
+    let mut dl = Download::new(&offer("1.0", &img), target(&run.storage.0), cfg());
+    let mut server = healthy(&img);
+    let mut buf = [0u8; CHUNK];
+    for _ in 0..3 {
+        let _ = dl.poll(&mut run.storage, &mut run.journal, &mut server, &mut buf, 0);
+    }
+    let r = dl.poll(&mut run.storage, &mut run.journal, &mut server, &mut [], 0);
+    assert_eq!(r, Err(nb::Error::Other(FailureCause::OutOfMemory)));
+    run.assert_safe();
+}

@@ -270,6 +270,10 @@ impl Download {
         if self.cfg.overall_timeout_ms > 0 && now.saturating_sub(started) >= self.cfg.overall_timeout_ms {
             return Err(FailureCause::DownloadTimeout);
         }
+        if buf.is_empty() && matches!(self.state, State::Rehash { .. } | State::Fetch | State::Backoff { .. })
+        {
+            return Err(FailureCause::OutOfMemory);
+        }
         match self.state.clone() {
             State::Start => {
                 self.start(storage, journal, buf)?;
@@ -481,7 +485,10 @@ impl Download {
                 self.region.erase_sector(storage, sector).map_err(|_| FailureCause::UpdateFailed)?;
                 self.erased_upto = (sector + 1).saturating_mul(es);
             }
-            let room = ((sector + 1).saturating_mul(es) - self.flushed) as usize;
+            let room = (sector + 1).saturating_mul(es).saturating_sub(self.flushed) as usize;
+            if room == 0 {
+                return Err(FailureCause::UpdateFailed);
+            }
             let (piece, rest) = data.split_at(room.min(data.len()));
             self.region.write(storage, self.flushed, piece).map_err(|_| FailureCause::UpdateFailed)?;
             self.flushed += piece.len() as u32;
