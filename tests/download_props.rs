@@ -31,7 +31,7 @@ fn fault() -> impl Strategy<Value = Fault> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(1000))]
     #[test]
     fn never_done_with_a_wrong_image(
         len in 1usize..(3 * SECTOR + 200),
