@@ -56,9 +56,16 @@ impl Checkpoint {
         let mut out = [0u8; CHECKPOINT_LEN];
         let text = self.version.as_str().as_bytes();
         let package = self.package_id.filter(|_| !self.digest.is_present());
-        let flags = (u8::from(self.digest.md5.is_some()) * FLAG_MD5)
-            | (u8::from(self.digest.sha256.is_some()) * FLAG_SHA256)
-            | (u8::from(package.is_some()) * FLAG_PACKAGE);
+        let mut flags = 0;
+        if self.digest.md5.is_some() {
+            flags |= FLAG_MD5;
+        }
+        if self.digest.sha256.is_some() {
+            flags |= FLAG_SHA256;
+        }
+        if package.is_some() {
+            flags |= FLAG_PACKAGE;
+        }
         let head = [CHECKPOINT_FORMAT, self.slot.index(), flags, text.len().min(MAX_VERSION_LEN) as u8];
         put(&mut out, 0, &head);
         put(&mut out, 4, &self.size.to_le_bytes());
