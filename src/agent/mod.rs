@@ -35,11 +35,24 @@ pub struct AgentConfig {
     pub progress_step: u8,
     /// The download engine's settings (checkpoint interval, retries, timeouts).
     pub download: DownloadConfig,
+    /// Accept transport-checked offers ([`Offer::transport_checked`]: no image digest, only a
+    /// package id, as Huawei PCP sends). Off by default: an offer without a digest is then
+    /// refused with [`FailureCause::InvalidOffer`]. Turn it on only for a platform whose
+    /// protocol has no digest and checks every block itself (PCP's per-frame check code);
+    /// the image is then checked for its size only, and the SHA-256 the engine computes of
+    /// what it wrote guards the staged image until it boots. An offer that carries a digest
+    /// is always verified against it.
+    pub accept_transport_checked: bool,
 }
 
 impl Default for AgentConfig {
     fn default() -> Self {
-        Self { trial_attempts: 3, progress_step: 10, download: DownloadConfig::default() }
+        Self {
+            trial_attempts: 3,
+            progress_step: 10,
+            download: DownloadConfig::default(),
+            accept_transport_checked: false,
+        }
     }
 }
 
@@ -204,8 +217,9 @@ impl<const L: usize> Agent<L> {
         self.queue(r);
     }
 
-    /// Takes an offer from the platform. Checks it (already latest, busy, invalid, too large)
-    /// and asks the application.
+    /// Takes an offer from the platform. Checks it (already latest, busy, invalid, too large,
+    /// transport-checked without [`AgentConfig::accept_transport_checked`]) and asks the
+    /// application.
     pub fn offer<S: Storage, const K: usize>(
         &mut self,
         storage: &mut S,
@@ -231,6 +245,9 @@ impl<const L: usize> Agent<L> {
         }
         if let Err(cause) = offer.validate(self.boot.layout().max_image_size()) {
             return refuse(self, cause);
+        }
+        if !offer.digest.is_present() && !self.config.accept_transport_checked {
+            return refuse(self, FailureCause::InvalidOffer);
         }
         match self.boot.state(storage, journal).map(|s| s.phase) {
             Ok(Phase::Idle | Phase::Staged { .. }) => {}

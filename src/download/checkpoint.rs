@@ -20,6 +20,7 @@
 //! `None`, and the download starts over.
 
 use crate::boot::Slot;
+use crate::flash::{Journal, Storage, kinds};
 use crate::version::MAX_VERSION_LEN;
 use crate::{Digest, Version};
 
@@ -118,6 +119,17 @@ impl Checkpoint {
             sha256: (flags & FLAG_SHA256 != 0).then_some(sha256),
         };
         Some(Self { version, size, digest, slot, written, package_id })
+    }
+
+    /// The download checkpoint the Journal holds, if it holds a valid one (for a platform
+    /// flow that must know what a resumed download has, such as
+    /// [`PcpSource`](crate::platform::huawei_pcp::PcpSource)).
+    pub fn load<S: Storage, const K: usize>(storage: &mut S, journal: &Journal<K>) -> Option<Self> {
+        let mut raw = [0u8; CHECKPOINT_LEN];
+        match journal.read(storage.primary(), kinds::DOWNLOAD_CHECKPOINT, &mut raw) {
+            Ok(Some(bytes)) => Self::decode(bytes),
+            _ => None,
+        }
     }
 
     /// True when this checkpoint is for the same firmware (version text, size, digests, and

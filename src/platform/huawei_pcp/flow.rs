@@ -49,6 +49,13 @@ pub enum State {
         /// First missing block.
         next_block: u16,
     },
+    /// Caller-paced ([`PcpFlow::set_caller_paced`]): the blocks before `next_block` arrived
+    /// and nothing is asked for until the caller calls [`PcpFlow::request_block`] (or, once
+    /// every block is in, [`PcpFlow::report_download`]).
+    Holding {
+        /// The block after the last one received.
+        next_block: u16,
+    },
     /// All blocks received; download status reported.
     Downloaded,
     /// The platform asked to execute the upgrade; the caller installs it.
@@ -152,6 +159,8 @@ pub struct PcpFlow {
     status: u8,
     upgrade_result: u8,
     stats: FlowStats,
+    caller_paced: bool,
+    max_block: u16,
 }
 
 impl PcpFlow {
@@ -169,6 +178,43 @@ impl PcpFlow {
             status: result::OK,
             upgrade_result: result::OK,
             stats: FlowStats::default(),
+            caller_paced: false,
+            max_block: u16::MAX,
+        }
+    }
+
+    /// Caller-paced mode, for a download engine that decides which block it needs (see
+    /// [`PcpSource`](super::source::PcpSource)): the flow asks for a block only when
+    /// [`request_block`](Self::request_block) says so, waits in [`State::Holding`] after each
+    /// block, and reports the download status only when the caller calls
+    /// [`report_download`](Self::report_download) (after checking and storing the package).
+    pub fn set_caller_paced(&mut self, on: bool) {
+        self.caller_paced = on;
+    }
+
+    /// Refuses (9, no memory) a new version whose blocks are longer than `len` bytes: the
+    /// caller's block buffer.
+    pub fn set_max_block(&mut self, len: u16) {
+        self.max_block = len;
+    }
+
+    /// Asks for block `block` of the current task next (caller-paced mode, or to move a
+    /// download elsewhere): from [`State::Downloading`], [`State::Stalled`] or
+    /// [`State::Holding`]. Asking again for the block already being requested keeps its
+    /// retry timer. False without a task, past the last block, or in another state.
+    pub fn request_block(&mut self, block: u16) -> bool {
+        let Some(task) = self.task else { return false };
+        if block >= task.block_count {
+            return false;
+        }
+        match self.state {
+            State::Downloading { next_block } if next_block == block => true,
+            State::Downloading { .. } | State::Stalled { .. } | State::Holding { .. } => {
+                self.state = State::Downloading { next_block: block };
+                self.retry = FRESH;
+                true
+            }
+            _ => false,
         }
     }
 
@@ -201,7 +247,9 @@ impl PcpFlow {
     pub fn progress(&self) -> Option<Progress> {
         let task = self.task?;
         let next_block = match self.state {
-            State::Downloading { next_block } | State::Stalled { next_block } => next_block,
+            State::Downloading { next_block }
+            | State::Stalled { next_block }
+            | State::Holding { next_block } => next_block,
             State::Downloaded | State::Upgrading | State::Reporting => task.block_count,
             State::Idle => return None,
         };
@@ -211,6 +259,14 @@ impl PcpFlow {
     /// Ends the download with a failure status (5 no space, 7 check failed, 8 unsupported)
     /// when storing or checking the package failed. The status is reported until acknowledged.
     pub fn fail_download(&mut self, status: u8) {
+        self.report_download(status);
+    }
+
+    /// Ends the download with `status` (0 done, or a failure as in
+    /// [`fail_download`](Self::fail_download)); reported until acknowledged. In caller-paced
+    /// mode this is how a complete download is reported, once the package is checked and
+    /// stored.
+    pub fn report_download(&mut self, status: u8) {
         self.status = status;
         self.state = State::Downloaded;
         self.retry = FRESH;
@@ -305,6 +361,11 @@ impl PcpFlow {
                     self.retry = FRESH;
                     return Some(Event::Resumed { task, next_block });
                 }
+                State::Holding { next_block } => {
+                    // Caller-paced: the caller asks for the next block itself.
+                    self.answer = Some(DeviceMessage::NewVersionAnswer { result: result::OK });
+                    return Some(Event::Resumed { task, next_block });
+                }
                 State::Downloaded => {
                     self.answer = Some(DeviceMessage::NewVersionAnswer { result: result::OK });
                     self.retry = FRESH;
@@ -325,6 +386,8 @@ impl PcpFlow {
             Some(result::INTERNAL)
         } else if task.max_len() > self.capacity {
             Some(result::NO_SPACE)
+        } else if task.block_size > self.max_block {
+            Some(result::NO_MEMORY)
         } else {
             None
         };
@@ -376,8 +439,14 @@ impl PcpFlow {
         }
         let offset = u32::from(block) * u32::from(task.block_size);
         self.retry = FRESH;
-        self.state =
-            if last { State::Downloaded } else { State::Downloading { next_block: block.saturating_add(1) } };
+        let next_block = block.saturating_add(1);
+        self.state = if self.caller_paced {
+            State::Holding { next_block }
+        } else if last {
+            State::Downloaded
+        } else {
+            State::Downloading { next_block }
+        };
         Some(Event::Block { offset, data })
     }
 

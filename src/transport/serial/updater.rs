@@ -1,0 +1,175 @@
+//! [`SerialUpdater`]: a device updated over the serial chunk protocol, driven by the
+//! [`Agent`]: the Agent's reports go out as serial messages, the host's offer goes to the
+//! Agent, and the [`SerialClient`] is the Agent's chunk source.
+//!
+//! | Agent report | serial message |
+//! |---|---|
+//! | `Version` | version report; the answer (offer or no update) completes it, an offer goes to [`Agent::offer`] |
+//! | `Progress` | progress report |
+//! | `Downloaded` | none: the progress report of 100 % before it says the same |
+//! | `Succeeded` | result report, code 0, the version now running |
+//! | `Failed` | result report, code [`result_code`](super::message::result_code) of the cause, the version now running |
+//!
+//! A report leaves the Agent's queue only when the host answered it; an unanswered report
+//! is sent again at the next poll.
+
+use embedded_io::{Read, ReadReady, Write};
+
+use super::client::Reply;
+use super::uart::SerialClient;
+use crate::agent::{Agent, AgentEvent, Application, OfferOutcome, Report};
+use crate::boot::BootError;
+use crate::flash::{Journal, Storage};
+use crate::time::Clock;
+
+/// Counters of the report exchange.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct UpdaterStats {
+    /// Reports the host answered.
+    pub delivered: u32,
+    /// Reports sent again after every retry of the client went unanswered.
+    pub resent: u32,
+    /// Reports the host refused (counted as delivered: sending them again would not help).
+    pub refused: u32,
+    /// Offers handed to the Agent.
+    pub offers: u32,
+}
+
+/// What one [`SerialUpdater::poll`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpdaterEvent {
+    /// The Agent's outcome for an offer that arrived during this poll.
+    pub offer: Option<OfferOutcome>,
+    /// What the Agent's poll did.
+    pub agent: AgentEvent,
+}
+
+/// The report side of a serial device: which report is on the wire. See the
+/// [module docs](self).
+#[derive(Debug, Clone, Default)]
+pub struct SerialUpdater {
+    in_flight: Option<Report>,
+    stats: UpdaterStats,
+}
+
+impl SerialUpdater {
+    /// Nothing on the wire yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> UpdaterStats {
+        self.stats
+    }
+
+    /// Sends the Agent's next report if none is on the wire, moves bytes, and handles the
+    /// host's answer: marks the report delivered, and hands an offer to the Agent.
+    pub fn poll_reports<P, C, S, A, const N: usize, const B: usize, const K: usize, const L: usize>(
+        &mut self,
+        agent: &mut Agent<L>,
+        client: &mut SerialClient<P, C, N, B>,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        app: &mut A,
+        now_ms: u64,
+    ) -> Result<Option<OfferOutcome>, BootError>
+    where
+        P: Read + ReadReady + Write,
+        C: Clock,
+        S: Storage,
+        A: Application,
+    {
+        if self.in_flight.is_none()
+            && let Some(report) = agent.next_report().cloned()
+        {
+            if self.start(client, &report, agent) {
+                self.in_flight = Some(report);
+            } else {
+                agent.report_delivered(storage, journal)?;
+            }
+        }
+        if self.in_flight.is_none() {
+            // Keep the link moving (answers to requests of an earlier download, garbage).
+            let _ = client.poll();
+            return Ok(None);
+        }
+        let reply = match client.poll_report() {
+            Ok(reply) => reply,
+            Err(nb::Error::WouldBlock) => return Ok(None),
+            Err(nb::Error::Other(_)) => {
+                self.in_flight = None;
+                self.stats.resent = self.stats.resent.saturating_add(1);
+                return Ok(None);
+            }
+        };
+        let sent = self.in_flight.take();
+        // A newer progress report may have replaced the one on the wire in the Agent's
+        // queue: only the report that was sent is removed.
+        if sent.as_ref() == agent.next_report() {
+            agent.report_delivered(storage, journal)?;
+        }
+        self.stats.delivered = self.stats.delivered.saturating_add(1);
+        match reply {
+            Reply::Offer(info) => {
+                self.stats.offers = self.stats.offers.saturating_add(1);
+                let outcome = match info.to_offer::<L>() {
+                    Ok(offer) => agent.offer(storage, journal, offer, app, now_ms),
+                    Err(cause) => OfferOutcome::Refused(cause),
+                };
+                Ok(Some(outcome))
+            }
+            Reply::Refused(_) => {
+                self.stats.refused = self.stats.refused.saturating_add(1);
+                Ok(None)
+            }
+            Reply::NoUpdate | Reply::Ack => Ok(None),
+        }
+    }
+
+    /// Starts `report` on the wire; false when the protocol has no message for it.
+    fn start<P, C, const N: usize, const B: usize, const L: usize>(
+        &mut self,
+        client: &mut SerialClient<P, C, N, B>,
+        report: &Report,
+        agent: &Agent<L>,
+    ) -> bool
+    where
+        P: Read + ReadReady + Write,
+        C: Clock,
+    {
+        match report {
+            Report::Version { current } => client.report_version(current),
+            Report::Progress { percent, .. } => client.report_progress(*percent),
+            Report::Downloaded { .. } => return false,
+            Report::Succeeded { version } => client.report_result(Ok(()), version),
+            Report::Failed { cause, .. } => client.report_result(Err(*cause), agent.running()),
+        }
+        true
+    }
+
+    /// One step of the device: [`poll_reports`](Self::poll_reports), then
+    /// [`Agent::poll`] with the client as the chunk source and `buf` as the chunk buffer.
+    #[allow(clippy::too_many_arguments, reason = "the Agent's own poll takes as many")]
+    pub fn poll<P, C, S, A, const N: usize, const B: usize, const K: usize, const L: usize>(
+        &mut self,
+        agent: &mut Agent<L>,
+        client: &mut SerialClient<P, C, N, B>,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        buf: &mut [u8],
+        app: &mut A,
+        now_ms: u64,
+    ) -> Result<UpdaterEvent, BootError>
+    where
+        P: Read + ReadReady + Write,
+        C: Clock,
+        S: Storage,
+        A: Application,
+    {
+        let offer = self.poll_reports(agent, client, storage, journal, app, now_ms)?;
+        let event = agent.poll(storage, journal, client, buf, now_ms, app);
+        Ok(UpdaterEvent { offer, agent: event })
+    }
+}
