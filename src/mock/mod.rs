@@ -17,6 +17,7 @@ pub mod enos_edge_server;
 pub mod http_server;
 mod manual_clock;
 pub mod mqtt_cloud;
+pub mod pcp_platform;
 pub mod serial_link;
 pub mod serial_server;
 

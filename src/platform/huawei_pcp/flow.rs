@@ -357,7 +357,11 @@ impl PcpFlow {
             match self.state {
                 State::Downloading { next_block } | State::Stalled { next_block } => {
                     self.answer = Some(DeviceMessage::NewVersionAnswer { result: result::OK });
-                    self.state = State::Downloading { next_block };
+                    self.state = if self.caller_paced {
+                        State::Holding { next_block }
+                    } else {
+                        State::Downloading { next_block }
+                    };
                     self.retry = FRESH;
                     return Some(Event::Resumed { task, next_block });
                 }
@@ -397,7 +401,12 @@ impl PcpFlow {
         }
         self.answer = Some(DeviceMessage::NewVersionAnswer { result: result::OK });
         self.task = Some(task);
-        self.state = State::Downloading { next_block: 0 };
+        // Caller-paced, the caller asks for its first block itself (it may resume elsewhere).
+        self.state = if self.caller_paced {
+            State::Holding { next_block: 0 }
+        } else {
+            State::Downloading { next_block: 0 }
+        };
         self.status = result::OK;
         self.retry = FRESH;
         Some(Event::Accepted(task))

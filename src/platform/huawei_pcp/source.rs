@@ -145,7 +145,9 @@ impl<const B: usize> PcpSource<B> {
         self.flow.poll_transmit(now_ms, out)
     }
 
-    /// Takes one whole frame from the platform.
+    /// Takes one whole frame from the platform. The flow holds one immediate answer (to a
+    /// query, a notification, an execute request): send what
+    /// [`poll_transmit`](Self::poll_transmit) gives after each frame.
     pub fn handle(&mut self, now_ms: u64, frame: &[u8]) -> Option<SourceEvent> {
         match self.flow.handle(now_ms, frame)? {
             Event::Accepted(task) => {
@@ -157,6 +159,8 @@ impl<const B: usize> PcpSource<B> {
             }
             Event::Resumed { task, .. } => {
                 self.task = Some(task);
+                // The flow now waits for a request: the next fetch asks again.
+                self.wanted = None;
                 match self.size {
                     Size::Known(_) => Some(SourceEvent::OfferReady),
                     Size::Probing | Size::Unknown => self.learn_size(task),
