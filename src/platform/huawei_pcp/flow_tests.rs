@@ -234,6 +234,42 @@ fn bad_frames_are_dropped_and_counted() {
     assert!(matches!(flow.handle(2, &good), Some(Event::Block { offset: 0, .. })));
 }
 
+#[test]
+fn caller_paced_flow_asks_only_when_told_and_reports_when_told() {
+    let img = image();
+    let v = task(0).version;
+    let mut flow = PcpFlow::new(version_field("1.0").unwrap(), 4096, CFG);
+    flow.set_caller_paced(true);
+    assert_eq!(flow.handle(0, &frame(PlatformMessage::NewVersion(task(5)))), Some(Event::Accepted(task(5))));
+    assert_eq!(sent(&mut flow, 0), vec![DeviceMessage::NewVersionAnswer { result: 0 }], "no request yet");
+    assert_eq!(flow.state(), State::Holding { next_block: 0 });
+    // The caller asks for the last block first (out of order), then block 0.
+    assert!(flow.request_block(2));
+    assert!(!flow.request_block(3), "past the last block");
+    assert_eq!(sent(&mut flow, 1), vec![DeviceMessage::RequestBlock { version: v, block: 2 }]);
+    assert!(flow.request_block(2), "asking again keeps the timer");
+    assert!(sent(&mut flow, 2).is_empty());
+    assert!(matches!(flow.handle(3, &block_answer(&img, 2)), Some(Event::Block { offset: 1000, .. })));
+    assert_eq!(flow.state(), State::Holding { next_block: 3 });
+    assert!(sent(&mut flow, 5000).is_empty(), "the last block does not report the download by itself");
+    assert!(flow.request_block(0));
+    assert_eq!(sent(&mut flow, 5001), vec![DeviceMessage::RequestBlock { version: v, block: 0 }]);
+    // Notified again while holding: answered, nothing requested.
+    assert!(matches!(flow.handle(5002, &block_answer(&img, 0)), Some(Event::Block { offset: 0, .. })));
+    assert!(matches!(
+        flow.handle(5003, &frame(PlatformMessage::NewVersion(task(5)))),
+        Some(Event::Resumed { next_block: 1, .. })
+    ));
+    assert_eq!(sent(&mut flow, 5003), vec![DeviceMessage::NewVersionAnswer { result: 0 }]);
+    flow.report_download(result::OK);
+    assert_eq!(sent(&mut flow, 5004), vec![DeviceMessage::DownloadStatus { status: 0 }]);
+    // Blocks longer than the caller's buffer are refused at notification.
+    let mut small = PcpFlow::new(version_field("1.0").unwrap(), 4096, CFG);
+    small.set_max_block(256);
+    assert_eq!(small.handle(0, &frame(PlatformMessage::NewVersion(task(5)))), None);
+    assert_eq!(sent(&mut small, 0), vec![DeviceMessage::NewVersionAnswer { result: result::NO_MEMORY }]);
+}
+
 proptest::proptest! {
     #[test]
     fn arbitrary_frames_never_panic(frames in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..40), 0..20)) {

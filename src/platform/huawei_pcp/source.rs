@@ -333,3 +333,22 @@ pub fn upgrade_result(outcome: Result<(), FailureCause>) -> u8 {
         Err(_) => result::INSTALL_FAILED,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_cause_has_a_pcp_code_from_the_tables() {
+        for cause in FailureCause::ALL {
+            let status = download_status(cause);
+            assert!([5, 6, 7, 8].contains(&status), "{cause:?} → {status}");
+            let upgrade = upgrade_result(Err(cause));
+            assert!([1, 4, 5, 9, 0x0A].contains(&upgrade), "{cause:?} → {upgrade}");
+        }
+        assert_eq!(download_status(FailureCause::IntegrityCheckFailure), result::CHECK_FAILED);
+        assert_eq!(download_status(FailureCause::DownloadTimeout), result::TIMEOUT);
+        assert_eq!(upgrade_result(Ok(())), result::OK);
+        assert_eq!(upgrade_result(Err(FailureCause::UpdateFailed)), result::INSTALL_FAILED);
+    }
+}

@@ -1,17 +1,6 @@
 //! [`SerialUpdater`]: a device updated over the serial chunk protocol, driven by the
 //! [`Agent`]: the Agent's reports go out as serial messages, the host's offer goes to the
 //! Agent, and the [`SerialClient`] is the Agent's chunk source.
-//!
-//! | Agent report | serial message |
-//! |---|---|
-//! | `Version` | version report; the answer (offer or no update) completes it, an offer goes to [`Agent::offer`] |
-//! | `Progress` | progress report |
-//! | `Downloaded` | none: the progress report of 100 % before it says the same |
-//! | `Succeeded` | result report, code 0, the version now running |
-//! | `Failed` | result report, code [`result_code`](super::message::result_code) of the cause, the version now running |
-//!
-//! A report leaves the Agent's queue only when the host answered it; an unanswered report
-//! is sent again at the next poll.
 
 use embedded_io::{Read, ReadReady, Write};
 
@@ -45,8 +34,18 @@ pub struct UpdaterEvent {
     pub agent: AgentEvent,
 }
 
-/// The report side of a serial device: which report is on the wire. See the
-/// [module docs](self).
+/// The report side of a serial device: which report is on the wire.
+///
+/// | Agent report | serial message |
+/// |---|---|
+/// | `Version` | version report; the answer (offer or no update) completes it, an offer goes to [`Agent::offer`] |
+/// | `Progress` | progress report |
+/// | `Downloaded` | none: the progress report of 100 % before it says the same |
+/// | `Succeeded` | result report, code 0, the version now running |
+/// | `Failed` | result report, code [`result_code`](super::message::result_code) of the cause, the version now running |
+///
+/// A report leaves the Agent's queue only when the host answered it; an unanswered report
+/// is sent again at the next poll.
 #[derive(Debug, Clone, Default)]
 pub struct SerialUpdater {
     in_flight: Option<Report>,
