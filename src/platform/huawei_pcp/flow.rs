@@ -12,6 +12,12 @@
 //!   |                   Stalled{next} --20 same package--> Downloading{next}  v
 //!   +------------------------------------- 24 acknowledged ------------- Reporting
 //! ```
+//!
+//! Caller-paced ([`PcpFlow::set_caller_paced`], used by the download engine's
+//! [`PcpSource`](super::source::PcpSource)): after an accepted notification and after each
+//! block the flow waits in [`State::Holding`]; [`PcpFlow::request_block`] asks for any block
+//! by index, and [`PcpFlow::report_download`] ends the download once the caller has checked
+//! and stored the package.
 
 use super::codec::{DeviceMessage, PcpError, PlatformMessage, Task, VERSION_LEN, result};
 
