@@ -7,9 +7,9 @@ use cortex_m_semihosting::hprintln;
 use ota_client::boot::{BootDecision, BootError, BootEvent, BootManager, Layout, Slot, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition, PartitionError};
 
-use crate::board::{Flash, SECTOR, SLOT_A, SLOT_B, STATE};
 use crate::image::TestImage;
 use crate::report::{Abort, Checker};
+use ota_board_qemu::board::{Flash, SECTOR, SLOT_A, SLOT_B, STATE};
 
 type Storage = OneFlash<Flash>;
 
@@ -22,14 +22,25 @@ fn part(flash: &Flash, (first, count): (u32, u32)) -> Result<Partition, Partitio
 }
 
 fn layout(c: &mut Checker, storage: &Storage, strategy: Strategy) -> Result<Layout, Abort> {
-    let parts = (|| Ok::<_, PartitionError>((part(&storage.0, STATE)?, part(&storage.0, SLOT_A)?, part(&storage.0, SLOT_B)?)))();
+    let parts = (|| {
+        Ok::<_, PartitionError>((
+            part(&storage.0, STATE)?,
+            part(&storage.0, SLOT_A)?,
+            part(&storage.0, SLOT_B)?,
+        ))
+    })();
     let (state, a, b) = c.must(parts, "partitions")?;
     c.must(Layout::new::<Storage>(state, a, b, strategy), "layout")
 }
 
 /// A reset: fresh library objects over the same flash, then the bootloader's decision.
-fn reset(c: &mut Checker, storage: &mut Storage, layout: Layout) -> Result<(BootManager, Journal, BootDecision), Abort> {
-    let mut journal: Journal = c.quiet(Journal::open(&mut storage.0, layout.state()), "open the state journal")?;
+fn reset(
+    c: &mut Checker,
+    storage: &mut Storage,
+    layout: Layout,
+) -> Result<(BootManager, Journal, BootDecision), Abort> {
+    let mut journal: Journal =
+        c.quiet(Journal::open(&mut storage.0, layout.state()), "open the state journal")?;
     let boot = BootManager::new(layout);
     let (mut steps, mut last) = (0u32, None);
     let decision = c.quiet(
@@ -50,7 +61,14 @@ fn expect_boot(c: &mut Checker, d: BootDecision, slot: Slot, trial: bool, event:
     c.equal((d.slot, d.trial, d.event), (slot, trial, event), what);
 }
 
-fn slot_holds(c: &mut Checker, storage: &mut Storage, layout: &Layout, slot: Slot, image: &TestImage, what: &str) {
+fn slot_holds(
+    c: &mut Checker,
+    storage: &mut Storage,
+    layout: &Layout,
+    slot: Slot,
+    image: &TestImage,
+    what: &str,
+) {
     match layout.slot(slot).sha256(storage, image.size) {
         Ok(h) => {
             c.check(h == image.sha256(), what);
@@ -141,7 +159,10 @@ pub fn run_swap(storage: &mut Storage, c: &mut Checker) -> Result<(), Abort> {
     slot_holds(c, storage, &layout, Slot::A, &UPDATE, "slot A holds 2.0.0 again");
     confirmed_is(c, storage, &boot, &journal, "2.0.0", 2, "2.0.0 is the confirmed image")?;
     let state = c.quiet(boot.state(storage, &journal), "read the boot state")?;
-    c.check(state.last_rollback.as_ref().map(|v| v.as_str()) == Some("3.0.0"), "the state remembers 3.0.0 was rolled back");
+    c.check(
+        state.last_rollback.as_ref().map(|v| v.as_str()) == Some("3.0.0"),
+        "the state remembers 3.0.0 was rolled back",
+    );
 
     let (_, _, d) = reset(c, storage, layout)?;
     expect_boot(c, d, Slot::A, false, BootEvent::Normal, "later resets boot 2.0.0 normally");
@@ -172,7 +193,11 @@ pub fn run_select(storage: &mut Storage, c: &mut Checker) -> Result<(), Abort> {
     let (boot, mut journal, d) = reset(c, storage, layout)?;
     expect_boot(c, d, Slot::A, true, BootEvent::TrialStarted, "3.0.0 in slot A boots on trial");
     c.equal(boot.request_rollback(storage, &mut journal), Ok(true), "the application asks for a rollback");
-    c.equal(boot.confirm(storage, &mut journal), Err(BootError::RollbackPending), "and can no longer confirm");
+    c.equal(
+        boot.confirm(storage, &mut journal),
+        Err(BootError::RollbackPending),
+        "and can no longer confirm",
+    );
 
     let (boot, journal, d) = reset(c, storage, layout)?;
     expect_boot(c, d, Slot::B, false, BootEvent::RolledBack, "the next reset runs slot B again");

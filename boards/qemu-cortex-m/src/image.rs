@@ -6,7 +6,7 @@ use ota_client::boot::{ImageInfo, SlotError, SlotRegion};
 use ota_client::flash::OneFlash;
 use sha2::{Digest, Sha256};
 
-use crate::board::{Flash, SECTOR, WRITE};
+use ota_board_qemu::board::{Flash, SECTOR, WRITE};
 
 /// One test image: `size` bytes generated from `seed`.
 #[derive(Clone, Copy)]

@@ -5,8 +5,8 @@
 use cortex_m_semihosting::hprintln;
 use ota_client::flash::{Journal, Partition};
 
-use crate::board::{Flash, JOURNAL_TEST, SECTOR};
 use crate::report::{Abort, Checker};
+use ota_board_qemu::board::{Flash, JOURNAL_TEST, SECTOR};
 
 const APPENDS: u32 = 600;
 const KIND_A: u8 = 32;

@@ -15,22 +15,16 @@
 //! has no writable flash controller for this board. The run ends with a semihosting exit:
 //! QEMU exits 0 when every check passed, 1 otherwise.
 //!
-//! Features `journal` and `boot` (both on by default) select which library code is linked,
-//! so `scripts/size-report.sh` can measure each slice against the baseline without them.
+//! The size probes in `src/bin/` link one slice of the library each, for
+//! `scripts/size-report.sh`.
 #![no_std]
 #![no_main]
 
-mod board;
-#[cfg(feature = "boot")]
 mod boot_check;
-#[cfg(feature = "boot")]
 mod image;
-#[cfg(feature = "journal")]
 mod journal_check;
-mod ram_flash;
 mod report;
 mod sizes;
-mod stack;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
@@ -38,6 +32,7 @@ use ota_client::flash::OneFlash;
 use panic_semihosting as _;
 
 use embedded_storage::nor_flash::{NorFlash, ReadNorFlash};
+use ota_board_qemu::{board, stack};
 use report::Checker;
 
 /// The flash driver on its own: the baseline every build links.
@@ -46,10 +41,16 @@ fn driver_check(flash: &mut board::Flash, c: &mut Checker) {
     flash.erase_all();
     let mut buf = [0u8; 8];
     c.check(flash.write(0, &[0x12, 0x34, 0x56, 0x78]).is_ok(), "program erased bytes");
-    c.check(flash.read(0, &mut buf).is_ok() && buf[..4] == [0x12, 0x34, 0x56, 0x78] && buf[4..] == [0xFF; 4], "read them back");
+    c.check(
+        flash.read(0, &mut buf).is_ok() && buf[..4] == [0x12, 0x34, 0x56, 0x78] && buf[4..] == [0xFF; 4],
+        "read them back",
+    );
     c.check(flash.write(0, &[0xFF, 0xFF, 0xFF, 0xFF]).is_err(), "programming a 0 bit back to 1 is refused");
     c.check(flash.write(2, &[0; 4]).is_err(), "a misaligned write is refused");
-    c.check(flash.erase(0, board::SECTOR).is_ok() && flash.read(0, &mut buf).is_ok() && buf == [0xFF; 8], "erase");
+    c.check(
+        flash.erase(0, board::SECTOR).is_ok() && flash.read(0, &mut buf).is_ok() && buf == [0xFF; 8],
+        "erase",
+    );
 }
 
 /// Runs `scenario` on a freshly painted stack and prints how deep the stack went.
@@ -57,7 +58,12 @@ fn measured(name: &str, scenario: impl FnOnce()) {
     stack::paint();
     let base = stack::in_use();
     scenario();
-    hprintln!("stack: {} peaked at {} B ({} B below the caller's frame)", name, stack::high_water(), stack::high_water() - base);
+    hprintln!(
+        "stack: {} peaked at {} B ({} B below the caller's frame)",
+        name,
+        stack::high_water(),
+        stack::high_water() - base
+    );
 }
 
 #[entry]
@@ -67,19 +73,15 @@ fn main() -> ! {
     let mut c = Checker::new();
     let mut storage = OneFlash(board::flash());
     measured("driver check", || driver_check(&mut storage.0, &mut c));
-    #[cfg(feature = "journal")]
     measured("Journal", || {
         let _ = journal_check::run(&mut storage.0, &mut c);
     });
-    #[cfg(feature = "boot")]
-    {
-        measured("BootManager (Swap)", || {
-            let _ = boot_check::run_swap(&mut storage, &mut c);
-        });
-        measured("BootManager (Select)", || {
-            let _ = boot_check::run_select(&mut storage, &mut c);
-        });
-    }
+    measured("BootManager (Swap)", || {
+        let _ = boot_check::run_swap(&mut storage, &mut c);
+    });
+    measured("BootManager (Select)", || {
+        let _ = boot_check::run_select(&mut storage, &mut c);
+    });
     hprintln!("stack: {} B available for the stack in the 64 KiB RAM", stack::capacity());
     c.finish()
 }

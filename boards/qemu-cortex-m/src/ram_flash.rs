@@ -9,8 +9,7 @@
 //! reaches a real part's HAL driver.
 
 use embedded_storage::nor_flash::{
-    ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash, check_erase, check_read,
-    check_write,
+    ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash, check_erase, check_read, check_write,
 };
 
 /// Why a flash operation was refused.
@@ -53,7 +52,7 @@ impl<const WRITE: usize, const ERASE: usize> RamFlash<WRITE, ERASE> {
     /// A flash over `mem`, whose length must be a whole number of sectors. The contents are
     /// kept as they are (call [`RamFlash::erase_all`] for a blank chip).
     pub fn new(mem: &'static mut [u8]) -> Self {
-        assert!(mem.len() % ERASE == 0, "RamFlash: size must be a whole number of sectors");
+        assert!(mem.len().is_multiple_of(ERASE), "RamFlash: size must be a whole number of sectors");
         Self { mem, stats: FlashStats::default() }
     }
 

@@ -58,10 +58,10 @@ impl Checker {
 
     /// Like [`Checker::must`], but prints nothing on success (for steps inside loops).
     pub fn quiet<T, E: Debug>(&mut self, result: Result<T, E>, what: &str) -> Result<T, Abort> {
-        result.or_else(|e| {
+        result.map_err(|e| {
             self.check(false, what);
             hprintln!("       error: {:?}", e);
-            Err(Abort)
+            Abort
         })
     }
 

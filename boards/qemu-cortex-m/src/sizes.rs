@@ -7,7 +7,7 @@ use ota_client::boot::{BootDecision, BootManager, BootState, ImageInfo, Layout, 
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::{Offer, Version};
 
-use crate::board::Flash;
+use ota_board_qemu::board::Flash;
 
 fn row(name: &str, bytes: usize) {
     hprintln!("  size_of {:<28} {:>5} B", name, bytes);
