@@ -27,8 +27,10 @@
 // Unit tests may unwrap and index: a panic there is a test failure, not a device crash.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
+pub mod agent;
 pub mod boot;
 mod bytes;
+pub mod download;
 pub mod failure;
 pub mod flash;
 pub mod offer;

@@ -15,3 +15,13 @@ pub use power_sweep::{SweepReport, power_sweep};
 
 pub mod enos_edge_server;
 pub mod http_server;
+mod manual_clock;
+pub mod mqtt_cloud;
+pub mod serial_link;
+pub mod serial_server;
+
+pub use manual_clock::ManualClock;
+
+mod chunk_server;
+
+pub use chunk_server::{ChunkServer, Fault, ServerStats};

@@ -4,6 +4,8 @@
 //! transports each provide one. All calls are non-blocking in the `nb` style: a transport
 //! that has nothing yet answers `WouldBlock` and the caller polls again.
 
+pub mod serial;
+
 /// Why a chunk source could not deliver bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -70,3 +72,6 @@ impl<T: ChunkSource + ?Sized> ChunkSource for &mut T {
 }
 
 pub mod http;
+pub mod mqtt;
+#[cfg(feature = "rumqttc")]
+pub mod mqtt_std;

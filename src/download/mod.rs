@@ -1,0 +1,15 @@
+//! The resumable download engine: streams an offered image from a
+//! [`ChunkSource`](crate::transport::ChunkSource) into the inactive slot, verifying it as
+//! it arrives and checkpointing its progress in the [`Journal`](crate::flash::Journal).
+//!
+//! - [`integrity`]: streaming SHA-256 / MD5 and size check ([`Verifier`]).
+//! - [`checkpoint`]: the persisted progress record ([`Checkpoint`]).
+//! - [`engine`]: the non-blocking state machine ([`Download`]).
+
+pub mod checkpoint;
+pub mod engine;
+pub mod integrity;
+
+pub use checkpoint::Checkpoint;
+pub use engine::{Download, DownloadConfig, Progress, VerifiedImage};
+pub use integrity::{Verified, Verifier};

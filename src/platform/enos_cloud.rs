@@ -1,0 +1,652 @@
+//! EnOS cloud firmware OTA over MQTT: the pure codec (no I/O).
+//!
+//! Topics are `/sys/{productKey}/{deviceKey}/ota/device/{name}` ([`Topic`]). Requests use
+//! the envelope `{"id":…,"version":"1.0","method":…,"params":{…}}`, replies
+//! `{"id":…,"code":200,"data":…}`.
+//!
+//! - up: `inform` (the running version; also how success is reported), `progress`
+//!   (`step` 0..100, or −1..−5 on failure, see [`failure_step`]; `step` and `desc` are
+//!   strings), `getversion` (ask for firmware, "upon device request"), and the
+//!   `upgrade_reply`;
+//! - down: `upgrade` (cloud forced push: an [`Offer`] with an MD5 digest) and the replies to
+//!   the device's requests; the `getversion_reply` lists firmware entries, of which the
+//!   decoder keeps the newest.
+//!
+//! The kind of a downlink comes from its topic, so [`decode_downlink`] takes both.
+//!
+//! ```
+//! use ota_client::platform::enos_cloud::{self, Downlink, Topic};
+//! let mut buf = [0u8; 64];
+//! let topic = enos_cloud::topic(Topic::Upgrade, "pk1", "dk1", &mut buf).unwrap();
+//! assert_eq!(topic, "/sys/pk1/dk1/ota/device/upgrade");
+//! let msg = br#"{"id":"7","version":"1.0","method":"ota.device.upgrade","params":{"version":"1.1",
+//!   "sign":"00112233445566778899aabbccddeeff","signMethod":"md5","fileUrl":"https://f/1.bin","fileSize":1024}}"#;
+//! let Ok(Downlink::Upgrade { id, offer }) = enos_cloud::decode_downlink::<128>(topic, msg) else { panic!() };
+//! assert_eq!((id.as_str(), offer.size), ("7", 1024));
+//! ```
+
+use serde::Serialize;
+use serde::ser::{SerializeSeq, SerializeStruct};
+
+use super::encode::{EncodeError, check_id, concat, int_text, to_json};
+use super::json::{
+    DecodeError, Object, Value, build_offer, parse_object, size_field, string_field, version_field,
+};
+use crate::offer::{DEFAULT_LOCATION_LEN, encode_hex};
+use crate::{Digest, FailureCause, Offer, Version};
+
+/// Longest message id kept.
+pub const MAX_ID_LEN: usize = 32;
+/// Longest `desc` kept from a progress report.
+pub const MAX_DESC_LEN: usize = 64;
+
+/// A message id, as text (EnOS sends it as a string; a number is accepted too).
+pub type MessageId = heapless::String<MAX_ID_LEN>;
+
+/// The OTA topics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    /// `inform` (up).
+    Inform,
+    /// `inform_reply` (down).
+    InformReply,
+    /// `upgrade` (down).
+    Upgrade,
+    /// `upgrade_reply` (up).
+    UpgradeReply,
+    /// `progress` (up).
+    Progress,
+    /// `progress_reply` (down).
+    ProgressReply,
+    /// `getversion` (up).
+    GetVersion,
+    /// `getversion_reply` (down).
+    GetVersionReply,
+}
+
+impl Topic {
+    /// Every topic the device subscribes to.
+    pub const DOWNLINK: [Topic; 4] =
+        [Topic::Upgrade, Topic::InformReply, Topic::ProgressReply, Topic::GetVersionReply];
+    /// Every topic the device publishes to.
+    pub const UPLINK: [Topic; 4] = [Topic::Inform, Topic::UpgradeReply, Topic::Progress, Topic::GetVersion];
+
+    /// The last topic level.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Inform => "inform",
+            Self::InformReply => "inform_reply",
+            Self::Upgrade => "upgrade",
+            Self::UpgradeReply => "upgrade_reply",
+            Self::Progress => "progress",
+            Self::ProgressReply => "progress_reply",
+            Self::GetVersion => "getversion",
+            Self::GetVersionReply => "getversion_reply",
+        }
+    }
+
+    /// The `method` of a request on this topic (replies have none).
+    pub const fn method(self) -> Option<&'static str> {
+        match self {
+            Self::Inform => Some("ota.device.inform"),
+            Self::Upgrade => Some("ota.device.upgrade"),
+            Self::Progress => Some("ota.device.progress"),
+            Self::GetVersion => Some("ota.device.getversion"),
+            _ => None,
+        }
+    }
+
+    /// The topic kind of a full topic `/sys/{pk}/{dk}/ota/device/{name}`, whatever the keys.
+    pub fn of(topic: &str) -> Option<Topic> {
+        let rest = topic.strip_prefix("/sys/")?;
+        let mut levels = rest.split('/');
+        let (_pk, _dk) = (levels.next()?, levels.next()?);
+        if levels.next()? != "ota" || levels.next()? != "device" {
+            return None;
+        }
+        let name = levels.next()?;
+        if levels.next().is_some() {
+            return None;
+        }
+        Topic::DOWNLINK.into_iter().chain(Topic::UPLINK).find(|t| t.name() == name)
+    }
+}
+
+/// Builds `/sys/{product_key}/{device_key}/ota/device/{name}` into `buf`.
+pub fn topic<'b>(
+    kind: Topic,
+    product_key: &str,
+    device_key: &str,
+    buf: &'b mut [u8],
+) -> Result<&'b str, EncodeError> {
+    check_id(product_key)?;
+    check_id(device_key)?;
+    concat(&["/sys/", product_key, "/", device_key, "/ota/device/", kind.name()], buf)
+}
+
+/// A message from the cloud.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Downlink<const L: usize = DEFAULT_LOCATION_LEN> {
+    /// `ota.device.upgrade`: install this image; answer with an `upgrade_reply` of `id`.
+    Upgrade {
+        /// The request id, for the reply.
+        id: MessageId,
+        /// The image (MD5 digest, URL location).
+        offer: Offer<L>,
+    },
+    /// The reply to an `inform` or `progress` request.
+    Reply {
+        /// Which request it answers: [`Topic::Inform`] or [`Topic::Progress`].
+        to: Topic,
+        /// The request id.
+        id: MessageId,
+        /// `code`: 200 is success.
+        code: i64,
+    },
+    /// The reply to a `getversion` request.
+    Versions {
+        /// The request id.
+        id: MessageId,
+        /// `code`: 200 is success.
+        code: i64,
+        /// The newest well-formed firmware entry, if any.
+        newest: Option<Offer<L>>,
+        /// How many entries the reply listed (well-formed or not).
+        listed: usize,
+    },
+    /// Another method or topic; ignore it.
+    Unknown,
+}
+
+fn message_id(obj: &Object<'_>) -> Result<MessageId, DecodeError> {
+    let mut id = MessageId::new();
+    if !string_field(obj, "id", &mut id)? {
+        return Err(DecodeError::MissingField("id"));
+    }
+    Ok(id)
+}
+
+/// The `id` of a request, so that a malformed `upgrade` can still be answered with an
+/// error code. `None` when the payload has no readable id.
+pub fn request_id(payload: &[u8]) -> Option<MessageId> {
+    parse_object(payload).ok().and_then(|o| message_id(&o).ok())
+}
+
+fn firmware_entry<const L: usize>(p: &Object<'_>) -> Result<Offer<L>, DecodeError> {
+    let version = version_field(p, "version")?;
+    let size = size_field(p, "fileSize")?;
+    match p.text_opt("signMethod")? {
+        None => {}
+        Some(m) if m.eq_ignore_ascii_case("md5") => {}
+        Some(_) => return Err(DecodeError::InvalidField("signMethod")),
+    }
+    let digest = Digest::md5_hex(p.text("sign")?).map_err(|_| DecodeError::InvalidField("sign"))?;
+    build_offer(version, size, digest, p, "fileUrl", None)
+}
+
+/// Decodes a message received on `topic` (one of [`Topic::DOWNLINK`]).
+pub fn decode_downlink<const L: usize>(topic: &str, payload: &[u8]) -> Result<Downlink<L>, DecodeError> {
+    let Some(kind) = Topic::of(topic) else { return Ok(Downlink::Unknown) };
+    let obj = parse_object(payload)?;
+    match kind {
+        Topic::Upgrade => {
+            match obj.text_opt("method")? {
+                None | Some("ota.device.upgrade") => {}
+                Some(_) => return Ok(Downlink::Unknown),
+            }
+            let id = message_id(&obj)?;
+            let offer = firmware_entry(&obj.object("params")?)?;
+            Ok(Downlink::Upgrade { id, offer })
+        }
+        Topic::InformReply | Topic::ProgressReply => Ok(Downlink::Reply {
+            to: if kind == Topic::InformReply { Topic::Inform } else { Topic::Progress },
+            id: message_id(&obj)?,
+            code: obj.int("code")?,
+        }),
+        Topic::GetVersionReply => {
+            let id = message_id(&obj)?;
+            let code = obj.int("code")?;
+            let mut newest: Option<Offer<L>> = None;
+            let mut listed = 0usize;
+            let mut consider = |entry: Value<'_>| {
+                listed += 1;
+                let Value::Obj(e) = entry else { return };
+                if let Ok(offer) = firmware_entry::<L>(&e)
+                    && newest.as_ref().is_none_or(|n| offer.version > n.version)
+                {
+                    newest = Some(offer);
+                }
+            };
+            match obj.get("data") {
+                Some(Value::Arr(entries)) => entries.iter().for_each(&mut consider),
+                Some(single @ Value::Obj(_)) => consider(single),
+                None | Some(Value::Null) => {}
+                Some(_) => return Err(DecodeError::InvalidField("data")),
+            }
+            Ok(Downlink::Versions { id, code, newest, listed })
+        }
+        Topic::Inform | Topic::UpgradeReply | Topic::Progress | Topic::GetVersion => Ok(Downlink::Unknown),
+    }
+}
+
+/// EnOS's `step` for a failure: −1 upgrade failed, −2 download failed, −3 verify failed,
+/// −4 write (burn) failed, −5 the device declined.
+pub const fn failure_step(cause: FailureCause) -> i8 {
+    use FailureCause as C;
+    match cause {
+        C::OutOfMemory => -1,
+        C::ConnectionLost
+        | C::DownloadTimeout
+        | C::FileNotFound
+        | C::AuthorisationExpired
+        | C::InvalidUri => -2,
+        C::IntegrityCheckFailure | C::UnsupportedPackage | C::InvalidOffer => -3,
+        C::NotEnoughStorage | C::UpdateFailed => -4,
+        C::AlreadyLatest | C::Busy | C::LowBattery | C::DeclinedByApplication => -5,
+    }
+}
+
+/// The version of the request envelope.
+pub const ENVELOPE_VERSION: &str = "1.0";
+
+#[derive(Serialize)]
+struct Request<'a, P: Serialize> {
+    id: &'a str,
+    version: &'a str,
+    method: &'a str,
+    params: P,
+}
+
+#[derive(Serialize)]
+struct InformParams<'a> {
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct ProgressParams<'a> {
+    step: &'a str,
+    desc: &'a str,
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+#[derive(Serialize)]
+struct Reply<'a, D: Serialize> {
+    id: &'a str,
+    code: i32,
+    data: D,
+}
+
+/// A progress report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress<'a> {
+    /// `step` 0..=100 with a free-text description.
+    Step {
+        /// Percentage done; values over 100 are reported as 100.
+        percent: u8,
+        /// `desc`.
+        desc: &'a str,
+    },
+    /// A failure: `step` from [`failure_step`], `desc` the cause's description.
+    Failed(FailureCause),
+}
+
+fn encode_request<P: Serialize>(
+    id: &str,
+    method: &str,
+    params: P,
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
+    check_id(id)?;
+    to_json(&Request { id, version: ENVELOPE_VERSION, method, params }, out)
+}
+
+/// Encodes an `ota.device.inform` request reporting the running `version` (after an
+/// update, this is the success report).
+pub fn encode_inform(id: &str, version: &str, out: &mut [u8]) -> Result<usize, EncodeError> {
+    encode_request(id, "ota.device.inform", InformParams { version }, out)
+}
+
+/// Encodes an `ota.device.progress` request.
+pub fn encode_progress(id: &str, progress: &Progress<'_>, out: &mut [u8]) -> Result<usize, EncodeError> {
+    let mut step = [0u8; 20];
+    let (step, desc) = match *progress {
+        Progress::Step { percent, desc } => (int_text(i64::from(percent.min(100)), &mut step), desc),
+        Progress::Failed(cause) => (int_text(i64::from(failure_step(cause)), &mut step), cause.description()),
+    };
+    encode_request(id, "ota.device.progress", ProgressParams { step, desc }, out)
+}
+
+/// Encodes an `ota.device.getversion` request (ask which firmware the cloud offers).
+pub fn encode_getversion(id: &str, out: &mut [u8]) -> Result<usize, EncodeError> {
+    encode_request(id, "ota.device.getversion", Empty {}, out)
+}
+
+/// Encodes the `upgrade_reply` to request `id` (`code` 200 accepts).
+pub fn encode_upgrade_reply(id: &str, code: i32, out: &mut [u8]) -> Result<usize, EncodeError> {
+    encode_reply(id, code, out)
+}
+
+// ---- cloud side: what the platform (or the mock cloud) sends and receives ----
+
+/// Cloud side: encodes a reply `{"id":…,"code":…,"data":{}}` (to `inform` or `progress`).
+pub fn encode_reply(id: &str, code: i32, out: &mut [u8]) -> Result<usize, EncodeError> {
+    to_json(&Reply { id, code, data: Empty {} }, out)
+}
+
+struct Entry<'a, const L: usize>(&'a Offer<L>);
+
+impl<const L: usize> Serialize for Entry<'_, L> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut hex = [0u8; 32];
+        let sign = encode_hex(&self.0.digest.md5.unwrap_or_default(), &mut hex);
+        let mut st = s.serialize_struct("Entry", 5)?;
+        st.serialize_field("version", self.0.version.as_str())?;
+        st.serialize_field("sign", sign)?;
+        st.serialize_field("signMethod", "md5")?;
+        st.serialize_field("fileUrl", self.0.location.as_str())?;
+        st.serialize_field("fileSize", &self.0.size)?;
+        st.end()
+    }
+}
+
+struct Entries<'a, const L: usize>(&'a [Offer<L>]);
+
+impl<const L: usize> Serialize for Entries<'_, L> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for offer in self.0 {
+            seq.serialize_element(&Entry(offer))?;
+        }
+        seq.end()
+    }
+}
+
+/// Cloud side: encodes an `ota.device.upgrade` request (the offer needs an MD5 digest).
+pub fn encode_upgrade<const L: usize>(
+    id: &str,
+    offer: &Offer<L>,
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
+    if offer.digest.md5.is_none() {
+        return Err(EncodeError::InvalidValue);
+    }
+    encode_request(id, "ota.device.upgrade", Entry(offer), out)
+}
+
+/// Cloud side: encodes a `getversion_reply` listing `offers`.
+pub fn encode_versions_reply<const L: usize>(
+    id: &str,
+    offers: &[Offer<L>],
+    out: &mut [u8],
+) -> Result<usize, EncodeError> {
+    to_json(&Reply { id, code: 200, data: Entries(offers) }, out)
+}
+
+/// A device message, as the cloud decodes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Uplink {
+    /// `ota.device.inform`.
+    Inform {
+        /// Request id.
+        id: MessageId,
+        /// The running version.
+        version: Version,
+    },
+    /// `ota.device.progress`.
+    Progress {
+        /// Request id.
+        id: MessageId,
+        /// `step`: 0..=100, or a negative failure step.
+        step: i64,
+        /// `desc`.
+        desc: heapless::String<MAX_DESC_LEN>,
+    },
+    /// `ota.device.getversion`.
+    GetVersion {
+        /// Request id.
+        id: MessageId,
+    },
+    /// The `upgrade_reply`.
+    UpgradeReply {
+        /// The id of the upgrade request.
+        id: MessageId,
+        /// `code`.
+        code: i64,
+    },
+}
+
+/// Cloud side: decodes a device message on `topic` and checks it against the documented
+/// format: the request envelope with `"version":"1.0"` and the topic's `method`; `step` and
+/// `desc` as strings with `step` in −5..=100 (below −5 is user-defined and accepted too).
+pub fn decode_uplink(topic: &str, payload: &[u8]) -> Result<Uplink, DecodeError> {
+    let kind = Topic::of(topic).ok_or(DecodeError::NotAMessage)?;
+    let obj = parse_object(payload)?;
+    let id = message_id(&obj)?;
+    if kind == Topic::UpgradeReply {
+        return Ok(Uplink::UpgradeReply { id, code: obj.int("code")? });
+    }
+    let method = kind.method().ok_or(DecodeError::NotAMessage)?;
+    if obj.text("method")? != method {
+        return Err(DecodeError::InvalidField("method"));
+    }
+    if obj.text("version")? != ENVELOPE_VERSION {
+        return Err(DecodeError::InvalidField("version"));
+    }
+    let params = obj.object("params")?;
+    match kind {
+        Topic::Inform => Ok(Uplink::Inform { id, version: version_field(&params, "version")? }),
+        Topic::Progress => {
+            let step = match params.get("step") {
+                Some(v @ Value::Str(_)) => v.int().filter(|s| *s <= 100),
+                None => return Err(DecodeError::MissingField("step")),
+                Some(_) => None,
+            }
+            .ok_or(DecodeError::InvalidField("step"))?;
+            if !matches!(params.get("desc"), Some(Value::Str(_))) {
+                return Err(DecodeError::InvalidField("desc"));
+            }
+            let mut desc = heapless::String::new();
+            string_field(&params, "desc", &mut desc)?;
+            Ok(Uplink::Progress { id, step, desc })
+        }
+        _ => Ok(Uplink::GetVersion { id }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::{format, vec::Vec};
+
+    const MD5: &str = "9a0364b9e99bb480dd25e1f0284c8555";
+    const UPGRADE: &str = r#"{"id":"123","version":"1.0","method":"ota.device.upgrade","params":{"version":"1.2.0","sign":"9a0364b9e99bb480dd25e1f0284c8555","signMethod":"md5","fileUrl":"https://enos.example/ota/fw-1.2.0.bin","fileSize":524288}}"#;
+    const UP_TOPIC: &str = "/sys/pk1/dk1/ota/device/upgrade";
+
+    fn text(out: &[u8], n: usize) -> &str {
+        core::str::from_utf8(&out[..n]).unwrap()
+    }
+
+    #[test]
+    fn topics() {
+        let mut buf = [0u8; 64];
+        for t in Topic::DOWNLINK.into_iter().chain(Topic::UPLINK) {
+            let s = topic(t, "pk1", "dk1", &mut buf).unwrap();
+            assert_eq!(s, format!("/sys/pk1/dk1/ota/device/{}", t.name()));
+            assert_eq!(Topic::of(s), Some(t));
+        }
+        assert_eq!(Topic::of("/sys/pk1/dk1/ota/device/upgrade/x"), None);
+        assert_eq!(Topic::of("/sys/pk1/dk1/thing/event"), None);
+        assert_eq!(topic(Topic::Inform, "p/k", "d", &mut buf), Err(EncodeError::InvalidId));
+    }
+
+    #[test]
+    fn decodes_forced_push() {
+        let Downlink::Upgrade { id, offer } = decode_downlink::<128>(UP_TOPIC, UPGRADE.as_bytes()).unwrap()
+        else {
+            panic!("not an upgrade")
+        };
+        assert_eq!(id.as_str(), "123");
+        assert_eq!(offer.version.as_str(), "1.2.0");
+        assert_eq!(offer.size, 524288);
+        assert_eq!(offer.digest, Digest::md5_hex(MD5).unwrap());
+        assert_eq!(offer.location.as_str(), "https://enos.example/ota/fw-1.2.0.bin");
+        // Loose types: numeric id, size as text, upper-case sign method.
+        let loose =
+            UPGRADE.replace("\"123\"", "123").replace("524288", "\"524288\"").replace("\"md5\"", "\"MD5\"");
+        assert!(matches!(decode_downlink::<128>(UP_TOPIC, loose.as_bytes()), Ok(Downlink::Upgrade { .. })));
+    }
+
+    #[test]
+    fn refuses_bad_upgrades_but_keeps_the_id() {
+        let bad = |m: &str| decode_downlink::<128>(UP_TOPIC, m.as_bytes()).unwrap_err();
+        assert_eq!(bad(&UPGRADE.replace("\"md5\"", "\"sha1\"")), DecodeError::InvalidField("signMethod"));
+        assert_eq!(bad(&UPGRADE.replace(MD5, "xyz")), DecodeError::InvalidField("sign"));
+        assert_eq!(bad(&UPGRADE[..50]), DecodeError::Truncated);
+        assert_eq!(bad(&UPGRADE.replace("\"params\"", "\"p\"")), DecodeError::MissingField("params"));
+        assert_eq!(request_id(UPGRADE.replace(MD5, "xyz").as_bytes()).unwrap().as_str(), "123");
+        assert_eq!(request_id(b"{"), None);
+        let other = UPGRADE.replace("ota.device.upgrade", "thing.service.x");
+        assert_eq!(decode_downlink::<128>(UP_TOPIC, other.as_bytes()), Ok(Downlink::Unknown));
+        assert_eq!(decode_downlink::<128>("/other/topic", b"garbage"), Ok(Downlink::Unknown));
+    }
+
+    #[test]
+    fn decodes_replies_and_version_lists() {
+        let r = decode_downlink::<64>(
+            "/sys/p/d/ota/device/progress_reply",
+            br#"{"id":"5","code":200,"data":{}}"#,
+        );
+        assert_eq!(
+            r,
+            Ok(Downlink::Reply { to: Topic::Progress, id: MessageId::try_from("5").unwrap(), code: 200 })
+        );
+        let entry = |v: &str| {
+            format!(
+                r#"{{"version":"{v}","sign":"{MD5}","signMethod":"md5","fileUrl":"https://f/{v}","fileSize":10}}"#
+            )
+        };
+        let list = format!(
+            r#"{{"id":"9","code":200,"data":[{},{},{{"version":"bad"}},{}]}}"#,
+            entry("1.2"),
+            entry("1.10"),
+            entry("1.9")
+        );
+        let Downlink::Versions { id, code, newest, listed } =
+            decode_downlink::<64>("/sys/p/d/ota/device/getversion_reply", list.as_bytes()).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!((id.as_str(), code, listed), ("9", 200, 4));
+        assert_eq!(newest.unwrap().version.as_str(), "1.10");
+        let empty = decode_downlink::<64>(
+            "/sys/p/d/ota/device/getversion_reply",
+            br#"{"id":"9","code":200,"data":[]}"#,
+        );
+        assert!(matches!(empty, Ok(Downlink::Versions { newest: None, listed: 0, .. })));
+    }
+
+    #[test]
+    fn encodes_uplinks_exactly() {
+        let mut out = [0u8; 200];
+        let n = encode_inform("1", "1.0.0", &mut out).unwrap();
+        assert_eq!(
+            text(&out, n),
+            r#"{"id":"1","version":"1.0","method":"ota.device.inform","params":{"version":"1.0.0"}}"#
+        );
+        let n = encode_progress("2", &Progress::Step { percent: 50, desc: "downloading" }, &mut out).unwrap();
+        assert_eq!(
+            text(&out, n),
+            r#"{"id":"2","version":"1.0","method":"ota.device.progress","params":{"step":"50","desc":"downloading"}}"#
+        );
+        let n =
+            encode_progress("3", &Progress::Failed(FailureCause::IntegrityCheckFailure), &mut out).unwrap();
+        assert_eq!(
+            text(&out, n),
+            r#"{"id":"3","version":"1.0","method":"ota.device.progress","params":{"step":"-3","desc":"integrity check failure"}}"#
+        );
+        let n = encode_getversion("4", &mut out).unwrap();
+        assert_eq!(
+            text(&out, n),
+            r#"{"id":"4","version":"1.0","method":"ota.device.getversion","params":{}}"#
+        );
+        let n = encode_upgrade_reply("123", 200, &mut out).unwrap();
+        assert_eq!(text(&out, n), r#"{"id":"123","code":200,"data":{}}"#);
+    }
+
+    #[test]
+    fn every_failure_maps() {
+        for cause in FailureCause::ALL {
+            assert!((-5..=-1).contains(&failure_step(cause)), "{cause:?}");
+        }
+        assert_eq!(failure_step(FailureCause::ConnectionLost), -2);
+        assert_eq!(failure_step(FailureCause::IntegrityCheckFailure), -3);
+        assert_eq!(failure_step(FailureCause::UpdateFailed), -4);
+        assert_eq!(failure_step(FailureCause::DeclinedByApplication), -5);
+    }
+
+    #[test]
+    fn cloud_side_round_trips() {
+        let Downlink::Upgrade { offer, .. } = decode_downlink::<128>(UP_TOPIC, UPGRADE.as_bytes()).unwrap()
+        else {
+            panic!()
+        };
+        let mut out = [0u8; 512];
+        let n = encode_upgrade("123", &offer, &mut out).unwrap();
+        assert_eq!(text(&out, n), UPGRADE);
+        let n = encode_versions_reply("8", &[offer.clone(), offer.clone()], &mut out).unwrap();
+        let back = decode_downlink::<128>("/sys/p/d/ota/device/getversion_reply", &out[..n]).unwrap();
+        assert_eq!(
+            back,
+            Downlink::Versions {
+                id: MessageId::try_from("8").unwrap(),
+                code: 200,
+                newest: Some(offer),
+                listed: 2
+            }
+        );
+        let n = encode_progress("2", &Progress::Failed(FailureCause::LowBattery), &mut out).unwrap();
+        let up = decode_uplink("/sys/p/d/ota/device/progress", &out[..n]).unwrap();
+        assert!(matches!(up, Uplink::Progress { step: -5, .. }));
+        let n = encode_inform("1", "2.0", &mut out).unwrap();
+        assert!(matches!(decode_uplink("/sys/p/d/ota/device/inform", &out[..n]), Ok(Uplink::Inform { .. })));
+        assert_eq!(
+            decode_uplink("/sys/p/d/ota/device/progress", &out[..n]),
+            Err(DecodeError::InvalidField("method"))
+        );
+        let numeric =
+            br#"{"id":"2","version":"1.0","method":"ota.device.progress","params":{"step":50,"desc":""}}"#;
+        assert_eq!(
+            decode_uplink("/sys/p/d/ota/device/progress", numeric),
+            Err(DecodeError::InvalidField("step"))
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            for t in Topic::DOWNLINK {
+                let topic = format!("/sys/p/d/ota/device/{}", t.name());
+                let _ = decode_downlink::<64>(&topic, &bytes);
+            }
+            let _ = decode_uplink("/sys/p/d/ota/device/progress", &bytes);
+            let _ = request_id(&bytes);
+        }
+
+        #[test]
+        fn arbitrary_topics_never_panic(topic in "\\PC{0,60}") {
+            let _ = Topic::of(&topic);
+            let _ = decode_downlink::<64>(&topic, UPGRADE.as_bytes());
+        }
+
+        #[test]
+        fn mutated_upgrades_never_panic(cut in 0usize..260, flip in 0usize..260, byte in proptest::num::u8::ANY) {
+            let mut m: Vec<u8> = UPGRADE.as_bytes().to_vec();
+            if let Some(b) = m.get_mut(flip) { *b = byte; }
+            m.truncate(cut);
+            let _ = decode_downlink::<64>(UP_TOPIC, &m);
+        }
+    }
+}

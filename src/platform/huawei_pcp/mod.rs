@@ -1,0 +1,21 @@
+//! Huawei IoTDA software upgrade over LwM2M: the PCP binary protocol.
+//!
+//! - [`check_code`]: PCP's own CRC-16 (CCITT table, reflected update step).
+//! - [`codec`]: zero-copy frame views and the messages 19..=24 in both directions.
+//! - [`flow`]: the device side as a sans-I/O state machine, with resume by block index.
+//! - [`stream`]: PCP frames out of a byte stream (PCP over a UART), with resynchronisation.
+//!
+//! Transport-agnostic: PCP frames travel whole over whatever channel the device has (an
+//! LwM2M/CoAP resource, a serial link); [`flow::PcpFlow::handle`] takes one frame at a time.
+
+pub mod check_code;
+pub mod codec;
+pub mod flow;
+pub mod stream;
+
+#[cfg(test)]
+mod flow_tests;
+
+pub use codec::{DeviceMessage, PcpError, PlatformMessage, Task};
+pub use flow::{Event, FlowConfig, PcpFlow, Progress, State};
+pub use stream::PcpStreamDecoder;

@@ -1,0 +1,257 @@
+//! The Agent end to end on SimFlash: offer → download → stage → reboot → trial → confirm →
+//! success report, across reboots; a failed self-test rolls back and reports failure; final
+//! reports survive reboots until delivered; offers are judged before anything is written.
+
+use ota_client::agent::{
+    Agent, AgentConfig, AgentEvent, Application, Decision, OfferOutcome, Report, Stage, Startup,
+};
+use ota_client::boot::{BootManager, Layout, Phase, Slot, Strategy};
+use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::mock::{ChunkServer, Fault, SimFlash};
+use ota_client::{Digest, FailureCause, Offer, Version};
+
+const E: u32 = 4096;
+type Flash = SimFlash<4, 4096>;
+type Storage = OneFlash<Flash>;
+
+#[derive(Default)]
+struct App {
+    reboots: u32,
+    fail_self_test: bool,
+    decision: Option<Decision>,
+}
+
+impl Application for App {
+    fn decide<const L: usize>(&mut self, _offer: &Offer<L>) -> Decision {
+        self.decision.unwrap_or(Decision::AcceptNow)
+    }
+    fn self_test(&mut self) -> bool {
+        !self.fail_self_test
+    }
+    fn request_reboot(&mut self) {
+        self.reboots += 1;
+    }
+}
+
+struct Device {
+    storage: Storage,
+    layout: Layout,
+}
+
+impl Device {
+    fn new(strategy: Strategy) -> Self {
+        let storage = OneFlash(Flash::new((2 + 32 + 33) as usize * E as usize, 0xFF));
+        let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
+        let layout = Layout::new::<Storage>(p(0, 2), p(2, 32), p(34, 33), strategy).unwrap();
+        Self { storage, layout }
+    }
+
+    fn journal(&mut self) -> Journal {
+        Journal::open(&mut self.storage.0, self.layout.state()).unwrap()
+    }
+
+    /// The bootloader runs at reset.
+    fn reset(&mut self) -> Slot {
+        let boot = BootManager::new(self.layout);
+        let mut journal = self.journal();
+        boot.prepare_boot(&mut self.storage, &mut journal, &mut |_| {}).unwrap().slot
+    }
+
+    fn agent(&mut self, running: &str, app: &mut App) -> (Agent, Journal, Startup) {
+        let mut journal = self.journal();
+        let mut agent = Agent::new(BootManager::new(self.layout), AgentConfig::default(), v(running));
+        let startup = agent.start(&mut self.storage, &mut journal, app).unwrap();
+        (agent, journal, startup)
+    }
+
+    fn slot_holds(&self, slot: Slot, image: &[u8]) -> bool {
+        let base = self.layout.slot(slot).part.offset() as usize;
+        self.storage.0.contents()[base..base + image.len()] == image[..]
+    }
+}
+
+fn v(s: &str) -> Version {
+    Version::parse(s).unwrap()
+}
+
+fn image(len: usize) -> Vec<u8> {
+    (0..len as u32).map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes()[2]).collect()
+}
+
+fn offer_for(bytes: &[u8], version: &str) -> Offer {
+    let md5 = md5::compute(bytes).0;
+    Offer::new(v(version), bytes.len() as u32, Digest { md5: Some(md5), sha256: None })
+        .with_location("/fw.bin")
+        .unwrap()
+}
+
+fn run(
+    dev: &mut Device,
+    agent: &mut Agent,
+    journal: &mut Journal,
+    src: &mut ChunkServer,
+    app: &mut App,
+) -> AgentEvent {
+    let mut buf = [0u8; 1024];
+    for now in 0..10_000u64 {
+        match agent.poll(&mut dev.storage, journal, src, &mut buf, now, app) {
+            AgentEvent::Downloading { .. } | AgentEvent::Waiting => continue,
+            other => return other,
+        }
+    }
+    panic!("download never ended");
+}
+
+fn drain(dev: &mut Device, agent: &mut Agent, journal: &mut Journal) -> Vec<Report> {
+    let mut out = Vec::new();
+    while let Some(r) = agent.next_report().cloned() {
+        out.push(r);
+        agent.report_delivered(&mut dev.storage, journal).unwrap();
+    }
+    out
+}
+
+#[test]
+fn full_update_reports_success_after_confirm() {
+    for strategy in [Strategy::Select, Strategy::Swap] {
+        let mut dev = Device::new(strategy);
+        let new = image(50_000);
+        let mut app = App::default();
+        let (mut agent, mut journal, startup) = dev.agent("1.0.0", &mut app);
+        assert_eq!(startup, Startup::Normal);
+        agent.report_version();
+        let outcome = agent.offer(&mut dev.storage, &mut journal, offer_for(&new, "1.1.0"), &mut app, 0);
+        assert_eq!(outcome, OfferOutcome::Accepted);
+        let mut src = ChunkServer::new(new.clone());
+        assert_eq!(run(&mut dev, &mut agent, &mut journal, &mut src, &mut app), AgentEvent::Staged);
+        assert_eq!(app.reboots, 1);
+        let reports = drain(&mut dev, &mut agent, &mut journal);
+        assert_eq!(reports.first(), Some(&Report::Version { current: v("1.0.0") }));
+        assert!(reports.iter().any(|r| matches!(r, Report::Progress { percent: 100, .. })));
+        assert_eq!(reports.last(), Some(&Report::Downloaded { target: v("1.1.0") }));
+
+        // Reset: the bootloader starts the trial of the new image.
+        let slot = dev.reset();
+        assert!(dev.slot_holds(slot, &new), "{strategy:?}: trial slot holds the new image");
+        let (_, _, startup) = dev.agent("1.1.0", &mut app);
+        assert_eq!(startup, Startup::Confirmed(v("1.1.0")));
+        // The success report survives a reboot before it is delivered.
+        dev.reset();
+        let (mut agent2, mut journal2, _) = dev.agent("1.1.0", &mut app);
+        assert_eq!(agent2.next_report(), Some(&Report::Succeeded { version: v("1.1.0") }));
+        assert_eq!(
+            drain(&mut dev, &mut agent2, &mut journal2),
+            vec![Report::Succeeded { version: v("1.1.0") }]
+        );
+        // Delivered: gone after the next reboot.
+        dev.reset();
+        let (agent3, _, startup) = dev.agent("1.1.0", &mut app);
+        assert_eq!(startup, Startup::Normal);
+        assert_eq!(agent3.next_report(), None);
+    }
+}
+
+#[test]
+fn failed_self_test_rolls_back_and_reports_failure() {
+    for strategy in [Strategy::Select, Strategy::Swap] {
+        let mut dev = Device::new(strategy);
+        let new = image(20_000);
+        let mut app = App::default();
+        let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+        agent.offer(&mut dev.storage, &mut journal, offer_for(&new, "2.0"), &mut app, 0);
+        let mut src = ChunkServer::new(new.clone());
+        assert_eq!(run(&mut dev, &mut agent, &mut journal, &mut src, &mut app), AgentEvent::Staged);
+        dev.reset();
+        app.fail_self_test = true;
+        let (_, _, startup) = dev.agent("2.0", &mut app);
+        assert_eq!(startup, Startup::RollbackRequested(v("2.0")));
+        dev.reset();
+        app.fail_self_test = false;
+        let (mut agent, mut journal, startup) = dev.agent("1.0.0", &mut app);
+        assert_eq!(startup, Startup::RolledBack(v("2.0")));
+        let reports = drain(&mut dev, &mut agent, &mut journal);
+        assert_eq!(
+            reports,
+            vec![Report::Failed {
+                target: v("2.0"),
+                cause: FailureCause::UpdateFailed,
+                stage: Stage::Install
+            }]
+        );
+        let boot = BootManager::new(dev.layout);
+        assert_eq!(boot.state(&mut dev.storage, &journal).unwrap().phase, Phase::Idle);
+    }
+}
+
+#[test]
+fn corrupt_download_is_never_staged() {
+    let mut dev = Device::new(Strategy::Select);
+    let new = image(30_000);
+    let mut app = App::default();
+    let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+    agent.offer(&mut dev.storage, &mut journal, offer_for(&new, "2.0"), &mut app, 0);
+    let mut src = ChunkServer::new(new).fault_at(12_288, Fault::Corrupt(0x40), 1);
+    let event = run(&mut dev, &mut agent, &mut journal, &mut src, &mut app);
+    assert_eq!(event, AgentEvent::Failed(FailureCause::IntegrityCheckFailure));
+    assert_eq!(app.reboots, 0);
+    let boot = BootManager::new(dev.layout);
+    assert_eq!(boot.state(&mut dev.storage, &journal).unwrap().phase, Phase::Idle);
+    // The failure report is persisted: it survives a reboot until delivered.
+    dev.reset();
+    let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+    assert_eq!(
+        drain(&mut dev, &mut agent, &mut journal),
+        vec![Report::Failed {
+            target: v("2.0"),
+            cause: FailureCause::IntegrityCheckFailure,
+            stage: Stage::Verify
+        }]
+    );
+}
+
+#[test]
+fn offers_are_judged_before_anything_is_written() {
+    let mut dev = Device::new(Strategy::Swap);
+    let mut app = App::default();
+    let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+    let ops = dev.storage.0.stats().writes;
+    let img = image(1000);
+    let cases = [
+        (offer_for(&img, "1.0.0"), FailureCause::AlreadyLatest),
+        (Offer::new(v("2.0"), 0, offer_for(&img, "2.0").digest), FailureCause::InvalidOffer),
+        (Offer::new(v("2.0"), 1000, Digest::default()), FailureCause::InvalidOffer),
+        (Offer::new(v("2.0"), 32 * E + 1, offer_for(&img, "2.0").digest), FailureCause::NotEnoughStorage),
+    ];
+    for (offer, cause) in cases {
+        assert_eq!(
+            agent.offer(&mut dev.storage, &mut journal, offer, &mut app, 0),
+            OfferOutcome::Refused(cause)
+        );
+    }
+    app.decision = Some(Decision::Decline);
+    assert_eq!(
+        agent.offer(&mut dev.storage, &mut journal, offer_for(&img, "2.0"), &mut app, 0),
+        OfferOutcome::Refused(FailureCause::DeclinedByApplication)
+    );
+    assert_eq!(dev.storage.0.stats().writes, ops, "refused offers write nothing");
+    let reports = drain(&mut dev, &mut agent, &mut journal);
+    assert_eq!(reports.len(), 4, "the queue keeps the newest four reports: {reports:?}");
+
+    // Later: the download waits; a repeated offer of the same firmware is ignored.
+    app.decision = Some(Decision::Later { delay_ms: 500 });
+    assert_eq!(
+        agent.offer(&mut dev.storage, &mut journal, offer_for(&img, "2.0"), &mut app, 0),
+        OfferOutcome::Deferred
+    );
+    assert_eq!(
+        agent.offer(&mut dev.storage, &mut journal, offer_for(&img, "2.0"), &mut app, 10),
+        OfferOutcome::Duplicate
+    );
+    let mut src = ChunkServer::new(img.clone());
+    let mut buf = [0u8; 256];
+    assert_eq!(
+        agent.poll(&mut dev.storage, &mut journal, &mut src, &mut buf, 100, &mut app),
+        AgentEvent::Waiting
+    );
+    assert_eq!(run(&mut dev, &mut agent, &mut journal, &mut src, &mut app), AgentEvent::Staged);
+}
