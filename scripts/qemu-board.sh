@@ -51,7 +51,7 @@ run() {
 
 run ota-board-qemu 'ota-board: SUCCESS'
 # The size probes must work too, or the sizes they measure mean nothing.
-for probe in probe-base probe-journal probe-bootloader probe-app; do
+for probe in probe-base probe-journal probe-bootloader probe-app probe-agent; do
     run "$probe" "$probe: ok"
 done
 echo

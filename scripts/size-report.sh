@@ -9,6 +9,8 @@
 #   probe-journal     + Journal open/write/read/remove
 #   probe-bootloader  + Journal + BootManager::prepare_boot (Swap): a bootloader's share
 #   probe-app         + Journal + confirm/update_region/slot writes/SHA-256/stage/state
+#   probe-agent       + the Agent: start, offer, resumable verified download, staging,
+#                     reports (no platform codec or transport)
 #   ota-board-qemu    the test firmware scripts/qemu-board.sh runs (every scenario, with
 #                     Debug printing of library values), for reference
 # The delta column is each image minus probe-base: what the library adds.
@@ -27,7 +29,7 @@ for tool in arm-none-eabi-size arm-none-eabi-nm; do
     fi
 done
 
-images=(probe-base probe-journal probe-bootloader probe-app ota-board-qemu)
+images=(probe-base probe-journal probe-bootloader probe-app probe-agent ota-board-qemu)
 
 # Prints "text rodata data bss" of an ELF (the vector table counted in .text).
 sections() {
@@ -81,7 +83,7 @@ for opt in s z; do
     done
 done
 
-for img in probe-bootloader probe-app; do
+for img in probe-bootloader probe-agent; do
     printf '\n%s, opt-level "s": .text+.rodata of named symbols per crate (after LTO inlining)\n\n' "$img"
     printf '| crate | bytes |\n|---|---:|\n'
     by_crate "$out/s-$img.elf"
@@ -90,7 +92,7 @@ done
 if command -v qemu-system-arm >/dev/null 2>&1; then
     printf '\nPeak stack on QEMU mps2-an386, opt-level "s" (whole program, from reset)\n\n'
     printf '| image | peak stack |\n|---|---:|\n'
-    for img in probe-base probe-journal probe-bootloader probe-app; do
+    for img in probe-base probe-journal probe-bootloader probe-app probe-agent; do
         peak=$(timeout 60 qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -nographic -monitor none -serial none \
             -semihosting-config enable=on,target=native -kernel "$out/s-$img.elf" </dev/null 2>&1 |
             sed -n "s/^$img: peak stack \([0-9]*\) B$/\1/p")

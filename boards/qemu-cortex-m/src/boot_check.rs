@@ -115,6 +115,7 @@ fn confirmed_is(
 }
 
 /// `Swap`: one execution address; the bootloader exchanges the slots.
+#[inline(never)]
 pub fn run_swap(storage: &mut Storage, c: &mut Checker) -> Result<(), Abort> {
     hprintln!("boot (Swap): factory 1.0.0 -> 2.0.0 confirmed -> 3.0.0 rolled back");
     storage.0.erase_all();
@@ -170,6 +171,7 @@ pub fn run_swap(storage: &mut Storage, c: &mut Checker) -> Result<(), Abort> {
 }
 
 /// `Select`: A/B execute-in-place; the bootloader picks the slot, nothing is copied.
+#[inline(never)]
 pub fn run_select(storage: &mut Storage, c: &mut Checker) -> Result<(), Abort> {
     hprintln!("boot (Select): factory 1.0.0 in A -> 2.0.0 in B confirmed -> 3.0.0 in A rolled back");
     storage.0.erase_all();

@@ -31,7 +31,7 @@ impl TestImage {
 
     /// Fills `buf` with the image bytes at `offset` (0xFF past the end, the erased value) and
     /// returns how many were image bytes.
-    fn fill(&self, offset: u32, buf: &mut [u8]) -> usize {
+    pub fn fill(&self, offset: u32, buf: &mut [u8]) -> usize {
         let mut n = 0;
         for (k, b) in buf.iter_mut().enumerate() {
             let i = offset + k as u32;

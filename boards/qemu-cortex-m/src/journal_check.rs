@@ -42,7 +42,8 @@ fn read_is(c: &mut Checker, flash: &mut Flash, j: &Journal, kind: u8, want: Opti
     }
 }
 
-/// Runs the scenario on a blank chip.
+/// Runs the scenario on a blank chip (its own stack frame, for the stack figures).
+#[inline(never)]
 pub fn run(flash: &mut Flash, c: &mut Checker) -> Result<(), Abort> {
     hprintln!("journal: {} appends of 24-byte records on a 3 x 4 KiB ring", APPENDS);
     flash.erase_all();

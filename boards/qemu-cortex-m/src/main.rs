@@ -9,6 +9,10 @@
 //!   staged, installed by `prepare_boot` (a page swap under `Swap`), run on trial and
 //!   confirmed; a second update rolled back (attempts run out under `Swap`, an explicit
 //!   request under `Select`); every slot checked by SHA-256;
+//! - the `Agent`: an offer downloaded from an in-memory `ChunkSource` (with `WouldBlock`s and
+//!   a dropped connection), cut by a reboot half-way and resumed from its checkpoint, staged,
+//!   swapped in, self-tested and confirmed, with the reports it queues; a second update that
+//!   fails its self-test and is rolled back;
 //! - the stack each scenario needed (high-water mark of a painted stack).
 //!
 //! The NOR flash is emulated in the board's RAM (`RamFlash`, which keeps NOR's rules): QEMU
@@ -20,6 +24,7 @@
 #![no_std]
 #![no_main]
 
+mod agent_check;
 mod boot_check;
 mod image;
 mod journal_check;
@@ -81,6 +86,9 @@ fn main() -> ! {
     });
     measured("BootManager (Select)", || {
         let _ = boot_check::run_select(&mut storage, &mut c);
+    });
+    measured("Agent", || {
+        let _ = agent_check::run(&mut storage, &mut c);
     });
     hprintln!("stack: {} B available for the stack in the 64 KiB RAM", stack::capacity());
     c.finish()

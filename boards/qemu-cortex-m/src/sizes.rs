@@ -3,7 +3,9 @@
 
 use core::mem::size_of;
 use cortex_m_semihosting::hprintln;
+use ota_client::agent::Agent;
 use ota_client::boot::{BootDecision, BootManager, BootState, ImageInfo, Layout, SlotRegion};
+use ota_client::download::{Download, DownloadConfig};
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::{Offer, Version};
 
@@ -27,5 +29,9 @@ pub fn print() {
     row("SlotRegion", size_of::<SlotRegion>());
     row("Version", size_of::<Version>());
     row("Offer", size_of::<Offer>());
+    row("Download (engine)", size_of::<Download>());
+    row("DownloadConfig", size_of::<DownloadConfig>());
+    row("Agent<64> (64-byte locations)", size_of::<Agent<64>>());
+    row("Agent (512-byte locations)", size_of::<Agent>());
     row("OneFlash<RamFlash> (driver)", size_of::<OneFlash<Flash>>());
 }
