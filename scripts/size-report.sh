@@ -64,7 +64,7 @@ trap 'rm -rf "$out"' EXIT
 
 for opt in s z; do
     target_dir="target/size-opt-$opt"
-    CARGO_PROFILE_RELEASE_OPT_LEVEL="$opt" cargo build --release --locked --quiet --bins --target-dir "$target_dir"
+    CARGO_PROFILE_RELEASE_OPT_LEVEL="$opt" cargo build --release --quiet --bins --target-dir "$target_dir"
     for img in "${images[@]}"; do
         cp "$target_dir/thumbv7em-none-eabihf/release/$img" "$out/$opt-$img.elf"
     done
