@@ -18,9 +18,12 @@ if ! rustup target list --installed 2>/dev/null | grep -qx thumbv7em-none-eabihf
     exit 1
 fi
 
-# The board crate is a workspace of its own, outside the library's fmt and clippy runs. Its
-# Cargo.lock is not enforced (--locked): the library is a path dependency whose own
-# dependencies change as it grows.
+# The board crate is a workspace of its own, outside the library's fmt and clippy runs.
+# Its Cargo.lock is committed, so the firmware builds with the same cortex-m, cortex-m-rt,
+# semihosting and digest crates on every machine. It is not enforced with --locked: the
+# library is a path dependency, and when the library gains a dependency the lock lacks it;
+# cargo then adds only the missing entries and keeps every pinned version. (The build below
+# writes them into the lock; commit it then. With --locked, CI would fail instead.)
 cargo fmt --check
 cargo clippy --release --bins -- -D warnings
 cargo build --release --bins
@@ -28,12 +31,14 @@ bin_dir=target/thumbv7em-none-eabihf/release
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
-# Runs one firmware image; fails unless QEMU exits 0 and the image printed `$2`.
+# Runs one firmware image; fails unless QEMU exits 0 and the image printed `$2`. The
+# firmware exits through semihosting: 0 when every check passed, 1 when one failed or it
+# panicked (panic-semihosting). A fault or a hang never exits: the time limit ends it.
 run() {
     local name="$1" success_line="$2" rc
     printf '\n--- %s\n' "$name"
     set +e
-    timeout "$TIMEOUT_S" "$QEMU" -machine mps2-an386 -cpu cortex-m4 -nographic -monitor none -serial none \
+    timeout -k 10 "$TIMEOUT_S" "$QEMU" -machine mps2-an386 -cpu cortex-m4 -nographic -monitor none -serial none \
         -semihosting-config enable=on,target=native -kernel "$bin_dir/$name" </dev/null 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     set -e

@@ -14,8 +14,8 @@
 #   ota-board-qemu    the test firmware scripts/qemu-board.sh runs (every scenario, with
 #                     Debug printing of library values), for reference
 # The delta column is each image minus probe-base: what the library adds.
-# Then the .text+.rodata bytes per crate of the bootloader and app probes, and the peak stack
-# each probe used on QEMU (when qemu-system-arm is installed).
+# Then the .text+.rodata bytes per crate of the bootloader and agent probes, and the peak
+# stack each probe used on QEMU (when qemu-system-arm is installed; fails if a probe fails).
 #
 # Needs arm-none-eabi-size and arm-none-eabi-nm (Debian: binutils-arm-none-eabi).
 # Usage: bash scripts/size-report.sh
@@ -49,7 +49,7 @@ by_crate() {
             name = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", name)
             sub(/^<+/, "", name)
             crate = name; sub(/::.*/, "", crate); sub(/[ <>(,].*/, "", crate)
-            if (crate ~ /^(__aeabi|mem|compiler_builtins)/) crate = "compiler_builtins (mem*)"
+            if (crate ~ /^(__aeabi|__u?div|__u?mod|mem|compiler_builtins)/) crate = "compiler_builtins (mem*, division)"
             else if (crate ~ /^(__INTERRUPTS|__EXCEPTIONS|__RESET_VECTOR)$/) crate = "vector table"
             else if (crate ~ /^([ui](8|16|32|64|128|size)|bool|char|str|f32|f64)$/) crate = "core"
             else if (crate ~ /^(main|__rustc|Reset|HardFault_|DefaultHandler_|DefaultPreInit)$/) crate = "runtime (cortex-m-rt, panic)"
@@ -62,24 +62,34 @@ by_crate() {
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 
+# "s" is the crate's own release profile: the same build as scripts/qemu-board.sh's, so after
+# it this is a no-op. "z" builds in a target directory of its own so that neither evicts the
+# other.
 for opt in s z; do
-    target_dir="target/size-opt-$opt"
-    CARGO_PROFILE_RELEASE_OPT_LEVEL="$opt" cargo build --release --quiet --bins --target-dir "$target_dir"
+    if [ "$opt" = s ]; then
+        target_dir=target
+        cargo build --release --quiet --bins
+    else
+        target_dir="target/size-opt-$opt"
+        CARGO_PROFILE_RELEASE_OPT_LEVEL="$opt" cargo build --release --quiet --bins --target-dir "$target_dir"
+    fi
     for img in "${images[@]}"; do
         cp "$target_dir/thumbv7em-none-eabihf/release/$img" "$out/$opt-$img.elf"
     done
 done
 
 printf '\nota-client on thumbv7em-none-eabihf (release, fat LTO, codegen-units=1), bytes\n\n'
-printf '| opt | image | .text | .rodata | .data | .bss | flash (text+rodata+data) | ota-client adds |\n'
-printf '|---|---|---:|---:|---:|---:|---:|---:|\n'
+printf '| opt | image | .text | .rodata | .data | .bss | flash (text+rodata+data) | static RAM (data+bss) | ota-client adds (flash) |\n'
+printf '|---|---|---:|---:|---:|---:|---:|---:|---:|\n'
 for opt in s z; do
     base=""
     for img in "${images[@]}"; do
         read -r text rodata data bss < <(sections "$out/$opt-$img.elf")
         flash=$((text + rodata + data))
+        ram=$((data + bss))
         if [ -z "$base" ]; then base=$flash; delta="-"; else delta="+$((flash - base))"; fi
-        printf '| %s | %s | %d | %d | %d | %d | %d | %s |\n' "$opt" "$img" "$text" "$rodata" "$data" "$bss" "$flash" "$delta"
+        printf '| %s | %s | %d | %d | %d | %d | %d | %d | %s |\n' \
+            "$opt" "$img" "$text" "$rodata" "$data" "$bss" "$flash" "$ram" "$delta"
     done
 done
 
@@ -93,10 +103,17 @@ if command -v qemu-system-arm >/dev/null 2>&1; then
     printf '\nPeak stack on QEMU mps2-an386, opt-level "s" (whole program, from reset)\n\n'
     printf '| image | peak stack |\n|---|---:|\n'
     for img in probe-base probe-journal probe-bootloader probe-app probe-agent; do
-        peak=$(timeout 60 qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -nographic -monitor none -serial none \
-            -semihosting-config enable=on,target=native -kernel "$out/s-$img.elf" </dev/null 2>&1 |
-            sed -n "s/^$img: peak stack \([0-9]*\) B$/\1/p")
-        printf '| %s | %s B |\n' "$img" "${peak:-?}"
+        if ! run_log=$(timeout -k 10 60 qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -nographic -monitor none \
+            -serial none -semihosting-config enable=on,target=native -kernel "$out/s-$img.elf" </dev/null 2>&1); then
+            printf '%s\nFAIL: %s failed on QEMU; no stack figure\n' "$run_log" "$img" >&2
+            exit 1
+        fi
+        peak=$(sed -n "s/^$img: peak stack \([0-9]*\) B$/\1/p" <<<"$run_log")
+        if [ -z "$peak" ]; then
+            printf '%s\nFAIL: %s printed no peak stack line\n' "$run_log" "$img" >&2
+            exit 1
+        fi
+        printf '| %s | %s B |\n' "$img" "$peak"
     done
 else
     printf '\n(qemu-system-arm not installed: peak stack not measured; apt-get install -y qemu-system-arm)\n'

@@ -20,7 +20,7 @@ for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
     cargo build --lib --no-default-features --target "$target"
 done
 
-step "board: firmware on QEMU mps2-an386 (Cortex-M4F), Journal and A/B lifecycle on target"
+step "board: firmware on QEMU mps2-an386 (Cortex-M4F): Journal, A/B lifecycle and Agent on target"
 bash scripts/qemu-board.sh
 
 step "board: code size and stack (thumbv7em-none-eabihf)"
