@@ -19,6 +19,8 @@ step "no_std builds, default features off"
 for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
     cargo build --lib --no-default-features --target "$target"
 done
+# The same library with its defmt logging compiled in.
+cargo build --lib --no-default-features --features defmt --target thumbv7em-none-eabihf
 
 step "board: firmware on QEMU mps2-an386 (Cortex-M4F): Journal, A/B lifecycle and Agent on target"
 bash scripts/qemu-board.sh
