@@ -105,17 +105,25 @@ impl P {
     /// success (result 0, progress 100, version = target) from plain progress.
     fn seen(self, r: &CloudReport, target: &Version) -> Seen {
         match r {
-            CloudReport::Tencent(tencent::Uplink::ReportVersion { version }) => Seen::Version(version.clone()),
-            CloudReport::Tencent(tencent::Uplink::ReportProgress { state, percent, result_code, version, .. }) => {
-                match state {
-                    tencent::State::Downloading => Seen::Progress(percent.unwrap()),
-                    tencent::State::Burning => Seen::Staged,
-                    tencent::State::Done => Seen::Success(version.clone()),
-                    tencent::State::Fail => Seen::Failure(*result_code),
-                }
+            CloudReport::Tencent(tencent::Uplink::ReportVersion { version }) => {
+                Seen::Version(version.clone())
             }
+            CloudReport::Tencent(tencent::Uplink::ReportProgress {
+                state,
+                percent,
+                result_code,
+                version,
+                ..
+            }) => match state {
+                tencent::State::Downloading => Seen::Progress(percent.unwrap()),
+                tencent::State::Burning => Seen::Staged,
+                tencent::State::Done => Seen::Success(version.clone()),
+                tencent::State::Fail => Seen::Failure(*result_code),
+            },
             CloudReport::Huawei(u) => match &u.report {
-                huawei_iotda::Report::Version { fw_version, .. } => Seen::Version(fw_version.clone().unwrap()),
+                huawei_iotda::Report::Version { fw_version, .. } => {
+                    Seen::Version(fw_version.clone().unwrap())
+                }
                 r if r.is_success_for(target) => Seen::Success(target.clone()),
                 huawei_iotda::Report::Progress { result_code: 0, progress, .. } => {
                     Seen::Progress(progress.unwrap())
@@ -127,7 +135,9 @@ impl P {
                     Seen::Success(version.clone())
                 }
                 enos_cloud::Uplink::Inform { version, .. } => Seen::Version(version.clone()),
-                enos_cloud::Uplink::Progress { step, desc, .. } if *step == 100 && desc.contains("staged") => {
+                enos_cloud::Uplink::Progress { step, desc, .. }
+                    if *step == 100 && desc.contains("staged") =>
+                {
                     Seen::Staged
                 }
                 enos_cloud::Uplink::Progress { step, .. } if *step >= 0 => Seen::Progress(*step as u8),
@@ -186,6 +196,10 @@ impl Rig {
         }
     }
 
+    fn seen_all_now(&self) -> Vec<Seen> {
+        self.p.seen_all(&self.cloud, &self.target)
+    }
+
     fn file_requests(&self) -> Vec<ota_client::mock::http_server::RecordedRequest> {
         self.http.requests().into_iter().filter(|r| r.path == "/fw/1.1.0.bin").collect()
     }
@@ -203,13 +217,17 @@ impl Rig {
 }
 
 fn progress_in_order(seen: &[Seen]) -> Vec<u8> {
-    let p: Vec<u8> = seen.iter().filter_map(|s| if let Seen::Progress(p) = s { Some(*p) } else { None }).collect();
+    let p: Vec<u8> =
+        seen.iter().filter_map(|s| if let Seen::Progress(p) = s { Some(*p) } else { None }).collect();
     assert!(p.windows(2).all(|w| w[0] <= w[1]), "progress goes backwards: {p:?}");
     p
 }
 
 /// The device boots 1.0.0 and announces it; returns its flow and journal.
-fn boot_and_announce(rig: &mut Rig, running: &str) -> (support::device::DeviceFlow, ota_client::flash::Journal) {
+fn boot_and_announce(
+    rig: &mut Rig,
+    running: &str,
+) -> (support::device::DeviceFlow, ota_client::flash::Journal) {
     let (mut flow, mut journal, startup, _) = rig.device.boot(running);
     assert_eq!(startup, Startup::Normal);
     rig.device.settle(&mut flow, &mut journal, 1);
@@ -224,10 +242,21 @@ fn normal_update(p: P) {
     rig.cloud.offer(&rig.offer()).unwrap();
     // Download; at 20 % the cloud sends the same offer again: the device ignores it.
     let mut repeated = false;
+    let mut garbled = false;
     let mut staged = false;
     let (cloud, offer) = (&rig.cloud, rig.offer());
+    let down = cloud.platform().downlink_topic();
     rig.device.run(&mut flow, &mut journal, LIMIT, |f, _, e| {
         match e {
+            Some(AgentEvent::Downloading { percent }) if percent >= 5 && !garbled => {
+                // Bad input mid-download: ignored, nothing lost.
+                for junk in
+                    [&b"{\"method\":"[..], b"[1,2", b"{\"type\":\"update_firmware\",\"size\":\"x\"}", b"\xff"]
+                {
+                    cloud.publish_raw(&down, junk).unwrap();
+                }
+                garbled = true;
+            }
             Some(AgentEvent::Downloading { percent }) if percent >= 20 && !repeated => {
                 cloud.offer(&offer).unwrap();
                 repeated = true;
@@ -244,6 +273,7 @@ fn normal_update(p: P) {
     });
     assert_eq!(flow.stats().duplicates, 1, "{p:?}: the repeated offer is ignored");
     assert_eq!(flow.stats().offers, 2);
+    assert!(flow.stats().received >= 6, "{p:?}: the junk arrived: {:?}", flow.stats());
     assert_eq!(rig.device.app.reboots, 1);
     let requests = rig.file_requests();
     assert_eq!(requests.len(), 1, "{p:?}: one GET for the whole image: {requests:?}");
@@ -276,57 +306,88 @@ fn broker_restart(p: P) {
     rig.cloud.offer(&rig.offer()).unwrap();
     let offer = rig.offer();
     let (cloud, broker) = (&rig.cloud, &mut rig.broker);
-    let mut restarted_at = None;
+    let mut stopped = false;
+    // Where the download stood when the device noticed the lost session, and how many
+    // turns it has stood still since.
+    let mut paused_at: Option<u32> = None;
+    let mut still_turns = 0;
+    let mut restarted = false;
     let mut repeated = false;
     let mut staged = false;
     rig.device.run(&mut flow, &mut journal, LIMIT, |f, _, e| {
+        let bytes = f.agent().download().map(|d| d.progress().bytes);
         match e {
-            Some(AgentEvent::Downloading { percent }) if percent >= 30 && restarted_at.is_none() => {
-                broker.restart();
-                restarted_at = Some(percent);
-                assert!(cloud.wait_ready(LIMIT), "mock cloud did not reconnect");
+            Some(AgentEvent::Downloading { percent }) if percent >= 30 && !stopped => {
+                broker.stop();
+                stopped = true;
             }
             Some(AgentEvent::Staged) => staged = true,
             Some(AgentEvent::Failed(c)) => panic!("{p:?}: update failed: {c}"),
             _ => {}
         }
-        if restarted_at.is_some() && f.stats().duplicates == 0 {
-            // Hold the download back until the device is back and hears the cloud again.
+        if stopped && !restarted {
+            // Hold the download back until the device notices; then it must stand still.
             std::thread::sleep(Duration::from_millis(3));
-            if !repeated && f.stats().sessions >= 2 && f.mqtt().state() == LinkState::Ready {
-                cloud.offer(&offer).unwrap();
-                repeated = true;
+            if f.stats().pauses == 1 {
+                let at = *paused_at.get_or_insert(bytes.unwrap());
+                assert_eq!(bytes, Some(at), "{p:?}: the download moved while offline");
+                assert_eq!(e, Some(AgentEvent::Waiting));
+                still_turns += 1;
+                if still_turns == 20 {
+                    broker.start_again();
+                    restarted = true;
+                    assert!(cloud.wait_ready(LIMIT), "mock cloud did not reconnect");
+                }
             }
+        }
+        if restarted && !repeated && f.stats().sessions >= 2 && f.mqtt().state() == LinkState::Ready {
+            // The platform offers the same firmware again (Tencent checkpoint restart).
+            cloud.offer(&offer).unwrap();
+            repeated = true;
+        }
+        if repeated && f.stats().duplicates == 0 {
+            std::thread::sleep(Duration::from_millis(3));
         }
         if staged && f.agent().next_report().is_none() { Control::Stop } else { Control::Continue }
     });
-    let restarted_at = restarted_at.expect("the broker was restarted");
-    assert!(restarted_at < 100);
-    assert!(flow.stats().disconnects >= 1 && flow.stats().sessions >= 2, "{:?}", flow.stats());
-    assert_eq!(flow.stats().duplicates, 1, "{p:?}: after the restart the device hears the cloud again");
-    // The download went on over HTTP: one request, the image once.
-    assert_eq!(rig.file_requests().len(), 1);
+    let paused_at = paused_at.expect("the download paused");
+    assert!(paused_at > 0 && (paused_at as usize) < IMAGE_LEN, "{p:?}: paused at {paused_at}");
+    let stats = flow.stats();
+    assert!(stats.disconnects >= 1 && stats.sessions >= 2 && stats.pauses == 1, "{stats:?}");
+    assert!(stats.subscribes >= 1, "{stats:?}");
+    assert_eq!(stats.duplicates, 1, "{p:?}: the repeated offer after the restart is ignored");
+    // The download stopped with the session and resumed with Range where it stopped.
+    let requests = rig.file_requests();
+    assert_eq!(requests.len(), 2, "{p:?}: {requests:?}");
+    assert_eq!(requests[0].header("Range"), None);
+    assert_eq!(requests[1].header("Range"), Some(format!("bytes={paused_at}-").as_str()));
     rig.check_auth();
     // The version is reported again in the new session, then progress up to 100.
     let seen = rig.wait_seen("progress 100", |s| s.contains(&Seen::Progress(100)));
     let versions = seen.iter().filter(|s| **s == Seen::Version(v("1.0.0"))).count();
     assert!(versions >= 2, "{p:?}: a version report per session: {seen:?}");
-    let after: Vec<u8> = progress_in_order(&seen).into_iter().filter(|p| *p > restarted_at).collect();
+    let paused_percent = (u64::from(paused_at) * 100 / IMAGE_LEN as u64) as u8;
+    let after: Vec<u8> = progress_in_order(&seen).into_iter().filter(|p| *p > paused_percent).collect();
     assert!(!after.is_empty(), "{p:?}: progress reported after the restart: {seen:?}");
     drop(flow);
-    let (mut flow, mut journal, startup, _) = rig.device.boot("1.1.0");
+    let (mut flow, mut journal, startup, slot) = rig.device.boot("1.1.0");
     assert_eq!(startup, Startup::Confirmed(v("1.1.0")));
+    assert!(rig.device.slot_holds(slot, &rig.new));
     rig.device.settle(&mut flow, &mut journal, 2);
     rig.wait_seen("the success report", |s| s.contains(&Seen::Success(v("1.1.0"))));
 }
 
 fn already_latest(p: P) {
     let mut rig = Rig::start(p);
-    let (mut flow, mut journal) = boot_and_announce(&mut rig, "1.1.0");
     rig.target = v("9.9.9"); // nothing here is a success
+    let (mut flow, mut journal) = boot_and_announce(&mut rig, "1.1.0");
     rig.cloud.offer(&rig.offer()).unwrap();
     rig.device.run(&mut flow, &mut journal, LIMIT, |f, _, _| {
-        if f.stats().offers == 1 && f.agent().next_report().is_none() { Control::Stop } else { Control::Continue }
+        if f.stats().offers == 1 && f.agent().next_report().is_none() {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
     });
     let code = p.already_latest_code();
     let seen = rig.wait_seen("already latest", |s| s.contains(&Seen::Failure(code)));
@@ -418,6 +479,73 @@ fn power_cut(p: P) {
     assert!(rig.device.slot_holds(slot, &rig.new));
     rig.device.settle(&mut flow, &mut journal, 2);
     rig.wait_seen("the success report", |s| s.contains(&Seen::Success(v("1.1.0"))));
+}
+
+fn huawei_version_query() {
+    let mut rig = Rig::start(P::Huawei);
+    let (mut flow, mut journal) = boot_and_announce(&mut rig, "1.0.0");
+    rig.cloud.clear_reports();
+    rig.cloud.version_query().unwrap();
+    let sent = flow.stats().reports_sent;
+    rig.device.settle(&mut flow, &mut journal, sent + 1);
+    let seen = rig.wait_seen("the version report", |s| s.contains(&Seen::Version(v("1.0.0"))));
+    assert_eq!(seen, vec![Seen::Version(v("1.0.0"))]);
+}
+
+/// EnOS upon device request: the device asks (`getversion`) at session start, the
+/// application decides about the newest listed firmware.
+fn enos_upon_device_request(decline: bool) {
+    let mut rig = Rig::start(P::Enos);
+    let older = P::Enos.offer(&rig.new, "0.9.0", &rig.http.url("/fw/0.9.0.bin"));
+    rig.cloud.set_enos_catalogue(&[older, rig.offer()]).unwrap();
+    rig.device.app.decline = decline;
+    let (mut flow, mut journal, _, _) = rig.device.boot("1.0.0");
+    let mut staged = false;
+    rig.device.run(&mut flow, &mut journal, LIMIT, |f, _, e| {
+        match e {
+            Some(AgentEvent::Staged) => staged = true,
+            Some(AgentEvent::Failed(c)) => panic!("update failed: {c}"),
+            _ => {}
+        }
+        let done = if decline { f.stats().offers == 1 } else { staged };
+        if done && f.agent().next_report().is_none() { Control::Stop } else { Control::Continue }
+    });
+    assert_eq!(rig.device.app.asked, vec!["1.1.0".to_string()], "decide saw the newest listed firmware");
+    let seen = rig.seen_all_now();
+    assert_eq!(seen.first(), Some(&Seen::GetVersion), "{seen:?}");
+    if decline {
+        rig.wait_seen("the declined step", |s| s.contains(&Seen::Failure(-5)));
+        assert!(rig.file_requests().is_empty());
+        assert_eq!(rig.device.phase(&journal), Phase::Idle);
+        return;
+    }
+    rig.wait_seen("progress 100", |s| s.contains(&Seen::Progress(100)) && s.contains(&Seen::Staged));
+    assert_eq!(rig.file_requests().len(), 1);
+    drop(flow);
+    // After the reboot the catalogue's newest is the running version: nothing more to fetch.
+    let (mut flow, mut journal, startup, _) = rig.device.boot("1.1.0");
+    assert_eq!(startup, Startup::Confirmed(v("1.1.0")));
+    rig.device.settle(&mut flow, &mut journal, 2);
+    rig.wait_seen("the success report", |s| {
+        s.iter().filter(|x| **x == Seen::GetVersion).count() == 2 && s.contains(&Seen::Success(v("1.1.0")))
+    });
+    assert_eq!(rig.device.app.asked.len(), 1, "no offer after the update");
+    assert_eq!(rig.file_requests().len(), 1);
+}
+
+#[test]
+fn huawei_flow_answers_version_query() {
+    huawei_version_query()
+}
+
+#[test]
+fn enos_flow_upon_device_request_accepted() {
+    enos_upon_device_request(false)
+}
+
+#[test]
+fn enos_flow_upon_device_request_declined() {
+    enos_upon_device_request(true)
 }
 
 macro_rules! platform_tests {

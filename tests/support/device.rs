@@ -7,7 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, OfferOutcome, Report, Startup};
+use ota_client::agent::{
+    Agent, AgentConfig, AgentEvent, Application, Decision, OfferOutcome, Report, Startup,
+};
 use ota_client::boot::{BootManager, Layout, Phase, Slot, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::mock::SimFlash;
@@ -77,9 +79,18 @@ impl Dialect<512> for AnyDialect {
 #[derive(Default)]
 pub struct App {
     pub reboots: u32,
+    /// The versions `decide` was asked about.
+    pub asked: Vec<String>,
+    /// Decline every offer.
+    pub decline: bool,
 }
 
 impl Application for App {
+    fn decide<const L: usize>(&mut self, offer: &Offer<L>) -> Decision {
+        self.asked.push(offer.version.as_str().to_string());
+        if self.decline { Decision::Decline } else { Decision::AcceptNow }
+    }
+
     fn request_reboot(&mut self) {
         self.reboots += 1;
     }
@@ -142,7 +153,7 @@ impl Device {
                 timed_out = true;
                 return Control::Stop;
             }
-            if e.is_none() {
+            if matches!(e, None | Some(AgentEvent::Waiting)) {
                 std::thread::sleep(Duration::from_millis(2));
             }
             hook(f, s, e)

@@ -1,4 +1,4 @@
 //! Shared helpers for integration tests.
 
-pub mod mosquitto;
 pub mod device;
+pub mod mosquitto;

@@ -90,7 +90,7 @@ impl<const L: usize> Dialect<L> for EnosDialect {
                 self.upgrade_id = Some(id);
                 Inbound::Offer(offer)
             }
-            Ok(Downlink::Versions { newest: Some(offer), .. }) if offer.version > *running => {
+            Ok(Downlink::Versions { code: 200, newest: Some(offer), .. }) if offer.version > *running => {
                 Inbound::Offer(offer)
             }
             Ok(_) => Inbound::Ignore,

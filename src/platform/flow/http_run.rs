@@ -32,7 +32,8 @@ pub struct RunBuffers<'a> {
 /// its last checkpoint.
 ///
 /// After every turn `hook` gets the flow, the storage and what the download did (`None`
-/// when no download is under way: sleep or wait for an interrupt there). It returns
+/// when no download is under way, [`AgentEvent::Waiting`] while it waits for its start or
+/// for the session to come back: sleep or wait for an interrupt there). It returns
 /// [`Control::Stop`] to end the loop: when the application reboots after
 /// [`AgentEvent::Staged`], or in tests.
 ///

@@ -107,6 +107,8 @@ pub struct FlowStats {
     pub duplicates: u32,
     /// Reports published.
     pub reports_sent: u32,
+    /// Times a download paused because the session was lost (see [`Flow::set_pause_offline`]).
+    pub pauses: u32,
 }
 
 /// A platform flow: an [`Agent`] driven over MQTT in one platform's dialect.
@@ -119,6 +121,8 @@ pub struct Flow<M: MqttClient, D: Dialect<L>, const L: usize = 512> {
     /// A session came up and the version is not yet reported in it.
     announce: bool,
     last_outcome: Option<OfferOutcome>,
+    pause_offline: bool,
+    paused: bool,
     stats: FlowStats,
     topic: [u8; TOPIC_LEN],
     out: [u8; PAYLOAD_LEN],
@@ -135,6 +139,8 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
             subscribe_from: Some(0),
             announce: true,
             last_outcome: None,
+            pause_offline: true,
+            paused: false,
             stats: FlowStats::default(),
             topic: [0; TOPIC_LEN],
             out: [0; PAYLOAD_LEN],
@@ -164,6 +170,23 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
     /// Counters.
     pub fn stats(&self) -> FlowStats {
         self.stats
+    }
+
+    /// Whether a download pauses while the MQTT session is down (default `true`).
+    ///
+    /// A lost session usually means a lost network, and the platform hears no progress
+    /// meanwhile: the download stops, its HTTP answer is closed, and once a session is back
+    /// it resumes from where it stopped with a `Range` request (the Tencent checkpoint
+    /// restart; the platform offering the same firmware again meanwhile is ignored as a
+    /// duplicate). With `false` the download goes on regardless of the session.
+    pub fn set_pause_offline(&mut self, on: bool) {
+        self.pause_offline = on;
+    }
+
+    /// Whether the download may move now: always when pausing is off, otherwise while a
+    /// session is up.
+    pub fn may_download(&self) -> bool {
+        !self.pause_offline || matches!(self.mqtt.state(), LinkState::Connected | LinkState::Ready)
     }
 
     /// Gives back the client, the dialect and the Agent.
@@ -228,7 +251,9 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
         self.publish_reports(storage, journal)
     }
 
-    /// Moves the download on by one step with `source` (see [`Agent::poll`]).
+    /// Moves the download on by one step with `source` (see [`Agent::poll`]). While the
+    /// download [may not move](Flow::may_download) it answers [`AgentEvent::Waiting`] and
+    /// closes `source`'s open answer once per pause, so the resumed fetch asks anew.
     pub fn poll_download<S: Storage, const K: usize>(
         &mut self,
         storage: &mut S,
@@ -238,6 +263,15 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
         now_ms: u64,
         app: &mut impl Application,
     ) -> AgentEvent {
+        if self.agent.current_offer().is_some() && !self.may_download() {
+            if !self.paused {
+                self.paused = true;
+                self.stats.pauses = self.stats.pauses.saturating_add(1);
+                source.reset();
+            }
+            return AgentEvent::Waiting;
+        }
+        self.paused = false;
         self.agent.poll(storage, journal, source, buf, now_ms, app)
     }
 
