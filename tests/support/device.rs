@@ -26,7 +26,8 @@ pub type Flash = SimFlash<4, 4096>;
 pub type Store = OneFlash<Flash>;
 pub type DeviceFlow = Flow<StdMqttClient, AnyDialect>;
 
-/// One of the three dialects, chosen at run time.
+/// One of the three dialects, chosen at run time (one per device: its size does not matter).
+#[allow(clippy::large_enum_variant)]
 pub enum AnyDialect {
     Tencent(TencentDialect),
     Huawei(HuaweiDialect),

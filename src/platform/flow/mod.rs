@@ -10,8 +10,13 @@
 //!   (a repeat of the offer being downloaded is answered `Duplicate` by the Agent and so
 //!   ignored; an offer of the running version is refused as already latest, and the
 //!   failure report carries the platform's code);
-//! - turns every [`Report`] the Agent queues into the platform's uplink, publishes it at
-//!   QoS 1, and calls [`Agent::report_delivered`] once the client accepted it.
+//! - turns every [`Report`] the Agent queues into the platform's uplink and publishes it at
+//!   QoS 1, one at a time: the Agent forgets a report ([`Agent::report_delivered`], which
+//!   also removes a persisted success or failure from the Journal) only once the broker
+//!   acknowledged it ([`MqttClient::unacknowledged`] back at 0 with no session lost); a
+//!   report lost with a session is published again in the next one;
+//! - pauses the download while the session is down and resumes it with `Range` from where
+//!   it stopped ([`Flow::set_pause_offline`]).
 //!
 //! The firmware bytes come from a [`ChunkSource`] the caller lends to
 //! [`Flow::poll_download`]; [`run_http`] is the whole device loop with an
@@ -123,6 +128,10 @@ pub struct Flow<M: MqttClient, D: Dialect<L>, const L: usize = 512> {
     last_outcome: Option<OfferOutcome>,
     pause_offline: bool,
     paused: bool,
+    /// The report published and not yet acknowledged by the broker.
+    in_flight: Option<Report>,
+    /// The last report published.
+    last_sent: Option<Report>,
     stats: FlowStats,
     topic: [u8; TOPIC_LEN],
     out: [u8; PAYLOAD_LEN],
@@ -141,6 +150,8 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
             last_outcome: None,
             pause_offline: true,
             paused: false,
+            in_flight: None,
+            last_sent: None,
             stats: FlowStats::default(),
             topic: [0; TOPIC_LEN],
             out: [0; PAYLOAD_LEN],
@@ -206,11 +217,18 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
         rx: &mut [u8],
     ) -> Result<(), BootError> {
         self.subscribe();
+        // Taken before the events: a publish lost with its session stops being counted only
+        // after that session's end is queued, so a 0 here means delivered unless the events
+        // below tell of a lost session.
+        let acked = self.mqtt.unacknowledged() == 0;
+        let mut drained = false;
         // A bounded number of messages per call, so that downloads keep moving.
         for _ in 0..16 {
             let (topic, payload) = match self.mqtt.poll(rx) {
                 Ok(MqttEvent::Message { topic, payload }) => (topic, payload),
                 Ok(MqttEvent::Connected { resubscribed }) => {
+                    // Whatever was in flight goes again in this session.
+                    self.in_flight = None;
                     self.stats.sessions = self.stats.sessions.saturating_add(1);
                     if !resubscribed {
                         self.subscribe_from = Some(0);
@@ -220,12 +238,16 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
                     continue;
                 }
                 Ok(MqttEvent::Disconnected) => {
+                    self.in_flight = None;
                     self.stats.disconnects = self.stats.disconnects.saturating_add(1);
                     continue;
                 }
                 // A message too large or a refusal: dropped, the next poll goes on.
                 Err(nb::Error::Other(_)) => continue,
-                Err(nb::Error::WouldBlock) => break,
+                Err(nb::Error::WouldBlock) => {
+                    drained = true;
+                    break;
+                }
             };
             self.stats.received = self.stats.received.saturating_add(1);
             match self.dialect.decode(topic, payload, self.agent.running()) {
@@ -248,7 +270,7 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
             self.dialect.session_ready();
         }
         self.publish_requests();
-        self.publish_reports(storage, journal)
+        self.publish_reports(storage, journal, acked && drained)
     }
 
     /// Moves the download on by one step with `source` (see [`Agent::poll`]). While the
@@ -308,20 +330,46 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
         }
     }
 
+    /// Publishes the Agent's reports, one at a time: a report is forgotten (and its
+    /// persisted copy removed) only once the broker acknowledged it (`acked`: nothing
+    /// unacknowledged and no session lost), or at once with a client that does not count.
     fn publish_reports<S: Storage, const K: usize>(
         &mut self,
         storage: &mut S,
         journal: &mut Journal<K>,
+        acked: bool,
     ) -> Result<(), BootError> {
+        if let Some(sent) = &self.in_flight {
+            if !acked {
+                return Ok(());
+            }
+            // The Agent may have replaced a progress report meanwhile: then it is gone already.
+            let same = self.agent.next_report() == Some(sent);
+            self.in_flight = None;
+            if same {
+                self.agent.report_delivered(storage, journal)?;
+            }
+        }
         while self.ready() {
             let Some(report) = self.agent.next_report() else { return Ok(()) };
-            let running = self.agent.running();
-            let encoded = self.dialect.encode_report(report, running, &mut self.topic, &mut self.out);
-            if let Some((t, n)) = encoded {
-                match publish(&mut self.mqtt, &self.topic, t, &self.out, n) {
-                    Sent::Yes => self.stats.reports_sent = self.stats.reports_sent.saturating_add(1),
-                    Sent::Never => {}
-                    Sent::Later => return Ok(()),
+            // A progress report equal to the last one published tells nothing new.
+            let repeat = matches!(report, Report::Progress { .. }) && self.last_sent.as_ref() == Some(report);
+            if !repeat {
+                let running = self.agent.running();
+                let encoded = self.dialect.encode_report(report, running, &mut self.topic, &mut self.out);
+                if let Some((t, n)) = encoded {
+                    match publish(&mut self.mqtt, &self.topic, t, &self.out, n) {
+                        Sent::Yes => {
+                            self.stats.reports_sent = self.stats.reports_sent.saturating_add(1);
+                            self.last_sent = Some(report.clone());
+                            if self.mqtt.unacknowledged() > 0 {
+                                self.in_flight = Some(report.clone());
+                                return Ok(());
+                            }
+                        }
+                        Sent::Never => {}
+                        Sent::Later => return Ok(()),
+                    }
                 }
             }
             self.agent.report_delivered(storage, journal)?;
