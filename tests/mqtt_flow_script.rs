@@ -299,3 +299,38 @@ fn an_offer_of_the_running_version_is_answered_already_latest() {
         r#"{"type":"report_progress","report":{"progress":{"state":"fail","result_code":"-5","result_msg":"already latest"},"version":"1.0.0"}}"#
     );
 }
+
+#[test]
+fn huawei_reports_the_version_of_the_package_kind_and_ignores_other_devices() {
+    use ota_client::platform::flow::{Dialect, HuaweiDialect, Inbound};
+    use ota_client::platform::huawei_iotda::Package;
+    let mut d = HuaweiDialect::new("dev-1").unwrap();
+    let (mut topic, mut out) = ([0u8; 160], [0u8; 512]);
+    let mut version_report = |d: &mut HuaweiDialect| {
+        let r = Report::Version { current: v("1.0.0") };
+        let (t, n) = Dialect::<512>::encode_report(d, &r, &v("1.0.0"), &mut topic, &mut out).unwrap();
+        assert_eq!(&topic[..t], b"$oc/devices/dev-1/sys/events/up");
+        String::from_utf8(out[..n].to_vec()).unwrap()
+    };
+    assert!(version_report(&mut d).contains(r#""paras":{"fw_version":"1.0.0"}"#));
+    let upgrade = |who: &str| {
+        format!(
+            r#"{{"object_device_id":"{who}","services":[{{"service_id":"$ota","event_type":"software_upgrade","paras":{{"version":"2.0","url":"https://h/sw.bin","file_size":10,"access_token":"t","expires":60,"sign":"{}"}}}}]}}"#,
+            "ab".repeat(32)
+        )
+    };
+    let down = "$oc/devices/dev-1/sys/events/down";
+    let other = Dialect::<512>::decode(&mut d, down, upgrade("child-9").as_bytes(), &v("1.0.0"));
+    assert_eq!(other, Inbound::Ignore, "a gateway's message for another device");
+    assert_eq!(d.package(), Package::Firmware);
+    let Inbound::Offer(offer) =
+        Dialect::<512>::decode(&mut d, down, upgrade("dev-1").as_bytes(), &v("1.0.0"))
+    else {
+        panic!("the software upgrade is an offer")
+    };
+    assert_eq!(offer.token.as_str(), "t");
+    assert_eq!(d.package(), Package::Software);
+    assert!(version_report(&mut d).contains(r#""paras":{"sw_version":"1.0.0"}"#));
+    d.set_package(Package::Firmware);
+    assert!(version_report(&mut d).contains("fw_version"));
+}

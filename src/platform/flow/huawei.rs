@@ -28,6 +28,18 @@ impl HuaweiDialect {
     pub fn new(device_id: &str) -> Option<Self> {
         Some(Self { device_id: heapless::String::try_from(device_id).ok()?, package: Package::Firmware })
     }
+
+    /// Which version field the `version_report` fills: `fw_version` for
+    /// [`Package::Firmware`] (the default), `sw_version` for [`Package::Software`]. An
+    /// upgrade sets it to its own package kind.
+    pub fn set_package(&mut self, package: Package) {
+        self.package = package;
+    }
+
+    /// The package kind the version is reported as.
+    pub fn package(&self) -> Package {
+        self.package
+    }
 }
 
 impl<const L: usize> Dialect<L> for HuaweiDialect {
