@@ -23,11 +23,13 @@
 //! [`HttpSource`](crate::transport::http::HttpSource) that keeps one HTTP answer open across
 //! chunks and resumes with `Range` after a cut (the checkpoint restart).
 
+mod dialect;
 mod enos;
 mod http_run;
 mod huawei;
 mod tencent;
 
+pub use dialect::{Dialect, Inbound};
 pub use enos::EnosDialect;
 pub use http_run::{Control, RunBuffers, run_http};
 pub use huawei::HuaweiDialect;
@@ -38,62 +40,11 @@ use crate::boot::BootError;
 use crate::flash::{Journal, Storage};
 use crate::transport::ChunkSource;
 use crate::transport::mqtt::{LinkState, MqttClient, MqttError, MqttEvent, QoS};
-use crate::{Offer, Version};
 
 /// Longest topic a dialect builds.
 pub const TOPIC_LEN: usize = 160;
 /// Largest uplink payload a dialect encodes.
 pub const PAYLOAD_LEN: usize = 512;
-
-/// What a downlink asks of the device, as a [`Dialect`] decodes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Inbound<const L: usize> {
-    /// Install this firmware: handed to [`Agent::offer`].
-    Offer(Offer<L>),
-    /// Report the running version.
-    ReportVersion,
-    /// Nothing to do (a reply, an unknown or malformed message).
-    Ignore,
-}
-
-/// One platform's topics and message formats, as a [`Flow`] uses them.
-pub trait Dialect<const L: usize> {
-    /// How many topic filters the device subscribes to.
-    fn filter_count(&self) -> usize;
-
-    /// Builds the `index`-th filter into `buf`.
-    fn filter<'b>(&self, index: usize, buf: &'b mut [u8]) -> Option<&'b str>;
-
-    /// Decodes a message received on `topic`. `running` is the running version.
-    fn decode(&mut self, topic: &str, payload: &[u8], running: &Version) -> Inbound<L>;
-
-    /// A new session is ready (after the version report was queued).
-    fn session_ready(&mut self) {}
-
-    /// What the Agent made of the offer the last [`Dialect::decode`] returned.
-    fn offer_outcome(&mut self, _outcome: OfferOutcome) {}
-
-    /// A message of the dialect's own to send (a reply to a request, a request for
-    /// firmware): encodes its topic into `topic` and its payload into `out`, returns their
-    /// lengths. It stays next until [`Dialect::request_sent`].
-    fn next_request(&mut self, _topic: &mut [u8], _out: &mut [u8]) -> Option<(usize, usize)> {
-        None
-    }
-
-    /// The message [`Dialect::next_request`] gave was published.
-    fn request_sent(&mut self) {}
-
-    /// Encodes `report` as the platform's uplink: topic into `topic`, payload into `out`;
-    /// returns their lengths, or `None` when the platform has no message for it (or it
-    /// cannot be encoded), in which case the report is dropped.
-    fn encode_report(
-        &mut self,
-        report: &Report,
-        running: &Version,
-        topic: &mut [u8],
-        out: &mut [u8],
-    ) -> Option<(usize, usize)>;
-}
 
 /// Counters of what a [`Flow`] did, for diagnostics and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
