@@ -22,6 +22,12 @@ done
 # The same library with its defmt logging compiled in.
 cargo build --lib --no-default-features --features defmt --target thumbv7em-none-eabihf
 
+step "board: firmware on QEMU mps2-an386 (Cortex-M4F): Journal, A/B lifecycle and Agent on target"
+bash scripts/qemu-board.sh
+
+step "board: code size and stack (thumbv7em-none-eabihf)"
+bash scripts/size-report.sh
+
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features
 

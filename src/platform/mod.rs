@@ -8,6 +8,7 @@ pub mod huawei_pcp;
 mod json;
 
 pub mod enos_cloud;
+pub mod flow;
 pub mod huawei_iotda;
 pub mod tencent;
 

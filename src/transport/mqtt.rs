@@ -130,6 +130,17 @@ pub trait MqttClient {
     /// Drops the current session (if any) and connects again. The new session is
     /// announced by [`MqttEvent::Connected`].
     fn reconnect(&mut self) -> nb::Result<(), MqttError>;
+
+    /// QoS 1 publishes taken by [`MqttClient::publish`] whose acknowledgement (`PUBACK`) has
+    /// not arrived. A platform flow waits for 0 before it forgets a report, so a report lost
+    /// with a broken session is sent again.
+    ///
+    /// Contract: a publish lost with a session stops being counted only after the
+    /// [`MqttEvent::Disconnected`] of that session is queued for [`MqttClient::poll`]. A client
+    /// that cannot tell keeps the default, 0 (a report then counts as delivered once taken).
+    fn unacknowledged(&self) -> usize {
+        0
+    }
 }
 
 impl<T: MqttClient + ?Sized> MqttClient for &mut T {
@@ -147,6 +158,9 @@ impl<T: MqttClient + ?Sized> MqttClient for &mut T {
     }
     fn reconnect(&mut self) -> nb::Result<(), MqttError> {
         (**self).reconnect()
+    }
+    fn unacknowledged(&self) -> usize {
+        (**self).unacknowledged()
     }
 }
 

@@ -53,6 +53,8 @@ struct Shared {
     subs: Mutex<Vec<(String, rumqttc::QoS)>>,
     /// Subscribe requests issued but not yet acknowledged (requested, then sent).
     unacked: Mutex<Unacked>,
+    /// QoS 1 publishes handed over but not yet acknowledged (requested, then sent).
+    publishes: Mutex<Unacked>,
 }
 
 #[derive(Default)]
@@ -109,6 +111,18 @@ impl Shared {
     fn unacked(&self) -> std::sync::MutexGuard<'_, Unacked> {
         self.unacked.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+    fn publishes(&self) -> std::sync::MutexGuard<'_, Unacked> {
+        self.publishes.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+    /// The session is gone: announces it (when it was up), then forgets the publishes it
+    /// took with it, in that order (the [`MqttClient::unacknowledged`] contract).
+    fn session_lost(&self, up: &mut bool, tx: &Sender<Inbound>) {
+        if *up {
+            *up = false;
+            let _ = tx.send(Inbound::Disconnected);
+        }
+        self.publishes().clear();
+    }
     /// Connected becomes Ready once nothing is left unacknowledged.
     fn settle(&self) {
         let connected = matches!(self.state(), LinkState::Connected | LinkState::Ready);
@@ -152,6 +166,7 @@ impl StdMqttClient {
             reconnect: AtomicBool::new(false),
             subs: Mutex::new(Vec::new()),
             unacked: Mutex::new(Unacked::default()),
+            publishes: Mutex::new(Unacked::default()),
         });
         let (tx, inbound) = mpsc::channel();
         let loop_client = client.clone();
@@ -194,10 +209,7 @@ fn run(
     while !shared.stop.load(Ordering::SeqCst) {
         if shared.reconnect.swap(false, Ordering::SeqCst) {
             connection.eventloop.clean();
-            if up {
-                up = false;
-                let _ = tx.send(Inbound::Disconnected);
-            }
+            shared.session_lost(&mut up, &tx);
             shared.set_state(LinkState::Connecting);
         }
         let event = match connection.recv_timeout(Duration::from_millis(50)) {
@@ -239,15 +251,20 @@ fn run(
                 }
                 shared.settle();
             }
+            Ok(Event::Outgoing(Outgoing::Publish(pkid))) if pkid != 0 => {
+                let mut publishes = shared.publishes();
+                publishes.requested = publishes.requested.saturating_sub(1);
+                publishes.sent.push(pkid);
+            }
+            Ok(Event::Incoming(Packet::PubAck(ack))) => {
+                shared.publishes().sent.retain(|p| *p != ack.pkid);
+            }
             Ok(Event::Incoming(Packet::Publish(p))) => {
                 let _ = tx.send(Inbound::Message(p.topic, p.payload.to_vec()));
             }
             Ok(_) => {}
             Err(_) => {
-                if up {
-                    up = false;
-                    let _ = tx.send(Inbound::Disconnected);
-                }
+                shared.session_lost(&mut up, &tx);
                 shared.set_state(LinkState::Disconnected);
                 pause(&shared, retry);
                 shared.set_state(LinkState::Connecting);
@@ -269,9 +286,22 @@ impl MqttClient for StdMqttClient {
         if self.thread.as_ref().is_none_or(|t| t.is_finished()) {
             return Err(nb::Error::Other(MqttError::Closed));
         }
-        self.client
-            .try_publish(topic, to_rumqttc(qos), false, payload.to_vec())
-            .map_err(|_| nb::Error::WouldBlock)
+        let counted = qos == QoS::AtLeastOnce;
+        if counted {
+            self.shared.publishes().requested += 1;
+        }
+        self.client.try_publish(topic, to_rumqttc(qos), false, payload.to_vec()).map_err(|_| {
+            if counted {
+                let mut publishes = self.shared.publishes();
+                publishes.requested = publishes.requested.saturating_sub(1);
+            }
+            nb::Error::WouldBlock
+        })
+    }
+
+    fn unacknowledged(&self) -> usize {
+        let publishes = self.shared.publishes();
+        publishes.requested.saturating_add(publishes.sent.len())
     }
 
     fn subscribe(&mut self, filter: &str, qos: QoS) -> nb::Result<(), MqttError> {

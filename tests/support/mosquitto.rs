@@ -89,6 +89,14 @@ impl Mosquitto {
         }
     }
 
+    /// Starts a stopped broker again on the same port; waits until it accepts. Does nothing
+    /// while it runs.
+    pub fn start_again(&mut self) {
+        if self.child.is_none() {
+            self.spawn();
+        }
+    }
+
     /// Stops the broker and starts it again on the same port; waits until it accepts.
     pub fn restart(&mut self) {
         self.stop();

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Code size and RAM of ota-client on a Cortex-M4F (thumbv7em-none-eabihf), measured on the
+# board crate boards/qemu-cortex-m built in release (fat LTO, one codegen unit) at opt-level
+# "s" (the crate's profile) and "z".
+#
+# The size probes (boards/qemu-cortex-m/src/bin/) link one slice of the library each, the way
+# a device would, and never print library values (no Debug code):
+#   probe-base        runtime, semihosting output, the RAM-backed flash driver; no ota-client
+#   probe-journal     + Journal open/write/read/remove
+#   probe-bootloader  + Journal + BootManager::prepare_boot (Swap): a bootloader's share
+#   probe-app         + Journal + confirm/update_region/slot writes/SHA-256/stage/state
+#   probe-agent       + the Agent: start, offer, resumable verified download, staging,
+#                     reports (no platform codec or transport)
+#   ota-board-qemu    the test firmware scripts/qemu-board.sh runs (every scenario, with
+#                     Debug printing of library values), for reference
+# The delta column is each image minus probe-base: what the library adds.
+# Then the .text+.rodata bytes per crate of the bootloader and agent probes, and the peak
+# stack each probe used on QEMU (when qemu-system-arm is installed; fails if a probe fails).
+#
+# Needs arm-none-eabi-size and arm-none-eabi-nm (Debian: binutils-arm-none-eabi).
+# Usage: bash scripts/size-report.sh
+set -euo pipefail
+cd "$(dirname "$0")/../boards/qemu-cortex-m"
+
+for tool in arm-none-eabi-size arm-none-eabi-nm; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "FAIL: $tool not found. Debian/Ubuntu: apt-get install -y binutils-arm-none-eabi" >&2
+        exit 1
+    fi
+done
+
+images=(probe-base probe-journal probe-bootloader probe-app probe-agent ota-board-qemu)
+
+# Prints "text rodata data bss" of an ELF (the vector table counted in .text).
+sections() {
+    arm-none-eabi-size -A "$1" | awk '
+        $1 == ".vector_table" || $1 == ".text" { text += $2 }
+        $1 == ".rodata" { rodata += $2 }
+        $1 == ".data" { data += $2 }
+        $1 == ".bss" || $1 == ".uninit" { bss += $2 }
+        END { printf "%d %d %d %d\n", text, rodata, data, bss }'
+}
+
+# Prints "| crate | bytes |" rows: .text+.rodata symbol sizes of an ELF grouped by crate.
+by_crate() {
+    arm-none-eabi-nm -C -S --size-sort -t d "$1" | awk '
+        NF >= 4 && $3 ~ /^[tTrR]$/ {
+            size = $2 + 0
+            name = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", name)
+            sub(/^<+/, "", name)
+            crate = name; sub(/::.*/, "", crate); sub(/[ <>(,].*/, "", crate)
+            if (crate ~ /^(__aeabi|__u?div|__u?mod|mem|compiler_builtins)/) crate = "compiler_builtins (mem*, division)"
+            else if (crate ~ /^(__INTERRUPTS|__EXCEPTIONS|__RESET_VECTOR)$/) crate = "vector table"
+            else if (crate ~ /^([ui](8|16|32|64|128|size)|bool|char|str|f32|f64)$/) crate = "core"
+            else if (crate ~ /^(main|__rustc|Reset|HardFault_|DefaultHandler_|DefaultPreInit)$/) crate = "runtime (cortex-m-rt, panic)"
+            else if (crate !~ /^[a-z_][a-z0-9_]*$/) crate = "(other: constants, core impls)"
+            sum[crate] += size
+        }
+        END { for (c in sum) printf "| %s | %d |\n", c, sum[c] }' | sort -t'|' -k3 -n -r
+}
+
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+
+# "s" is the crate's own release profile: the same build as scripts/qemu-board.sh's, so after
+# it this is a no-op. "z" builds in a target directory of its own so that neither evicts the
+# other.
+for opt in s z; do
+    if [ "$opt" = s ]; then
+        target_dir=target
+        cargo build --release --quiet --bins
+    else
+        target_dir="target/size-opt-$opt"
+        CARGO_PROFILE_RELEASE_OPT_LEVEL="$opt" cargo build --release --quiet --bins --target-dir "$target_dir"
+    fi
+    for img in "${images[@]}"; do
+        cp "$target_dir/thumbv7em-none-eabihf/release/$img" "$out/$opt-$img.elf"
+    done
+done
+
+printf '\nota-client on thumbv7em-none-eabihf (release, fat LTO, codegen-units=1), bytes\n\n'
+printf '| opt | image | .text | .rodata | .data | .bss | flash (text+rodata+data) | static RAM (data+bss) | ota-client adds (flash) |\n'
+printf '|---|---|---:|---:|---:|---:|---:|---:|---:|\n'
+for opt in s z; do
+    base=""
+    for img in "${images[@]}"; do
+        read -r text rodata data bss < <(sections "$out/$opt-$img.elf")
+        flash=$((text + rodata + data))
+        ram=$((data + bss))
+        if [ -z "$base" ]; then base=$flash; delta="-"; else delta="+$((flash - base))"; fi
+        printf '| %s | %s | %d | %d | %d | %d | %d | %d | %s |\n' \
+            "$opt" "$img" "$text" "$rodata" "$data" "$bss" "$flash" "$ram" "$delta"
+    done
+done
+
+for img in probe-bootloader probe-agent; do
+    printf '\n%s, opt-level "s": .text+.rodata of named symbols per crate (after LTO inlining)\n\n' "$img"
+    printf '| crate | bytes |\n|---|---:|\n'
+    by_crate "$out/s-$img.elf"
+done
+
+if command -v qemu-system-arm >/dev/null 2>&1; then
+    printf '\nPeak stack on QEMU mps2-an386, opt-level "s" (whole program, from reset)\n\n'
+    printf '| image | peak stack |\n|---|---:|\n'
+    for img in probe-base probe-journal probe-bootloader probe-app probe-agent; do
+        if ! run_log=$(timeout -k 10 60 qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -nographic -monitor none \
+            -serial none -semihosting-config enable=on,target=native -kernel "$out/s-$img.elf" </dev/null 2>&1); then
+            printf '%s\nFAIL: %s failed on QEMU; no stack figure\n' "$run_log" "$img" >&2
+            exit 1
+        fi
+        peak=$(sed -n "s/^$img: peak stack \([0-9]*\) B$/\1/p" <<<"$run_log")
+        if [ -z "$peak" ]; then
+            printf '%s\nFAIL: %s printed no peak stack line\n' "$run_log" "$img" >&2
+            exit 1
+        fi
+        printf '| %s | %s B |\n' "$img" "$peak"
+    done
+else
+    printf '\n(qemu-system-arm not installed: peak stack not measured; apt-get install -y qemu-system-arm)\n'
+fi

@@ -1,0 +1,347 @@
+//! The MQTT platform flows: a [`Flow`] drives an [`Agent`] from one platform's topics.
+//!
+//! A [`Flow`] is generic over the [`MqttClient`] and over a [`Dialect`], the part that
+//! speaks one platform: [`TencentDialect`], [`HuaweiDialect`], [`EnosDialect`]. The Flow
+//!
+//! - subscribes to the dialect's topics, and again after a reconnect whose client did not
+//!   re-subscribe by itself (the [`MqttEvent::Connected`] contract);
+//! - reports the running version each time a session is ready (and when the platform asks);
+//! - decodes every downlink with the platform's codec and hands offers to [`Agent::offer`]
+//!   (a repeat of the offer being downloaded is answered `Duplicate` by the Agent and so
+//!   ignored; an offer of the running version is refused as already latest, and the
+//!   failure report carries the platform's code);
+//! - turns every [`Report`] the Agent queues into the platform's uplink and publishes it at
+//!   QoS 1, one at a time: the Agent forgets a report ([`Agent::report_delivered`], which
+//!   also removes a persisted success or failure from the Journal) only once the broker
+//!   acknowledged it ([`MqttClient::unacknowledged`] back at 0 with no session lost); a
+//!   report lost with a session is published again in the next one;
+//! - pauses the download while the session is down and resumes it with `Range` from where
+//!   it stopped ([`Flow::set_pause_offline`]).
+//!
+//! The firmware bytes come from a [`ChunkSource`] the caller lends to
+//! [`Flow::poll_download`]; [`run_http`] is the whole device loop with an
+//! [`HttpSource`](crate::transport::http::HttpSource) that keeps one HTTP answer open across
+//! chunks and resumes with `Range` after a cut (the checkpoint restart).
+
+mod dialect;
+mod enos;
+mod http_run;
+mod huawei;
+mod tencent;
+
+pub use dialect::{Dialect, Inbound};
+pub use enos::EnosDialect;
+pub use http_run::{Control, RunBuffers, run_http};
+pub use huawei::HuaweiDialect;
+pub use tencent::TencentDialect;
+
+use crate::agent::{Agent, AgentEvent, Application, OfferOutcome, Report};
+use crate::boot::BootError;
+use crate::flash::{Journal, Storage};
+use crate::transport::ChunkSource;
+use crate::transport::mqtt::{LinkState, MqttClient, MqttError, MqttEvent, QoS};
+
+/// Longest topic a dialect builds.
+pub const TOPIC_LEN: usize = 160;
+/// Largest uplink payload a dialect encodes.
+pub const PAYLOAD_LEN: usize = 512;
+
+/// Counters of what a [`Flow`] did, for diagnostics and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlowStats {
+    /// Sessions that came up ([`MqttEvent::Connected`]).
+    pub sessions: u32,
+    /// Sessions lost.
+    pub disconnects: u32,
+    /// Subscribe calls made (first subscription and re-subscriptions).
+    pub subscribes: u32,
+    /// Messages received.
+    pub received: u32,
+    /// Offers handed to the Agent.
+    pub offers: u32,
+    /// Offers the Agent answered `Duplicate` (ignored).
+    pub duplicates: u32,
+    /// Reports published.
+    pub reports_sent: u32,
+    /// Times a download paused because the session was lost (see [`Flow::set_pause_offline`]).
+    pub pauses: u32,
+}
+
+/// A platform flow: an [`Agent`] driven over MQTT in one platform's dialect.
+pub struct Flow<M: MqttClient, D: Dialect<L>, const L: usize = 512> {
+    mqtt: M,
+    dialect: D,
+    agent: Agent<L>,
+    /// Filters still to subscribe (from this index on), or `None` when all are.
+    subscribe_from: Option<usize>,
+    /// A session came up and the version is not yet reported in it.
+    announce: bool,
+    last_outcome: Option<OfferOutcome>,
+    pause_offline: bool,
+    paused: bool,
+    /// The report published and not yet acknowledged by the broker.
+    in_flight: Option<Report>,
+    /// The last report published.
+    last_sent: Option<Report>,
+    stats: FlowStats,
+    topic: [u8; TOPIC_LEN],
+    out: [u8; PAYLOAD_LEN],
+}
+
+impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
+    /// A flow over `mqtt` (connecting or connected) for an `agent` that has been
+    /// [started](Agent::start) after this boot.
+    pub fn new(mqtt: M, dialect: D, agent: Agent<L>) -> Self {
+        Self {
+            mqtt,
+            dialect,
+            agent,
+            subscribe_from: Some(0),
+            announce: true,
+            last_outcome: None,
+            pause_offline: true,
+            paused: false,
+            in_flight: None,
+            last_sent: None,
+            stats: FlowStats::default(),
+            topic: [0; TOPIC_LEN],
+            out: [0; PAYLOAD_LEN],
+        }
+    }
+
+    /// The Agent.
+    pub fn agent(&self) -> &Agent<L> {
+        &self.agent
+    }
+
+    /// The MQTT client.
+    pub fn mqtt(&self) -> &M {
+        &self.mqtt
+    }
+
+    /// The dialect.
+    pub fn dialect(&self) -> &D {
+        &self.dialect
+    }
+
+    /// What the Agent made of the last offer.
+    pub fn last_outcome(&self) -> Option<OfferOutcome> {
+        self.last_outcome
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> FlowStats {
+        self.stats
+    }
+
+    /// Whether a download pauses while the MQTT session is down (default `true`).
+    ///
+    /// A lost session usually means a lost network, and the platform hears no progress
+    /// meanwhile: the download stops, its HTTP answer is closed, and once a session is back
+    /// it resumes from where it stopped with a `Range` request (the Tencent checkpoint
+    /// restart; the platform offering the same firmware again meanwhile is ignored as a
+    /// duplicate). With `false` the download goes on regardless of the session.
+    pub fn set_pause_offline(&mut self, on: bool) {
+        self.pause_offline = on;
+    }
+
+    /// Whether the download may move now: always when pausing is off, otherwise while a
+    /// session is up.
+    pub fn may_download(&self) -> bool {
+        !self.pause_offline || matches!(self.mqtt.state(), LinkState::Connected | LinkState::Ready)
+    }
+
+    /// Gives back the client, the dialect and the Agent.
+    pub fn into_parts(self) -> (M, D, Agent<L>) {
+        (self.mqtt, self.dialect, self.agent)
+    }
+
+    /// Handles MQTT: (re)subscribes, takes every waiting message (into `rx`, which bounds
+    /// the largest message), hands offers to the Agent, and publishes what is queued.
+    /// Call it often (every loop turn); it never blocks.
+    pub fn service<S: Storage, const K: usize>(
+        &mut self,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        app: &mut impl Application,
+        now_ms: u64,
+        rx: &mut [u8],
+    ) -> Result<(), BootError> {
+        self.subscribe();
+        // Taken before the events: a publish lost with its session stops being counted only
+        // after that session's end is queued, so a 0 here means delivered unless the events
+        // below tell of a lost session.
+        let acked = self.mqtt.unacknowledged() == 0;
+        let mut drained = false;
+        // A bounded number of messages per call, so that downloads keep moving.
+        for _ in 0..16 {
+            let (topic, payload) = match self.mqtt.poll(rx) {
+                Ok(MqttEvent::Message { topic, payload }) => (topic, payload),
+                Ok(MqttEvent::Connected { resubscribed }) => {
+                    // Whatever was in flight goes again in this session.
+                    self.in_flight = None;
+                    self.stats.sessions = self.stats.sessions.saturating_add(1);
+                    if !resubscribed {
+                        self.subscribe_from = Some(0);
+                        self.subscribe();
+                    }
+                    self.announce = true;
+                    continue;
+                }
+                Ok(MqttEvent::Disconnected) => {
+                    self.in_flight = None;
+                    self.stats.disconnects = self.stats.disconnects.saturating_add(1);
+                    continue;
+                }
+                // A message too large or a refusal: dropped, the next poll goes on.
+                Err(nb::Error::Other(_)) => continue,
+                Err(nb::Error::WouldBlock) => {
+                    drained = true;
+                    break;
+                }
+            };
+            self.stats.received = self.stats.received.saturating_add(1);
+            match self.dialect.decode(topic, payload, self.agent.running()) {
+                Inbound::Offer(offer) => {
+                    self.stats.offers = self.stats.offers.saturating_add(1);
+                    let outcome = self.agent.offer(storage, journal, offer, app, now_ms);
+                    if outcome == OfferOutcome::Duplicate {
+                        self.stats.duplicates = self.stats.duplicates.saturating_add(1);
+                    }
+                    self.last_outcome = Some(outcome);
+                    self.dialect.offer_outcome(outcome);
+                }
+                Inbound::ReportVersion => self.agent.report_version(),
+                Inbound::Ignore => {}
+            }
+        }
+        if self.announce && self.mqtt.state() == LinkState::Ready {
+            self.announce = false;
+            self.agent.report_version();
+            self.dialect.session_ready();
+        }
+        self.publish_requests();
+        self.publish_reports(storage, journal, acked && drained)
+    }
+
+    /// Moves the download on by one step with `source` (see [`Agent::poll`]). While the
+    /// download [may not move](Flow::may_download) it answers [`AgentEvent::Waiting`] and
+    /// closes `source`'s open answer once per pause, so the resumed fetch asks anew.
+    pub fn poll_download<S: Storage, const K: usize>(
+        &mut self,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        source: &mut impl ChunkSource,
+        buf: &mut [u8],
+        now_ms: u64,
+        app: &mut impl Application,
+    ) -> AgentEvent {
+        if self.agent.current_offer().is_some() && !self.may_download() {
+            if !self.paused {
+                self.paused = true;
+                self.stats.pauses = self.stats.pauses.saturating_add(1);
+                source.reset();
+            }
+            return AgentEvent::Waiting;
+        }
+        self.paused = false;
+        self.agent.poll(storage, journal, source, buf, now_ms, app)
+    }
+
+    fn subscribe(&mut self) {
+        let Some(from) = self.subscribe_from else { return };
+        let mut buf = [0u8; TOPIC_LEN];
+        for i in from..self.dialect.filter_count() {
+            let Some(filter) = self.dialect.filter(i, &mut buf) else { continue };
+            match self.mqtt.subscribe(filter, QoS::AtLeastOnce) {
+                Ok(()) => self.stats.subscribes = self.stats.subscribes.saturating_add(1),
+                // Try again (from this filter) at the next service.
+                Err(nb::Error::WouldBlock) => {
+                    self.subscribe_from = Some(i);
+                    return;
+                }
+                // A filter the client refuses will not get better: skip it.
+                Err(nb::Error::Other(_)) => {}
+            }
+        }
+        self.subscribe_from = None;
+    }
+
+    fn ready(&self) -> bool {
+        self.mqtt.state() == LinkState::Ready
+    }
+
+    fn publish_requests(&mut self) {
+        while self.ready() {
+            let Some((t, n)) = self.dialect.next_request(&mut self.topic, &mut self.out) else { return };
+            match publish(&mut self.mqtt, &self.topic, t, &self.out, n) {
+                Sent::Yes | Sent::Never => self.dialect.request_sent(),
+                Sent::Later => return,
+            }
+        }
+    }
+
+    /// Publishes the Agent's reports, one at a time: a report is forgotten (and its
+    /// persisted copy removed) only once the broker acknowledged it (`acked`: nothing
+    /// unacknowledged and no session lost), or at once with a client that does not count.
+    fn publish_reports<S: Storage, const K: usize>(
+        &mut self,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        acked: bool,
+    ) -> Result<(), BootError> {
+        if let Some(sent) = &self.in_flight {
+            if !acked {
+                return Ok(());
+            }
+            // The Agent may have replaced a progress report meanwhile: then it is gone already.
+            let same = self.agent.next_report() == Some(sent);
+            self.in_flight = None;
+            if same {
+                self.agent.report_delivered(storage, journal)?;
+            }
+        }
+        while self.ready() {
+            let Some(report) = self.agent.next_report() else { return Ok(()) };
+            // A progress report equal to the last one published tells nothing new.
+            let repeat = matches!(report, Report::Progress { .. }) && self.last_sent.as_ref() == Some(report);
+            if !repeat {
+                let running = self.agent.running();
+                let encoded = self.dialect.encode_report(report, running, &mut self.topic, &mut self.out);
+                if let Some((t, n)) = encoded {
+                    match publish(&mut self.mqtt, &self.topic, t, &self.out, n) {
+                        Sent::Yes => {
+                            self.stats.reports_sent = self.stats.reports_sent.saturating_add(1);
+                            self.last_sent = Some(report.clone());
+                            if self.mqtt.unacknowledged() > 0 {
+                                self.in_flight = Some(report.clone());
+                                return Ok(());
+                            }
+                        }
+                        Sent::Never => {}
+                        Sent::Later => return Ok(()),
+                    }
+                }
+            }
+            self.agent.report_delivered(storage, journal)?;
+        }
+        Ok(())
+    }
+}
+
+enum Sent {
+    Yes,
+    /// The message can never be sent (bad topic, too large): give it up.
+    Never,
+    Later,
+}
+
+fn publish(mqtt: &mut impl MqttClient, topic: &[u8], t: usize, out: &[u8], n: usize) -> Sent {
+    let (Some(topic), Some(payload)) = (topic.get(..t), out.get(..n)) else { return Sent::Never };
+    let Ok(topic) = core::str::from_utf8(topic) else { return Sent::Never };
+    match mqtt.publish(topic, payload, QoS::AtLeastOnce) {
+        Ok(()) => Sent::Yes,
+        Err(nb::Error::WouldBlock | nb::Error::Other(MqttError::Closed)) => Sent::Later,
+        Err(nb::Error::Other(_)) => Sent::Never,
+    }
+}

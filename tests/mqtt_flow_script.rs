@@ -1,0 +1,336 @@
+//! The platform `Flow` against a scripted in-memory MQTT client (no broker): subscriptions
+//! after reconnects, reports held until the broker acknowledges them and sent again after a
+//! lost session, publishes refused for a while, bad input, and the download paused while
+//! offline. Deterministic; the broker runs are in tests/mqtt_devices.rs.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use ota_client::Version;
+use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, Report};
+use ota_client::boot::{BootManager, Layout, Strategy};
+use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::mock::{ChunkServer, SimFlash};
+use ota_client::platform::flow::{Flow, TencentDialect};
+use ota_client::transport::mqtt::{LinkState, MqttClient, MqttError, MqttEvent, QoS, copy_message};
+
+const E: u32 = 4096;
+type Flash = SimFlash<4, 4096>;
+type Store = OneFlash<Flash>;
+const DOWN: &str = "$ota/update/P/d";
+
+enum Ev {
+    Msg(&'static str, Vec<u8>),
+    Connected { resubscribed: bool },
+    Disconnected,
+    TooLarge,
+}
+
+#[derive(Default)]
+struct Script {
+    state: Option<LinkState>,
+    events: VecDeque<Ev>,
+    published: Vec<String>,
+    subscribed: Vec<String>,
+    unacked: usize,
+    /// Publishes answered WouldBlock before one is taken.
+    busy: u32,
+}
+
+#[derive(Clone, Default)]
+struct Client(Rc<RefCell<Script>>);
+
+impl Client {
+    fn s(&self) -> std::cell::RefMut<'_, Script> {
+        self.0.borrow_mut()
+    }
+    fn session(&self, resubscribed: bool) {
+        let mut s = self.s();
+        s.events.push_back(Ev::Connected { resubscribed });
+        s.state = Some(LinkState::Ready);
+    }
+    fn drop_session(&self) {
+        let mut s = self.s();
+        s.events.push_back(Ev::Disconnected);
+        s.unacked = 0;
+        s.state = Some(LinkState::Connecting);
+    }
+    fn published(&self) -> Vec<String> {
+        self.s().published.clone()
+    }
+}
+
+impl MqttClient for Client {
+    fn state(&self) -> LinkState {
+        self.0.borrow().state.unwrap_or(LinkState::Connecting)
+    }
+    fn publish(&mut self, _topic: &str, payload: &[u8], _qos: QoS) -> nb::Result<(), MqttError> {
+        let mut s = self.s();
+        if s.busy > 0 {
+            s.busy -= 1;
+            return Err(nb::Error::WouldBlock);
+        }
+        s.published.push(String::from_utf8(payload.to_vec()).unwrap());
+        s.unacked += 1;
+        Ok(())
+    }
+    fn subscribe(&mut self, filter: &str, _qos: QoS) -> nb::Result<(), MqttError> {
+        self.s().subscribed.push(filter.to_string());
+        Ok(())
+    }
+    fn poll<'b>(&mut self, buf: &'b mut [u8]) -> nb::Result<MqttEvent<'b>, MqttError> {
+        match self.s().events.pop_front() {
+            None => Err(nb::Error::WouldBlock),
+            Some(Ev::Connected { resubscribed }) => Ok(MqttEvent::Connected { resubscribed }),
+            Some(Ev::Disconnected) => Ok(MqttEvent::Disconnected),
+            Some(Ev::TooLarge) => Err(nb::Error::Other(MqttError::MessageTooLarge { needed: 99_999 })),
+            Some(Ev::Msg(topic, payload)) => {
+                copy_message(topic.as_bytes(), &payload, buf).map_err(nb::Error::Other)
+            }
+        }
+    }
+    fn reconnect(&mut self) -> nb::Result<(), MqttError> {
+        Ok(())
+    }
+    fn unacknowledged(&self) -> usize {
+        self.0.borrow().unacked
+    }
+}
+
+struct App;
+impl Application for App {
+    fn request_reboot(&mut self) {}
+}
+
+struct Rig {
+    storage: Store,
+    journal: Journal,
+    client: Client,
+    flow: Flow<Client, TencentDialect>,
+    rx: Vec<u8>,
+}
+
+impl Rig {
+    fn new() -> Self {
+        let mut storage = OneFlash(Flash::new(67 * E as usize, 0xFF));
+        let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
+        let layout = Layout::new::<Store>(p(0, 2), p(2, 32), p(34, 33), Strategy::Swap).unwrap();
+        let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
+        let mut agent = Agent::new(BootManager::new(layout), AgentConfig::default(), v("1.0.0"));
+        agent.start(&mut storage, &mut journal, &mut App).unwrap();
+        let client = Client::default();
+        let flow = Flow::new(client.clone(), TencentDialect::new("P", "d").unwrap(), agent);
+        Self { storage, journal, client, flow, rx: vec![0; 1024] }
+    }
+
+    fn service(&mut self) {
+        self.flow.service(&mut self.storage, &mut self.journal, &mut App, 0, &mut self.rx).unwrap();
+    }
+}
+
+fn v(s: &str) -> Version {
+    Version::parse(s).unwrap()
+}
+
+fn offer_json(image: &[u8], version: &str) -> Vec<u8> {
+    let md5: String = md5::compute(image).0.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        r#"{{"type":"update_firmware","file_size":{},"md5sum":"{md5}","url":"http://h/fw.bin","version":"{version}"}}"#,
+        image.len()
+    )
+    .into_bytes()
+}
+
+#[test]
+fn subscribes_again_only_when_the_client_lost_its_subscriptions() {
+    let mut rig = Rig::new();
+    rig.service();
+    assert_eq!(rig.client.s().subscribed, vec![DOWN.to_string()]);
+    rig.client.session(true);
+    rig.service();
+    assert_eq!(rig.client.s().subscribed.len(), 1, "the client re-subscribed by itself");
+    rig.client.drop_session();
+    rig.client.session(false);
+    rig.service();
+    assert_eq!(rig.client.s().subscribed, vec![DOWN.to_string(), DOWN.to_string()]);
+    assert_eq!(rig.flow.stats().sessions, 2);
+    assert_eq!(rig.flow.stats().disconnects, 1);
+}
+
+#[test]
+fn a_report_is_kept_until_acknowledged_and_sent_again_after_a_lost_session() {
+    let mut rig = Rig::new();
+    rig.client.session(true);
+    rig.service();
+    let version = r#"{"type":"report_version","report":{"version":"1.0.0"}}"#;
+    assert_eq!(rig.client.published(), vec![version.to_string()]);
+    assert!(matches!(rig.flow.agent().next_report(), Some(Report::Version { .. })), "kept until acked");
+    // No acknowledgement: nothing new is sent, the report stays.
+    rig.service();
+    rig.service();
+    assert_eq!(rig.client.published().len(), 1);
+    // The session drops with the report unacknowledged: it goes again in the next one
+    // (the new session's own version report is the same report, queued once more).
+    rig.client.drop_session();
+    rig.service();
+    assert!(rig.flow.agent().next_report().is_some());
+    rig.client.session(true);
+    rig.service();
+    assert_eq!(rig.client.published(), vec![version.to_string(), version.to_string()]);
+    rig.client.s().unacked = 0;
+    rig.service();
+    // Acked: the first copy is forgotten, the second report goes out and waits in turn.
+    assert_eq!(rig.client.published().len(), 3);
+    rig.client.s().unacked = 0;
+    rig.service();
+    assert_eq!(rig.flow.agent().next_report(), None);
+    assert_eq!(rig.client.published().len(), 3);
+}
+
+#[test]
+fn a_publish_refused_for_a_while_goes_out_later() {
+    let mut rig = Rig::new();
+    rig.client.s().busy = 3;
+    rig.client.session(true);
+    for _ in 0..3 {
+        rig.service();
+        assert!(rig.client.published().is_empty());
+    }
+    rig.service();
+    assert_eq!(rig.client.published().len(), 1);
+    assert_eq!(rig.flow.stats().reports_sent, 1);
+}
+
+#[test]
+fn bad_input_is_ignored_and_the_flow_goes_on() {
+    let mut rig = Rig::new();
+    rig.client.session(true);
+    rig.service();
+    rig.client.s().unacked = 0;
+    rig.service();
+    let junk: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"{".to_vec(),
+        b"\xff\xfe".to_vec(),
+        br#"{"type":"update_firmware","file_size":"many","md5sum":1,"url":[],"version":{}}"#.to_vec(),
+        br#"{"type":"update_firmware"}"#.to_vec(),
+        br#"{"type":"something_new","x":1}"#.to_vec(),
+        vec![b'['; 5000],
+        format!(r#"{{"type":"update_firmware","version":"{}"}}"#, "9".repeat(900)).into_bytes(),
+    ];
+    for j in junk {
+        rig.client.s().events.push_back(Ev::Msg(DOWN, j));
+    }
+    rig.client.s().events.push_back(Ev::TooLarge);
+    rig.service();
+    assert_eq!(rig.flow.stats().offers, 0);
+    assert_eq!(rig.flow.agent().current_offer(), None);
+    assert_eq!(rig.client.published().len(), 1, "no report for junk");
+    // A good offer after the junk still works.
+    let image = vec![7u8; 3000];
+    rig.client.s().events.push_back(Ev::Msg(DOWN, offer_json(&image, "1.1.0")));
+    rig.service();
+    assert_eq!(rig.flow.stats().offers, 1);
+    assert_eq!(rig.flow.agent().current_offer().map(|o| o.version.clone()), Some(v("1.1.0")));
+}
+
+#[test]
+fn the_download_pauses_while_offline_and_resumes_where_it_stopped() {
+    let mut rig = Rig::new();
+    rig.client.session(true);
+    rig.service();
+    let image: Vec<u8> = (0..40_000u32).map(|i| (i * 7 / 3) as u8).collect();
+    rig.client.s().events.push_back(Ev::Msg(DOWN, offer_json(&image, "1.1.0")));
+    let mut source = ChunkServer::new(image.clone()).with_max_chunk(1000);
+    let mut chunk = [0u8; 1000];
+    let mut poll = |rig: &mut Rig, source: &mut ChunkServer| {
+        rig.client.s().unacked = 0;
+        rig.service();
+        rig.flow.poll_download(&mut rig.storage, &mut rig.journal, source, &mut chunk, 0, &mut App)
+    };
+    for _ in 0..10 {
+        assert!(matches!(poll(&mut rig, &mut source), AgentEvent::Downloading { .. }));
+    }
+    let before = rig.flow.agent().download().unwrap().progress().bytes;
+    assert!(before > 0);
+    rig.client.drop_session();
+    for _ in 0..5 {
+        assert_eq!(poll(&mut rig, &mut source), AgentEvent::Waiting);
+    }
+    assert_eq!(rig.flow.agent().download().unwrap().progress().bytes, before, "no bytes while offline");
+    assert_eq!(source.stats().resets, 1, "the open answer is closed once");
+    assert_eq!(rig.flow.stats().pauses, 1);
+    rig.client.session(true);
+    let fetches = source.stats().fetches;
+    let mut staged = false;
+    for _ in 0..200 {
+        match poll(&mut rig, &mut source) {
+            AgentEvent::Staged => {
+                staged = true;
+                break;
+            }
+            AgentEvent::Downloading { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(staged);
+    assert!(source.stats().fetches > fetches);
+    assert_eq!(source.stats().refetched, 0, "resumed where it stopped");
+    // With pausing off the download moves regardless of the session.
+    rig.flow.set_pause_offline(false);
+    rig.client.drop_session();
+    assert!(rig.flow.may_download());
+}
+
+#[test]
+fn an_offer_of_the_running_version_is_answered_already_latest() {
+    let mut rig = Rig::new();
+    rig.client.session(true);
+    rig.service();
+    rig.client.s().unacked = 0;
+    rig.service();
+    let image = vec![1u8; 100];
+    rig.client.s().events.push_back(Ev::Msg(DOWN, offer_json(&image, "1.0.0")));
+    rig.service();
+    let last = rig.client.published().last().cloned().unwrap();
+    assert_eq!(
+        last,
+        r#"{"type":"report_progress","report":{"progress":{"state":"fail","result_code":"-5","result_msg":"already latest"},"version":"1.0.0"}}"#
+    );
+}
+
+#[test]
+fn huawei_reports_the_version_of_the_package_kind_and_ignores_other_devices() {
+    use ota_client::platform::flow::{Dialect, HuaweiDialect, Inbound};
+    use ota_client::platform::huawei_iotda::Package;
+    let mut d = HuaweiDialect::new("dev-1").unwrap();
+    let (mut topic, mut out) = ([0u8; 160], [0u8; 512]);
+    let mut version_report = |d: &mut HuaweiDialect| {
+        let r = Report::Version { current: v("1.0.0") };
+        let (t, n) = Dialect::<512>::encode_report(d, &r, &v("1.0.0"), &mut topic, &mut out).unwrap();
+        assert_eq!(&topic[..t], b"$oc/devices/dev-1/sys/events/up");
+        String::from_utf8(out[..n].to_vec()).unwrap()
+    };
+    assert!(version_report(&mut d).contains(r#""paras":{"fw_version":"1.0.0"}"#));
+    let upgrade = |who: &str| {
+        format!(
+            r#"{{"object_device_id":"{who}","services":[{{"service_id":"$ota","event_type":"software_upgrade","paras":{{"version":"2.0","url":"https://h/sw.bin","file_size":10,"access_token":"t","expires":60,"sign":"{}"}}}}]}}"#,
+            "ab".repeat(32)
+        )
+    };
+    let down = "$oc/devices/dev-1/sys/events/down";
+    let other = Dialect::<512>::decode(&mut d, down, upgrade("child-9").as_bytes(), &v("1.0.0"));
+    assert_eq!(other, Inbound::Ignore, "a gateway's message for another device");
+    assert_eq!(d.package(), Package::Firmware);
+    let Inbound::Offer(offer) =
+        Dialect::<512>::decode(&mut d, down, upgrade("dev-1").as_bytes(), &v("1.0.0"))
+    else {
+        panic!("the software upgrade is an offer")
+    };
+    assert_eq!(offer.token.as_str(), "t");
+    assert_eq!(d.package(), Package::Software);
+    assert!(version_report(&mut d).contains(r#""paras":{"sw_version":"1.0.0"}"#));
+    d.set_package(Package::Firmware);
+    assert!(version_report(&mut d).contains("fw_version"));
+}
