@@ -13,8 +13,7 @@
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, Report, Startup};
 use ota_client::boot::{BootManager, Layout, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
-use ota_client::mock::{CutKind, PowerCut, SimFlash};
-use ota_client::transport::{ChunkSource, SourceError};
+use ota_client::mock::{ChunkServer, CutKind, PowerCut, SimFlash};
 use ota_client::{Digest, Offer, Version};
 use std::io::Write as _;
 
@@ -23,25 +22,6 @@ const SLOT_SECTORS: u32 = 96;
 const IMAGE_LEN: usize = 256 * 1024;
 type Flash = SimFlash<4, 4096>;
 type Storage = OneFlash<Flash>;
-
-/// An in-memory server that counts the bytes it sends.
-struct Server {
-    image: Vec<u8>,
-    sent: u64,
-}
-
-impl ChunkSource for Server {
-    fn fetch(&mut self, offset: u32, buf: &mut [u8]) -> nb::Result<usize, SourceError> {
-        let start = offset as usize;
-        let n = buf.len().min(self.image.len().saturating_sub(start));
-        if n == 0 {
-            return Err(nb::Error::Other(SourceError::Protocol));
-        }
-        buf[..n].copy_from_slice(&self.image[start..start + n]);
-        self.sent += n as u64;
-        Ok(n)
-    }
-}
 
 struct App {
     self_test_passes: bool,
@@ -102,7 +82,7 @@ fn download(
     agent: &mut Agent,
     storage: &mut Storage,
     journal: &mut Journal,
-    server: &mut Server,
+    server: &mut ChunkServer,
     app: &mut App,
 ) -> bool {
     let mut buf = [0u8; 1024];
@@ -169,7 +149,7 @@ fn main() {
     agent.start(&mut storage, &mut journal, &mut app).unwrap();
     agent.report_version();
     send_reports(&mut agent, &mut storage, &mut journal);
-    let mut server = Server { image: v11.clone(), sent: 0 };
+    let mut server = ChunkServer::new(v11.clone());
     agent.offer(&mut storage, &mut journal, offer(&v11, "1.1.0"), &mut app, 0);
     // Cut the power about 60% of the way through the image's flash writes.
     storage.0.arm(PowerCut {
@@ -186,7 +166,7 @@ fn main() {
     let mut agent: Agent =
         Agent::new(BootManager::new(layout), AgentConfig::default(), Version::parse("1.0.0").unwrap());
     agent.start(&mut storage, &mut journal, &mut app).unwrap();
-    let before = server.sent;
+    let before = server.stats().served;
     agent.offer(&mut storage, &mut journal, offer(&v11, "1.1.0"), &mut app, 0);
     assert!(download(&mut agent, &mut storage, &mut journal, &mut server, &mut app));
     send_reports(&mut agent, &mut storage, &mut journal);
@@ -194,10 +174,10 @@ fn main() {
     println!(
         "  figures: image {} bytes; fetched {} bytes in all: {} before the cut, {} after it\n           (resumed at the last checkpoint: {} bytes fetched twice)",
         IMAGE_LEN,
-        server.sent,
+        server.stats().served,
         before,
-        server.sent - before,
-        server.sent - IMAGE_LEN as u64
+        server.stats().served - before,
+        server.stats().served - IMAGE_LEN as u64
     );
     println!(
         "           flash after the reboot: {} writes, {} bytes programmed, {} sector erases",
@@ -216,7 +196,7 @@ fn main() {
     send_reports(&mut agent, &mut storage, &mut journal);
 
     println!("== Update 2: 1.1.0 → 1.2.0, whose self-test fails");
-    let mut server = Server { image: v12.clone(), sent: 0 };
+    let mut server = ChunkServer::new(v12.clone());
     agent.offer(&mut storage, &mut journal, offer(&v12, "1.2.0"), &mut app, 0);
     assert!(download(&mut agent, &mut storage, &mut journal, &mut server, &mut app));
     send_reports(&mut agent, &mut storage, &mut journal);

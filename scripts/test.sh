@@ -12,12 +12,15 @@ step "clippy (all targets, all features)"
 cargo clippy --all-targets --all-features -- -D warnings
 
 step "tests (host, feature mock)"
-cargo test --features mock
+# --nocapture: the sweeps and figure tests print one summary line each, read from CI output.
+cargo test --features mock -- --nocapture
 
 step "no_std builds, default features off"
 for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
     cargo build --lib --no-default-features --target "$target"
 done
+# The same library with its defmt logging compiled in.
+cargo build --lib --no-default-features --features defmt --target thumbv7em-none-eabihf
 
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features

@@ -33,6 +33,7 @@ mod bytes;
 pub mod download;
 pub mod failure;
 pub mod flash;
+mod log;
 pub mod offer;
 pub mod platform;
 pub mod time;

@@ -7,33 +7,12 @@ use ota_client::agent::{
 };
 use ota_client::boot::{BootManager, Layout, Phase, Slot, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
-use ota_client::mock::SimFlash;
-use ota_client::transport::{ChunkSource, SourceError};
+use ota_client::mock::{ChunkServer, Fault, SimFlash};
 use ota_client::{Digest, FailureCause, Offer, Version};
 
 const E: u32 = 4096;
 type Flash = SimFlash<4, 4096>;
 type Storage = OneFlash<Flash>;
-
-struct Source {
-    image: Vec<u8>,
-    corrupt_at: Option<usize>,
-}
-
-impl ChunkSource for Source {
-    fn fetch(&mut self, offset: u32, buf: &mut [u8]) -> nb::Result<usize, SourceError> {
-        let start = offset as usize;
-        let n = buf.len().min(self.image.len().saturating_sub(start));
-        if n == 0 {
-            return Err(nb::Error::Other(SourceError::Protocol));
-        }
-        buf[..n].copy_from_slice(&self.image[start..start + n]);
-        if let Some(at) = self.corrupt_at.filter(|at| (start..start + n).contains(at)) {
-            buf[at - start] ^= 0x40;
-        }
-        Ok(n)
-    }
-}
 
 #[derive(Default)]
 struct App {
@@ -110,7 +89,7 @@ fn run(
     dev: &mut Device,
     agent: &mut Agent,
     journal: &mut Journal,
-    src: &mut Source,
+    src: &mut ChunkServer,
     app: &mut App,
 ) -> AgentEvent {
     let mut buf = [0u8; 1024];
@@ -143,7 +122,7 @@ fn full_update_reports_success_after_confirm() {
         agent.report_version();
         let outcome = agent.offer(&mut dev.storage, &mut journal, offer_for(&new, "1.1.0"), &mut app, 0);
         assert_eq!(outcome, OfferOutcome::Accepted);
-        let mut src = Source { image: new.clone(), corrupt_at: None };
+        let mut src = ChunkServer::new(new.clone());
         assert_eq!(run(&mut dev, &mut agent, &mut journal, &mut src, &mut app), AgentEvent::Staged);
         assert_eq!(app.reboots, 1);
         let reports = drain(&mut dev, &mut agent, &mut journal);
@@ -180,7 +159,7 @@ fn failed_self_test_rolls_back_and_reports_failure() {
         let mut app = App::default();
         let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
         agent.offer(&mut dev.storage, &mut journal, offer_for(&new, "2.0"), &mut app, 0);
-        let mut src = Source { image: new.clone(), corrupt_at: None };
+        let mut src = ChunkServer::new(new.clone());
         assert_eq!(run(&mut dev, &mut agent, &mut journal, &mut src, &mut app), AgentEvent::Staged);
         dev.reset();
         app.fail_self_test = true;
@@ -211,7 +190,7 @@ fn corrupt_download_is_never_staged() {
     let mut app = App::default();
     let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
     agent.offer(&mut dev.storage, &mut journal, offer_for(&new, "2.0"), &mut app, 0);
-    let mut src = Source { image: new, corrupt_at: Some(12_345) };
+    let mut src = ChunkServer::new(new).fault_at(12_288, Fault::Corrupt(0x40), 1);
     let event = run(&mut dev, &mut agent, &mut journal, &mut src, &mut app);
     assert_eq!(event, AgentEvent::Failed(FailureCause::IntegrityCheckFailure));
     assert_eq!(app.reboots, 0);
@@ -268,7 +247,7 @@ fn offers_are_judged_before_anything_is_written() {
         agent.offer(&mut dev.storage, &mut journal, offer_for(&img, "2.0"), &mut app, 10),
         OfferOutcome::Duplicate
     );
-    let mut src = Source { image: img.clone(), corrupt_at: None };
+    let mut src = ChunkServer::new(img.clone());
     let mut buf = [0u8; 256];
     assert_eq!(
         agent.poll(&mut dev.storage, &mut journal, &mut src, &mut buf, 100, &mut app),

@@ -245,8 +245,26 @@ fn backoff_doubles_up_to_the_cap() {
     let mut run = Run::new();
     let mut server = healthy(&img).fault_at(0, Fault::Drop, 1000);
     let cfg = DownloadConfig { retry_base_ms: 100, retry_cap_ms: 300, max_attempts: 6, ..cfg() };
-    let (_, r) = run.download(&offer("1.0.2", &img), &mut server, cfg);
-    assert_eq!(r.err(), Some(FailureCause::ConnectionLost));
+    let mut dl = Download::new(&offer("1.0.2", &img), target(&run.storage.0), cfg);
+    let mut buf = [0u8; CHUNK];
+    let mut waits = Vec::new();
+    let r = loop {
+        match dl.poll(&mut run.storage, &mut run.journal, &mut server, &mut buf, run.clock.now()) {
+            Ok(_) => panic!("the link never came back"),
+            Err(nb::Error::Other(c)) => break c,
+            Err(nb::Error::WouldBlock) => {
+                if let Some(at) = dl.retry_at()
+                    && waits.last().map(|&(_, a)| a) != Some(at)
+                {
+                    waits.push((run.clock.now(), at));
+                }
+                run.clock.advance(5);
+            }
+        }
+    };
+    assert_eq!(r, FailureCause::ConnectionLost);
+    let delays: Vec<u64> = waits.iter().map(|&(now, at)| at - now).collect();
+    assert_eq!(delays, [100, 200, 300, 300, 300], "base, doubling, capped");
     // Delays 100, 200, 300, 300, 300 (the polls move the clock in 5 ms steps).
     let t = run.clock.now();
     assert!((1200..1200 + 6 * 5).contains(&t), "elapsed {t}");
@@ -420,4 +438,86 @@ fn progress_is_reported() {
     assert_eq!(dl.progress().total, IMAGE_LEN as u32);
     // Checkpoints at each sector (3 inside the image) and one at the end.
     assert_eq!(dl.checkpoints_written(), 4);
+}
+
+#[test]
+fn the_target_slot_may_live_on_a_second_chip() {
+    use ota_client::boot::{Slot, SlotRegion};
+    use ota_client::flash::{Partition, TwoFlashes};
+    let img = image(IMAGE_LEN, 20);
+    let offer = offer("8.0", &img);
+    let internal = fresh_flash::<W>(0x00);
+    let external = SimFlash::<1, 4096>::new(64 * 1024, 0xFF);
+    let state = state_part(&internal);
+    let target = SlotRegion { slot: Slot::B, part: Partition::new(&external, 8192, 16384, 0xFF).unwrap() };
+    let mut storage = TwoFlashes { primary: internal, secondary: external };
+    let mut journal: Journal = Journal::open(&mut storage.primary, state).unwrap();
+    let clock = ManualClock::new();
+    let mut buf = [0u8; CHUNK];
+    let mut server = healthy(&img).fault_at(1000, Fault::Drop, 100);
+    let mut dl = Download::new(&offer, target, cfg());
+    let r = drive(&mut dl, &mut storage, &mut journal, &mut server, &mut buf, &clock, 5);
+    assert_eq!(r.err(), Some(FailureCause::ConnectionLost));
+    let mut dl = Download::new(&offer, target, cfg());
+    let r = drive(&mut dl, &mut storage, &mut journal, &mut healthy(&img), &mut buf, &clock, 5);
+    assert!(r.is_ok());
+    assert_eq!(dl.resumed_from(), 0, "an image shorter than one 4 KiB sector has no checkpoint inside");
+    assert_eq!(&storage.secondary.contents()[8192..8192 + IMAGE_LEN], img.as_slice());
+    assert_eq!(slot_a(&storage.primary), active_pattern().as_slice());
+}
+
+#[test]
+fn the_engine_is_small() {
+    let size = std::mem::size_of::<Download>();
+    println!("size_of::<Download>() = {size} bytes");
+    assert!(size <= 768, "Download grew to {size} bytes");
+}
+
+#[test]
+fn a_resumed_download_that_fails_integrity_starts_over_once() {
+    let img = image(IMAGE_LEN, 21);
+    let offer = offer("9.0", &img);
+    let mut run = Run::new();
+    // A byte flipped before the first checkpoint, then the file vanishes for a while.
+    let mut server = healthy(&img).fault_at(100, Fault::Corrupt(0x10), 1).fault_at(
+        2 * SECTOR as u32,
+        Fault::Fail(SourceError::NotFound),
+        1,
+    );
+    let (_, r) = run.download(&offer, &mut server, cfg());
+    assert_eq!(r.err(), Some(FailureCause::FileNotFound));
+    assert_eq!(checkpoint(&run.journal, &mut run.storage.0).unwrap().written, 2 * SECTOR as u32);
+
+    // The file is back: the resumed download finds the bad prefix at the end and starts over.
+    let mut server = healthy(&img);
+    let (dl, r) = run.download(&offer, &mut server, cfg());
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(dl.restarts(), 1);
+    assert_eq!(dl.fetched_bytes(), (IMAGE_LEN - 2 * SECTOR + IMAGE_LEN) as u64);
+    assert_eq!(slot_b(&run.storage.0, IMAGE_LEN), img.as_slice());
+
+    // A source that keeps corrupting: one restart, then the failure is reported.
+    let mut run = Run::new();
+    let mut server = healthy(&img).fault_at(2 * SECTOR as u32, Fault::Fail(SourceError::NotFound), 1);
+    let _ = run.download(&offer, &mut server, cfg());
+    let mut server = healthy(&img).fault_at(0, Fault::Corrupt(0x10), u32::MAX);
+    let (dl, r) = run.download(&offer, &mut server, cfg());
+    assert_eq!(r.err(), Some(FailureCause::IntegrityCheckFailure));
+    assert_eq!(dl.restarts(), 1);
+    assert_eq!(checkpoint(&run.journal, &mut run.storage.0), None);
+}
+
+#[test]
+fn an_empty_buffer_later_is_refused_too() {
+    let img = image(IMAGE_LEN, 22);
+    let mut run = Run::new();
+    let mut dl = Download::new(&offer("1.0", &img), target(&run.storage.0), cfg());
+    let mut server = healthy(&img);
+    let mut buf = [0u8; CHUNK];
+    for _ in 0..3 {
+        let _ = dl.poll(&mut run.storage, &mut run.journal, &mut server, &mut buf, 0);
+    }
+    let r = dl.poll(&mut run.storage, &mut run.journal, &mut server, &mut [], 0);
+    assert_eq!(r, Err(nb::Error::Other(FailureCause::OutOfMemory)));
+    run.assert_safe();
 }

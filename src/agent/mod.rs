@@ -313,6 +313,9 @@ impl<const L: usize> Agent<L> {
                 if self.write_pending(storage, journal, &awaiting).is_err() {
                     return self.fail(storage, journal, FailureCause::UpdateFailed, Stage::Install);
                 }
+                // The checkpoint has served its purpose; if this write is cut, a later offer of
+                // other firmware overwrites it, and the same firmware re-verifies and re-stages.
+                let _ = Download::clear_checkpoint(storage, journal);
                 self.job = None;
                 self.staged = Some(target.clone());
                 self.queue(Report::Progress { target: target.clone(), percent: 100 });

@@ -247,6 +247,23 @@ impl BootManager {
         journal: &mut Journal<K>,
         progress: &mut dyn FnMut(SwapProgress),
     ) -> Result<BootDecision, BootError> {
+        let decision = self.decide_boot(storage, journal, progress)?;
+        crate::log::info!(
+            "boot: run slot {}, trial {=bool}, event {}",
+            decision.slot,
+            decision.trial,
+            decision.event
+        );
+        Ok(decision)
+    }
+
+    /// The body of [`prepare_boot`](Self::prepare_boot), without the log line.
+    fn decide_boot<S: Storage, const K: usize>(
+        &self,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        progress: &mut dyn FnMut(SwapProgress),
+    ) -> Result<BootDecision, BootError> {
         let mut state = self.state(storage, journal)?;
         let mut event = BootEvent::Normal;
         // Each arm either returns or moves the phase strictly forward, so this ends.

@@ -51,8 +51,13 @@ impl Checkpoint {
     pub fn encode(&self) -> [u8; CHECKPOINT_LEN] {
         let mut out = [0u8; CHECKPOINT_LEN];
         let text = self.version.as_str().as_bytes();
-        let flags = (u8::from(self.digest.md5.is_some()) * FLAG_MD5)
-            | (u8::from(self.digest.sha256.is_some()) * FLAG_SHA256);
+        let mut flags = 0;
+        if self.digest.md5.is_some() {
+            flags |= FLAG_MD5;
+        }
+        if self.digest.sha256.is_some() {
+            flags |= FLAG_SHA256;
+        }
         let head = [CHECKPOINT_FORMAT, self.slot.index(), flags, text.len().min(MAX_VERSION_LEN) as u8];
         put(&mut out, 0, &head);
         put(&mut out, 4, &self.size.to_le_bytes());

@@ -31,15 +31,23 @@
 //!   hashed or written, and the checkpoint stays (the bytes on flash are still good).
 //! - At the end it checks size and digests. On success a last checkpoint (offset = size) is
 //!   written so that a reboot before staging resumes without fetching anything, and the
-//!   result is a [`VerifiedImage`]. On an integrity failure the checkpoint is removed so the
-//!   next attempt starts over.
+//!   result is a [`VerifiedImage`]. On an integrity failure the checkpoint is removed. If the
+//!   download had resumed, the bad bytes may predate the resume (fetched before a reboot, by
+//!   a link that has since been fixed), so the engine starts over from byte 0 by itself,
+//!   once; [`FailureCause::IntegrityCheckFailure`] is reported only for an image fetched
+//!   whole by this engine.
 //!
 //! # Resume cost
 //! Re-hashing reads back `checkpoint` bytes from the slot and runs SHA-256 (and MD5 when the
-//! offer has one) over them, one caller buffer per poll. On the host this runs at the raw
-//! hash speed (see `benches/pipeline.rs`); on a Cortex-M4 at ~100 MHz SHA-256 in software is
-//! in the order of 1-2 MB/s, so resuming at 1 MiB costs roughly a second, against the
-//! alternative of downloading that MiB again.
+//! offer has one) over them, one caller buffer per poll: the same hashing time the download
+//! spent on those bytes the first time, plus the flash reads, and no network traffic. On the
+//! host it runs at the raw hash speed (`benches/pipeline.rs`, `resume_rehash_256k`).
+//!
+//! # After `Done`
+//! The last checkpoint (offset = size) stays in the Journal until the caller stages the image
+//! and calls [`Download::clear_checkpoint`]. Whoever rewrites the target slot by other means
+//! must clear it too (a stale checkpoint is caught by the integrity check, at the cost of one
+//! failed attempt).
 
 use super::checkpoint::{CHECKPOINT_LEN, Checkpoint};
 use super::integrity::Verifier;
@@ -184,6 +192,7 @@ pub struct Download {
     fetched: u64,
     rehashed: u64,
     checkpoints: u32,
+    restarts: u32,
 }
 
 impl Download {
@@ -211,6 +220,7 @@ impl Download {
             fetched: 0,
             rehashed: 0,
             checkpoints: 0,
+            restarts: 0,
         }
     }
 
@@ -260,6 +270,10 @@ impl Download {
         if self.cfg.overall_timeout_ms > 0 && now.saturating_sub(started) >= self.cfg.overall_timeout_ms {
             return Err(FailureCause::DownloadTimeout);
         }
+        if buf.is_empty() && matches!(self.state, State::Rehash { .. } | State::Fetch | State::Backoff { .. })
+        {
+            return Err(FailureCause::OutOfMemory);
+        }
         match self.state.clone() {
             State::Start => {
                 self.start(storage, journal, buf)?;
@@ -283,7 +297,7 @@ impl Download {
                 self.fetch(storage, journal, source, buf, now)
             }
             State::Fetch => self.fetch(storage, journal, source, buf, now),
-            State::Finish => self.finish(storage, journal).map(Some),
+            State::Finish => self.finish(storage, journal),
             State::Done(image) => Ok(Some(image)),
             State::Failed(cause) => Err(cause),
         }
@@ -471,7 +485,10 @@ impl Download {
                 self.region.erase_sector(storage, sector).map_err(|_| FailureCause::UpdateFailed)?;
                 self.erased_upto = (sector + 1).saturating_mul(es);
             }
-            let room = ((sector + 1).saturating_mul(es) - self.flushed) as usize;
+            let room = (sector + 1).saturating_mul(es).saturating_sub(self.flushed) as usize;
+            if room == 0 {
+                return Err(FailureCause::UpdateFailed);
+            }
             let (piece, rest) = data.split_at(room.min(data.len()));
             self.region.write(storage, self.flushed, piece).map_err(|_| FailureCause::UpdateFailed)?;
             self.flushed += piece.len() as u32;
@@ -484,7 +501,7 @@ impl Download {
         &mut self,
         storage: &mut S,
         journal: &mut Journal<K>,
-    ) -> Result<VerifiedImage, FailureCause> {
+    ) -> Result<Option<VerifiedImage>, FailureCause> {
         if self.tail_len > 0 {
             let ws = self.region.part.write_size() as usize;
             let mut unit = self.tail;
@@ -501,21 +518,42 @@ impl Download {
                 if self.resumed_from < self.size {
                     self.write_checkpoint(storage, journal, self.size)?;
                 }
-                Ok(VerifiedImage {
+                Ok(Some(VerifiedImage {
                     slot: self.region.slot,
                     size: self.size,
                     sha256: v.sha256,
                     md5: v.md5,
                     version: self.version.clone(),
-                })
+                }))
             }
             Err(cause) => {
                 journal
                     .remove(storage.primary(), kinds::DOWNLOAD_CHECKPOINT)
                     .map_err(|_| FailureCause::UpdateFailed)?;
+                if self.resumed_from > 0 && self.restarts == 0 {
+                    // The bad bytes may predate the resume (fetched before a reboot or by an
+                    // earlier attempt): start over once rather than report a failure that
+                    // a fresh download would not have.
+                    self.restart();
+                    return Ok(None);
+                }
                 Err(cause)
             }
         }
+    }
+
+    /// Starts the download over from byte 0, the checkpoint already removed.
+    fn restart(&mut self) {
+        self.restarts = self.restarts.saturating_add(1);
+        self.verifier = Verifier::new(&self.digest);
+        self.flushed = 0;
+        self.tail_len = 0;
+        self.erased_upto = 0;
+        self.resumed_from = 0;
+        self.next_checkpoint = self.interval;
+        self.attempts = 0;
+        self.waiting_since = None;
+        self.state = State::Fetch;
     }
 
     fn write_checkpoint<S: Storage, const K: usize>(
@@ -587,9 +625,24 @@ impl Download {
         self.checkpoints
     }
 
+    /// Times the download started over by itself after an integrity failure of a resumed
+    /// download (at most once).
+    pub fn restarts(&self) -> u32 {
+        self.restarts
+    }
+
     /// Consecutive failed fetches so far.
     pub fn attempts(&self) -> u32 {
         self.attempts
+    }
+
+    /// While backing off after a transient error: the time (ms) of the next fetch attempt,
+    /// so a caller may sleep until then.
+    pub fn retry_at(&self) -> Option<u64> {
+        match self.state {
+            State::Backoff { until } => Some(until),
+            _ => None,
+        }
     }
 
     /// The checkpoint interval in use (known after the first poll).

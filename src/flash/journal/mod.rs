@@ -146,6 +146,13 @@ impl<const KINDS: usize> Journal<KINDS> {
         self.next_seq = last_seq.map_or(0, |s| s.wrapping_add(1));
         // Anything but erased flash after the last good record is a torn write: seal.
         self.head = if self.part.is_erased(flash, base + pos, e - pos)? { pos } else { e };
+        if self.head == e && pos < e {
+            crate::log::warning!(
+                "journal: torn write after offset {=u32} of sector {=u32}, sealed",
+                pos,
+                sector
+            );
+        }
         Ok(())
     }
 
@@ -312,6 +319,7 @@ impl<const KINDS: usize> Journal<KINDS> {
             None => (0, 1),
         };
         let base = target * e;
+        crate::log::debug!("journal: compacting into sector {=u32}, generation {=u32}", target, generation);
         self.part.erase_sector(flash, target)?;
         let mut moved: heapless::Vec<Slot, KINDS> = heapless::Vec::new();
         let mut pos = header_len;
