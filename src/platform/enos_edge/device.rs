@@ -572,7 +572,8 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
                 }
                 _ => None,
             };
-            let calls = calls_for(&report, &asset_id, id.is_some());
+            let running = self.agent.running().clone();
+            let calls = calls_for(&report, &asset_id, running.as_str(), id.is_some());
             let Some(call) = calls.get(part).copied() else {
                 // Nothing (more) to send for this one.
                 self.delivered(storage, journal, &sending, now_ms);

@@ -6,10 +6,11 @@
 //! | `Progress { percent }` | `POST /updateresult` flag 1, process = percent, version `""`, desc `"updating"` |
 //! | `Downloaded` (verified and staged) | `POST /downloadresult/{id}` code 1, `"download success"` |
 //! | `Succeeded { version }` (confirmed after the reboot) | `POST /updateresult` flag 2, process 100, version, `"update completed"` |
-//! | `Failed` at download or verify | `POST /downloadresult/{id}` code 0 (message: the cause), then `POST /updateresult` flag 0, errcode |
-//! | `Failed` at the offer or the install | `POST /updateresult` flag 0, errcode |
+//! | `Failed` at download or verify | `POST /downloadresult/{id}` code 0 (message: the cause), then `POST /updateresult` flag 0, process 0, errcode |
+//! | `Failed` at the offer or the install | `POST /updateresult` flag 0, process 0, errcode |
 //!
-//! The errcode is [`errcode`](super::errcode::errcode) of the cause (−3 integrity, −5
+//! A failed updateresult carries the version the device runs (the seed's "current sub
+//! device version": the update did not take), and the cause's description as `desc`. The errcode is [`errcode`](super::errcode::errcode) of the cause (−3 integrity, −5
 //! declined, …). `{id}` is the last segment of the `downloadurl` the update came from; a
 //! failure report that survived a reboot before this boot saw that url has no id and is
 //! sent as its updateresult alone.
@@ -26,8 +27,8 @@ pub enum EdgeCall<'a> {
     UpdateResult(UpdateResult<'a>),
 }
 
-/// The calls that deliver `report` for device `asset_id`, in order (at most two).
-/// `has_id`: whether the download id of the report's target is known.
+/// The calls that deliver `report` for device `asset_id` running version `running`, in
+/// order (at most two). `has_id`: whether the download id of the report's target is known.
 ///
 /// ```
 /// use ota_client::agent::{Report, Stage};
@@ -38,11 +39,16 @@ pub enum EdgeCall<'a> {
 ///     cause: FailureCause::IntegrityCheckFailure,
 ///     stage: Stage::Verify,
 /// };
-/// let calls = calls_for(&failed, "dev-1", true);
+/// let calls = calls_for(&failed, "dev-1", "1.0.0", true);
 /// assert!(matches!(calls[0], EdgeCall::DownloadResult(d) if d.code == 0));
-/// assert!(matches!(calls[1], EdgeCall::UpdateResult(u) if u.errcode == -3));
+/// assert!(matches!(calls[1], EdgeCall::UpdateResult(u) if u.errcode == -3 && u.version == "1.0.0"));
 /// ```
-pub fn calls_for<'a>(report: &'a Report, asset_id: &'a str, has_id: bool) -> heapless::Vec<EdgeCall<'a>, 2> {
+pub fn calls_for<'a>(
+    report: &'a Report,
+    asset_id: &'a str,
+    running: &'a str,
+    has_id: bool,
+) -> heapless::Vec<EdgeCall<'a>, 2> {
     let mut calls = heapless::Vec::new();
     let mut push = |c| {
         // Capacity 2 is the most any report needs.
@@ -61,11 +67,11 @@ pub fn calls_for<'a>(report: &'a Report, asset_id: &'a str, has_id: bool) -> hea
         Report::Succeeded { version } => {
             push(EdgeCall::UpdateResult(UpdateResult::done(asset_id, version.as_str())));
         }
-        Report::Failed { target, cause, stage } => {
+        Report::Failed { cause, stage, .. } => {
             if has_id && matches!(stage, Stage::Download | Stage::Verify) {
                 push(EdgeCall::DownloadResult(DownloadResult::failure(asset_id, *cause)));
             }
-            push(EdgeCall::UpdateResult(UpdateResult::failed(asset_id, target.as_str(), *cause)));
+            push(EdgeCall::UpdateResult(UpdateResult::failed(asset_id, running, *cause)));
         }
     }
     calls
@@ -83,30 +89,30 @@ mod tests {
 
     #[test]
     fn every_report_maps_as_the_table_says() {
-        assert!(calls_for(&Report::Version { current: v("1.0") }, "a", true).is_empty());
+        assert!(calls_for(&Report::Version { current: v("1.0") }, "a", "1.0", true).is_empty());
         let p = Report::Progress { target: v("2.0"), percent: 40 };
         assert_eq!(
-            calls_for(&p, "a", true).as_slice(),
+            calls_for(&p, "a", "1.0", true).as_slice(),
             [EdgeCall::UpdateResult(UpdateResult::in_progress("a", 40))]
         );
         let d = Report::Downloaded { target: v("2.0") };
         assert_eq!(
-            calls_for(&d, "a", true).as_slice(),
+            calls_for(&d, "a", "1.0", true).as_slice(),
             [EdgeCall::DownloadResult(DownloadResult::success("a"))]
         );
-        assert!(calls_for(&d, "a", false).is_empty());
+        assert!(calls_for(&d, "a", "1.0", false).is_empty());
         let s = Report::Succeeded { version: v("2.0") };
-        let calls = calls_for(&s, "a", true);
+        let calls = calls_for(&s, "a", "1.0", true);
         let [EdgeCall::UpdateResult(u)] = calls.as_slice() else { panic!("{calls:?}") };
         assert_eq!((u.flag, u.process, u.version), (UpdateFlag::Done, 100, "2.0"));
         for stage in [Stage::Offer, Stage::Download, Stage::Verify, Stage::Install] {
             let f = Report::Failed { target: v("2.0"), cause: FailureCause::DeclinedByApplication, stage };
-            let calls = calls_for(&f, "a", true);
+            let calls = calls_for(&f, "a", "1.0", true);
             let downloaded = matches!(stage, Stage::Download | Stage::Verify);
             assert_eq!(calls.len(), if downloaded { 2 } else { 1 }, "{stage:?}");
             let Some(EdgeCall::UpdateResult(u)) = calls.last() else { panic!() };
-            assert_eq!((u.flag, u.errcode, u.version), (UpdateFlag::Failed, -5, "2.0"));
-            assert_eq!(calls_for(&f, "a", false).len(), 1);
+            assert_eq!((u.flag, u.process, u.errcode, u.version), (UpdateFlag::Failed, 0, -5, "1.0"));
+            assert_eq!(calls_for(&f, "a", "1.0", false).len(), 1);
         }
     }
 }
