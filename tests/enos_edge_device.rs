@@ -294,6 +294,7 @@ fn full_update_end_to_end_with_exact_reports() {
     let again = rig.next(&mut dev, &mut journal, &mut app);
     assert_eq!(again, EdgeEvent::Ignored);
     assert_eq!(dev.transport_mut().body_bytes, IMAGE_LEN as u64, "every byte fetched once");
+    assert_eq!(dev.stats().probes, 1, "the size came from the first answer's Content-Length");
     confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
 
     let reports = server.reports();
@@ -409,6 +410,7 @@ fn power_cut_and_resume(rig: &mut Rig, endpoints: &EdgeEndpoints, fw: &[u8], app
     let (mut dev, mut journal, startup) = rig.boot("1.0.0", endpoints.clone(), app);
     assert_eq!(startup, Startup::Normal);
     update_to_staged(rig, &mut dev, &mut journal, app);
+    assert_eq!(dev.stats().probes, 0, "the size came from the checkpoint");
     let t = dev.transport_mut();
     assert_eq!(t.gets.first(), Some(&u64::from(checkpoint.written)), "the first GET after the reboot");
     (u64::from(checkpoint.written), before + t.body_bytes)
@@ -630,4 +632,27 @@ fn downloads_and_resumes_against_nginx() {
     assert!(access.contains(&format!("\"GET {path} HTTP/1.1\" 206 range=bytes={resumed_at}-")), "{access}");
     let reports = edge.reports();
     assert_eq!(reports.last().unwrap().json, update_result("2.0.0", "update completed", 2, 100, 0));
+}
+
+#[test]
+fn an_answer_with_file_size_needs_no_probe() {
+    let server = EnosEdgeServer::start().unwrap();
+    let fw = firmware(20_000);
+    let path = server.set_firmware(ASSET, "2.0.0", fw.clone());
+    let md5 = format!("{:x}", md5::compute(&fw));
+    let answer = format!(
+        r#"{{"assetId":"{ASSET}","version":"2.0.0","code":1,"desc":"has update","signMethod":"MD5","sign":"{md5}","downloadurl":"{path}","fileSize":"{}"}}"#,
+        fw.len()
+    );
+    server.set_check_version_answer(Some(json(200, &answer)));
+    let mut rig = Rig::new();
+    let mut app = App::default();
+    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
+    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), EdgeEvent::Offered(OfferOutcome::Accepted));
+    assert_eq!(dev.stats().probes, 0);
+    assert_eq!(dev.agent().current_offer().unwrap().size as usize, fw.len());
+    update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
+    assert_eq!(dev.transport_mut().body_bytes, fw.len() as u64);
+    server.set_check_version_answer(None);
+    confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
 }

@@ -100,7 +100,8 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
         }
         self.held = None;
         self.source.set_url(url.clone());
-        let size = match checkpoint_size(storage, journal, &offer) {
+        // The answer's own size first, then a checkpoint of the same firmware, then the probe.
+        let size = match update.size.or_else(|| checkpoint_size(storage, journal, &offer)) {
             Some(size) => size,
             None => match self.probe() {
                 Ok(size) => size,

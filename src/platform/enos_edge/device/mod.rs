@@ -21,7 +21,8 @@
 //!
 //! # The size of an update
 //!
-//! checkversion carries no size. When the Journal holds a download checkpoint of the same
+//! The seed's checkversion answer carries no size. An answer that has one anyway (a
+//! `fileSize` field) is taken at its word. Otherwise, when the Journal holds a download checkpoint of the same
 //! firmware (version and digest) its size is used and nothing is probed, so a download
 //! interrupted by a power cut resumes with `Range: bytes=<checkpoint>-` as its first request.
 //! Otherwise the flow fetches the image's first byte (a plain GET: the answer's
