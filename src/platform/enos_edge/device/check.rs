@@ -116,10 +116,14 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
             UpgradeMode::UponRequest => self.agent.offer(storage, journal, offer, app, now_ms),
         };
         match outcome {
-            OfferOutcome::Accepted => self.current = Some((firmware, id)),
+            OfferOutcome::Accepted => {
+                self.current = Some((firmware, id));
+                self.last_progress = None;
+            }
             OfferOutcome::Deferred => {
                 // The probe's answer would go stale while waiting.
                 self.current = Some((firmware, id));
+                self.last_progress = None;
                 self.held = None;
                 self.source.reset();
             }

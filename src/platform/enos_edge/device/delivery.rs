@@ -45,6 +45,13 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
                 }
                 _ => None,
             };
+            if let Report::Progress { percent, .. } = report {
+                // The Agent queues 100 % both for the last chunk and on staging: send it once.
+                if self.last_progress == Some(percent) {
+                    self.delivered(storage, journal, &sending, now_ms);
+                    continue;
+                }
+            }
             let running = self.agent.running().clone();
             let calls = calls_for(&report, &asset_id, running.as_str(), id.is_some());
             let Some(call) = calls.get(part).copied() else {
@@ -59,6 +66,9 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
             }
             return match self.post_call(&call, id.as_deref().unwrap_or("")) {
                 Ok(kind) => {
+                    if let Report::Progress { percent, .. } = report {
+                        self.last_progress = Some(percent);
+                    }
                     self.stats.calls_accepted = self.stats.calls_accepted.saturating_add(1);
                     if is_last {
                         self.delivered(storage, journal, &sending, now_ms);

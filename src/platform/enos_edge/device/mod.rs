@@ -164,6 +164,8 @@ pub struct EdgeDevice<T: HttpTransport, const L: usize = 512, const N: usize = 6
     sending: Option<(Sending, usize)>,
     next_check_ms: u64,
     report_due_ms: u64,
+    /// The process of the last progress report the Edge accepted.
+    last_progress: Option<u8>,
     stats: EdgeStats,
 }
 
@@ -183,6 +185,7 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
             sending: None,
             next_check_ms: 0,
             report_due_ms: 0,
+            last_progress: None,
             stats: EdgeStats::default(),
         }
     }
