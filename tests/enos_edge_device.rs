@@ -656,3 +656,27 @@ fn an_answer_with_file_size_needs_no_probe() {
     server.set_check_version_answer(None);
     confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
 }
+
+#[test]
+fn a_report_the_edge_refuses_for_good_is_not_resent() {
+    for status in [400, 404, 406] {
+        let server = EnosEdgeServer::start().unwrap();
+        server.set_firmware(ASSET, "2.0.0", firmware(5_000));
+        server.set_report_status(Some(status));
+        let mut rig = Rig::new();
+        let mut app = App { decision: Some(Decision::Decline), ..App::default() };
+        let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
+        assert_eq!(
+            rig.next(&mut dev, &mut journal, &mut app),
+            EdgeEvent::Offered(OfferOutcome::Refused(FailureCause::DeclinedByApplication))
+        );
+        let call = EdgeCallKind::UpdateResult { flag: 0, process: 0 };
+        assert_eq!(rig.next(&mut dev, &mut journal, &mut app), EdgeEvent::ReportRejected { call, status });
+        assert!(!dev.report_pending());
+        for _ in 0..500 {
+            rig.step(&mut dev, &mut journal, &mut app);
+        }
+        assert_eq!(server.reports().len(), 1, "{status}: sent once");
+        assert_eq!(dev.stats().calls_rejected, 1);
+    }
+}

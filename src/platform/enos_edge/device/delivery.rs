@@ -64,26 +64,35 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
             if self.agent.current_offer().is_some() {
                 self.source.reset();
             }
-            return match self.post_call(&call, id.as_deref().unwrap_or("")) {
+            let result = self.post_call(&call, id.as_deref().unwrap_or(""));
+            let event = match result {
                 Ok(kind) => {
                     if let Report::Progress { percent, .. } = report {
                         self.last_progress = Some(percent);
                     }
                     self.stats.calls_accepted = self.stats.calls_accepted.saturating_add(1);
-                    if is_last {
-                        self.delivered(storage, journal, &sending, now_ms);
-                    } else {
-                        self.sending = Some((sending, part.saturating_add(1)));
-                    }
                     EdgeEvent::Reported(kind)
+                }
+                // 4xx: the Edge refuses this call for good (bad request, unsupported url, not
+                // acceptable); sending the same body again cannot help, and would hold up
+                // every report behind it.
+                Err(EdgeError::Status(status)) if (400..500).contains(&status) => {
+                    self.stats.calls_rejected = self.stats.calls_rejected.saturating_add(1);
+                    EdgeEvent::ReportRejected { call: call_kind(&call), status }
                 }
                 Err(e) => {
                     self.stats.calls_failed = self.stats.calls_failed.saturating_add(1);
                     self.sending = Some((sending, part));
                     self.report_due_ms = now_ms.saturating_add(self.config.report_retry_ms);
-                    EdgeEvent::ReportFailed(e)
+                    return EdgeEvent::ReportFailed(e);
                 }
             };
+            if is_last {
+                self.delivered(storage, journal, &sending, now_ms);
+            } else {
+                self.sending = Some((sending, part.saturating_add(1)));
+            }
+            return event;
         }
         EdgeEvent::Idle
     }
@@ -116,16 +125,15 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
     fn post_call(&mut self, call: &EdgeCall<'_>, id: &str) -> Result<EdgeCallKind, EdgeError> {
         let mut url: heapless::String<URL_LEN> = heapless::String::new();
         let mut body = [0u8; BODY_LEN];
-        let (n, kind) = match call {
+        let kind = call_kind(call);
+        let n = match call {
             EdgeCall::DownloadResult(d) => {
                 self.config.endpoints.download_result_url(id, &mut url).map_err(EdgeError::Endpoint)?;
-                let n = encode_download_result(d, &mut body).map_err(EdgeError::Codec)?;
-                (n, EdgeCallKind::DownloadResult { code: d.code })
+                encode_download_result(d, &mut body).map_err(EdgeError::Codec)?
             }
             EdgeCall::UpdateResult(u) => {
                 self.config.endpoints.update_result_url(&mut url).map_err(EdgeError::Endpoint)?;
-                let n = encode_update_result(u, &mut body).map_err(EdgeError::Codec)?;
-                (n, EdgeCallKind::UpdateResult { flag: u.flag.code(), process: u.process.min(100) })
+                encode_update_result(u, &mut body).map_err(EdgeError::Codec)?
             }
         };
         let mut answer = [0u8; STATUS_LEN];
@@ -141,5 +149,15 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
             Err(_) => (200..300).contains(&status),
         };
         if accepted { Ok(kind) } else { Err(EdgeError::Status(status)) }
+    }
+}
+
+/// What a call is, for events.
+fn call_kind(call: &EdgeCall<'_>) -> EdgeCallKind {
+    match call {
+        EdgeCall::DownloadResult(d) => EdgeCallKind::DownloadResult { code: d.code },
+        EdgeCall::UpdateResult(u) => {
+            EdgeCallKind::UpdateResult { flag: u.flag.code(), process: u.process.min(100) }
+        }
     }
 }

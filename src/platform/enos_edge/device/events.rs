@@ -40,7 +40,7 @@ pub enum EdgeCallKind {
     },
 }
 
-/// What one [`EdgeDevice::poll`] did.
+/// What one [`EdgeDevice::poll`](super::EdgeDevice::poll) did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EdgeEvent {
     /// Nothing was due.
@@ -70,9 +70,17 @@ pub enum EdgeEvent {
     UpdateFailed(FailureCause),
     /// The Edge accepted this call (the report is delivered once all its calls are).
     Reported(EdgeCallKind),
-    /// The report could not be delivered now (link failure, or an error `httpstatus`); it is
-    /// sent again after `report_retry_ms`.
+    /// The call could not be delivered now (link failure, an answer that is no answer, or a
+    /// 5xx `httpstatus`); it is sent again after `report_retry_ms`, until the Edge takes it.
     ReportFailed(EdgeError),
+    /// The Edge refused the call for good with a 4xx `httpstatus` (400 bad request, 404
+    /// unsupported url, 406 not acceptable): it is not sent again, and the report moves on.
+    ReportRejected {
+        /// The call refused.
+        call: EdgeCallKind,
+        /// The `httpstatus` (or HTTP status) of the refusal.
+        status: u16,
+    },
 }
 
 /// Counters, for diagnostics and tests.
@@ -84,6 +92,8 @@ pub struct EdgeStats {
     pub probes: u32,
     /// Report calls the Edge accepted.
     pub calls_accepted: u32,
-    /// Report calls that failed or were refused.
+    /// Report calls that failed and wait to be sent again.
     pub calls_failed: u32,
+    /// Report calls the Edge refused for good (4xx).
+    pub calls_rejected: u32,
 }

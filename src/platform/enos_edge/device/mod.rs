@@ -30,6 +30,17 @@
 //! hands it to the download engine as the start of its first chunk: the same answer then goes
 //! on to carry the rest of the image, so the probe costs no request of its own.
 //!
+//! # The Edge's answers to reports
+//!
+//! A report call is delivered when the Edge answers `204` (or any 2xx whose body, if it is the
+//! documented `{"httpstatus":…,"message":…}`, says 2xx). A link failure, a 5xx status or
+//! `httpstatus` 500 leaves the call queued: it is sent again after `report_retry_ms`, across
+//! reboots for the final reports (the Agent keeps them in the Journal), until the Edge takes
+//! it ([`EdgeEvent::ReportFailed`]). A 4xx (400 bad request, 404 unsupported url, 406 not
+//! acceptable) refuses that body for good: the call is dropped and the report moves on
+//! ([`EdgeEvent::ReportRejected`]), so that one refused call does not hold up every later
+//! report.
+//!
 //! # One connection
 //!
 //! HTTP/1.1 carries one exchange at a time on a connection, and the flow uses one transport.
