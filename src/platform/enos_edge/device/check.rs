@@ -195,3 +195,27 @@ fn answer_version(answer: &[u8]) -> Option<&str> {
     let (loose, _): (Loose<'_>, usize) = serde_json_core::from_slice(answer).ok()?;
     loose.version.map(str::trim).filter(|v| !v.is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::answer_version;
+
+    #[test]
+    fn answer_version_only_for_code_one() {
+        let bad = br#"{"assetId":"a","version":"2.0","code":1,"sign":"zz"}"#;
+        assert_eq!(answer_version(bad), Some("2.0"));
+        assert_eq!(answer_version(br#"{"version":" 2.0 ","code" : "1"}"#), Some("2.0"));
+        assert_eq!(answer_version(br#"{"version":"2.0","code":0}"#), None);
+        assert_eq!(answer_version(br#"{"version":"2.0","code":12}"#), None);
+        assert_eq!(answer_version(br#"{"version":"","code":1}"#), None);
+        assert_eq!(answer_version(br#"{"code":1}"#), None);
+        assert_eq!(answer_version(b"not json"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn answer_version_never_panics(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = answer_version(&raw);
+        }
+    }
+}

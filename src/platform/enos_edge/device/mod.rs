@@ -22,13 +22,34 @@
 //! # The size of an update
 //!
 //! The seed's checkversion answer carries no size. An answer that has one anyway (a
-//! `fileSize` field) is taken at its word. Otherwise, when the Journal holds a download checkpoint of the same
-//! firmware (version and digest) its size is used and nothing is probed, so a download
+//! `fileSize` field) is taken at its word. Otherwise, when the Journal holds a download
+//! checkpoint of the same firmware (version and digest) its size is used and nothing is
+//! probed, so a download
 //! interrupted by a power cut resumes with `Range: bytes=<checkpoint>-` as its first request.
 //! Otherwise the flow fetches the image's first byte (a plain GET: the answer's
 //! `Content-Length`, or a `206`'s `Content-Range` total, is the size), keeps that byte and
 //! hands it to the download engine as the start of its first chunk: the same answer then goes
 //! on to carry the rest of the image, so the probe costs no request of its own.
+//!
+//! # Upgrade modes
+//!
+//! [`UpgradeMode::ForcedPush`](super::UpgradeMode::ForcedPush) (seed 001's "cloud forced
+//! push") accepts every update the Edge offers without asking the application's
+//! [`decide`](crate::agent::Application::decide); the device keeps its say through the
+//! self-test before the new image is confirmed. [`UpgradeMode::UponRequest`](super::UpgradeMode::UponRequest)
+//! hands each offer to `decide` (accept now, later, decline; a decline is reported as flag 0,
+//! errcode −5), and [`EdgeDevice::check_now`] asks the Edge at once when the device's own
+//! conditions are met. An update declined, refused or failed is not offered to the Agent
+//! again for `refused_retry_ms` ([`EdgeDevice::reconsider`] lifts that).
+//!
+//! # Reports across a reboot
+//!
+//! Final reports (success, failure after the download started) survive reboots in the
+//! Journal until the Edge acknowledges them. The download id of `/downloadresult/{id}` is
+//! known only in the boot that saw the `downloadurl`: a download failure whose report is
+//! delivered after a reboot is sent as its updateresult alone, and a downloadresult success
+//! not yet delivered when the device reboots into the new image is not sent (the updateresult
+//! with flag 2 that follows says more).
 //!
 //! # The Edge's answers to reports
 //!
