@@ -160,24 +160,37 @@ impl<A: Application> Application for Forced<'_, A> {
 ///
 /// ```no_run
 /// # #[cfg(feature = "mock")] {
+/// use ota_client::Version;
 /// use ota_client::agent::{Agent, AgentConfig, Application};
+/// use ota_client::boot::{BootManager, Layout, Strategy};
+/// use ota_client::flash::{Journal, OneFlash, Partition};
+/// use ota_client::mock::SimFlash;
 /// use ota_client::platform::enos_edge::{EdgeConfig, EdgeDevice, EdgeEndpoints, EdgeEvent};
+/// use ota_client::time::{Clock, StdClock};
 /// use ota_client::transport::http::{HttpClient, TcpConnector};
-/// # fn parts() -> (ota_client::flash::OneFlash<ota_client::mock::SimFlash<4, 4096>>, ota_client::flash::Journal, ota_client::boot::BootManager) { unimplemented!() }
+///
 /// struct App;
-/// impl Application for App { fn request_reboot(&mut self) {} }
-/// let (mut storage, mut journal, boot) = parts();
-/// let agent: Agent = Agent::new(boot, AgentConfig::default(), ota_client::Version::parse("1.0.0").unwrap());
-/// let config = EdgeConfig::new(EdgeEndpoints::for_host("192.168.1.10").unwrap(), "dev-1", "SN1").unwrap();
-/// let http: HttpClient<_, 1024> = HttpClient::new(TcpConnector::default());
+/// impl Application for App {
+///     fn request_reboot(&mut self) { /* reset the MCU when convenient */ }
+/// }
+///
+/// // The device's flash (here simulated): state, slot A, slot B.
+/// let mut storage = OneFlash(SimFlash::<4, 4096>::new(130 * 4096, 0xFF));
+/// let part = |first: u32, n: u32| Partition::new(&storage.0, first * 4096, n * 4096, 0xFF).unwrap();
+/// let layout = Layout::new::<OneFlash<SimFlash<4, 4096>>>(part(0, 2), part(2, 64), part(66, 64), Strategy::Select).unwrap();
+/// let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
+///
+/// let agent: Agent = Agent::new(BootManager::new(layout), AgentConfig::default(), Version::parse("1.0.0").unwrap());
+/// let config: EdgeConfig = EdgeConfig::new(EdgeEndpoints::for_host("192.168.1.10").unwrap(), "dev-1", "SN1").unwrap();
+/// let http: HttpClient<TcpConnector, 1024> = HttpClient::new(TcpConnector::default());
 /// let mut device = EdgeDevice::new(agent, config, http);
-/// let clock = ota_client::time::StdClock::new();
-/// use ota_client::time::Clock;
+/// let clock = StdClock::new();
 /// device.start(&mut storage, &mut journal, &mut App, clock.now_ms()).unwrap();
 /// let mut buf = [0u8; 1024];
 /// loop {
-///     if device.poll(&mut storage, &mut journal, &mut App, &mut buf, clock.now_ms()) == EdgeEvent::Idle {
-///         std::thread::sleep(std::time::Duration::from_millis(100));
+///     match device.poll(&mut storage, &mut journal, &mut App, &mut buf, clock.now_ms()) {
+///         EdgeEvent::Idle | EdgeEvent::Waiting => std::thread::sleep(std::time::Duration::from_millis(100)),
+///         _ => {}
 ///     }
 /// }
 /// # }
