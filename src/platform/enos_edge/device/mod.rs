@@ -72,6 +72,8 @@
 mod check;
 mod delivery;
 mod events;
+#[cfg(all(test, feature = "mock"))]
+mod tests;
 
 pub use events::{EdgeCallKind, EdgeError, EdgeEvent, EdgeStats};
 
