@@ -29,7 +29,8 @@
 //! Otherwise the flow fetches the image's first byte (a plain GET: the answer's
 //! `Content-Length`, or a `206`'s `Content-Range` total, is the size), keeps that byte and
 //! hands it to the download engine as the start of its first chunk: the same answer then goes
-//! on to carry the rest of the image, so the probe costs no request of its own.
+//! on to carry the image, so the probe costs no request of its own (until a report needs the
+//! connection, see below).
 //!
 //! # Upgrade modes
 //!
