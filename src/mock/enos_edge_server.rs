@@ -62,6 +62,7 @@ struct EdgeState {
     next_id: u64,
     reports: Vec<EdgeReport>,
     report_status: Option<u16>,
+    check_override: Option<MockResponse>,
     checks: usize,
 }
 
@@ -156,6 +157,12 @@ impl EnosEdgeServer {
         lock(&self.state).report_status = status;
     }
 
+    /// Answers every checkversion with `answer` (a malformed or unusual answer, an error
+    /// status) instead of the offer it holds; `None` restores the normal answers.
+    pub fn set_check_version_answer(&self, answer: Option<MockResponse>) {
+        lock(&self.state).check_override = answer;
+    }
+
     /// Every downloadresult and updateresult so far, in arrival order.
     pub fn reports(&self) -> Vec<EdgeReport> {
         lock(&self.state).reports.clone()
@@ -211,6 +218,9 @@ fn check_version(state: &Mutex<EdgeState>, req: &RecordedRequest) -> MockRespons
     let firmware = {
         let mut s = lock(state);
         s.checks += 1;
+        if let Some(answer) = &s.check_override {
+            return answer.clone();
+        }
         s.devices.get(ask.asset_id).cloned()
     };
     let body = match &firmware {

@@ -6,12 +6,19 @@
 //!   5050 for downloadresult).
 //! - [`errcode`]: the `errcode` reported for each [`FailureCause`](crate::FailureCause).
 //!
-//! The update flow that drives these over an [`HttpTransport`](crate::transport::http::HttpTransport)
-//! comes with the Agent.
+//! - [`device`]: [`EdgeDevice`], the update flow that drives the [`Agent`](crate::agent::Agent)
+//!   over an [`HttpTransport`](crate::transport::http::HttpTransport), with its
+//!   [`config`] and the mapping of reports onto the Edge's calls ([`report_map`]).
 
 pub mod codec;
+pub mod config;
+pub mod device;
 pub mod endpoints;
 pub mod errcode;
+mod primed;
+pub mod report_map;
 
 pub use codec::{CheckVersionAnswer, CodecError, EdgeUpdate, UpdateFlag, UpdateResult};
+pub use config::{ConfigError, EdgeConfig, ID_LEN, UpgradeMode};
+pub use device::{EdgeCallKind, EdgeDevice, EdgeError, EdgeEvent, EdgeStats};
 pub use endpoints::{DEFAULT_DOWNLOAD_RESULT_PORT, DEFAULT_PORT, EdgeEndpoints, EndpointError};

@@ -44,9 +44,9 @@ enum Stream {
 /// let n = nb::block!(source.fetch(0, &mut buf)).unwrap();
 /// # let _ = n; }
 /// ```
-pub struct HttpSource<'a, T: HttpTransport> {
+pub struct HttpSource<'a, T: HttpTransport, U: AsRef<str> = &'a str> {
     transport: T,
-    url: &'a str,
+    url: U,
     bearer: Option<&'a str>,
     stream: Stream,
     total: Option<u64>,
@@ -57,7 +57,29 @@ impl<'a, T: HttpTransport> HttpSource<'a, T> {
     /// A source for the file at `url` (absolute), sending `Authorization: Bearer <token>`
     /// when `bearer` is given.
     pub fn new(transport: T, url: &'a str, bearer: Option<&'a str>) -> Self {
+        Self::with_url(transport, url, bearer)
+    }
+}
+
+impl<'a, T: HttpTransport, U: AsRef<str>> HttpSource<'a, T, U> {
+    /// A source that keeps its URL in `url` (for instance a `heapless::String`), so that it
+    /// can live in a struct next to the state that chose the URL.
+    pub fn with_url(transport: T, url: U, bearer: Option<&'a str>) -> Self {
         Self { transport, url, bearer, stream: Stream::Closed, total: None, last_status: None }
+    }
+
+    /// Points the source at another file: drops the open answer and forgets the size.
+    pub fn set_url(&mut self, url: U) {
+        self.transport.close();
+        self.url = url;
+        self.stream = Stream::Closed;
+        self.total = None;
+        self.last_status = None;
+    }
+
+    /// The URL the source downloads.
+    pub fn url(&self) -> &str {
+        self.url.as_ref()
     }
 
     /// Size of the whole file, once an answer told it (`Content-Range` total, or the
@@ -94,7 +116,7 @@ impl<'a, T: HttpTransport> HttpSource<'a, T> {
     /// Opens an answer for the file from `offset`.
     fn open(&mut self, offset: u64) -> Result<(), nb::Error<SourceError>> {
         self.stream = Stream::Closed;
-        let response = match self.transport.get_range(self.url, offset, self.bearer) {
+        let response = match self.transport.get_range(self.url.as_ref(), offset, self.bearer) {
             Ok(r) => r,
             Err(e) => return Err(self.http_fail(e)),
         };
@@ -169,7 +191,7 @@ impl<'a, T: HttpTransport> HttpSource<'a, T> {
     }
 }
 
-impl<T: HttpTransport> ChunkSource for HttpSource<'_, T> {
+impl<T: HttpTransport, U: AsRef<str>> ChunkSource for HttpSource<'_, T, U> {
     fn fetch(&mut self, offset: u32, buf: &mut [u8]) -> nb::Result<usize, SourceError> {
         if buf.is_empty() {
             return Ok(0);

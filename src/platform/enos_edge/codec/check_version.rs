@@ -62,6 +62,9 @@ pub struct EdgeUpdate<'a> {
     /// `downloadurl` as sent (JSON escapes still in): usually a path such as
     /// `/version/15912345678`, relative to the Edge base URL.
     pub download_url: &'a str,
+    /// Image size in bytes when the answer carries one (`fileSize`, as a number or a string;
+    /// not in the seed, which leaves the size to the download's `Content-Length`).
+    pub size: Option<u32>,
 }
 
 /// A checkversion answer.
@@ -96,7 +99,26 @@ struct AnswerWire<'a, N> {
 /// assert!(u.digest.md5.is_some());
 /// ```
 pub fn decode_check_version_answer(body: &[u8]) -> Result<CheckVersionAnswer<'_>, CodecError> {
-    decode_int_or_text(body, answer_from_wire::<i64>, answer_from_wire::<&str>)
+    let mut answer = decode_int_or_text(body, answer_from_wire::<i64>, answer_from_wire::<&str>)?;
+    if let CheckVersionAnswer::Update(update) = &mut answer {
+        update.size = file_size(body);
+    }
+    Ok(answer)
+}
+
+/// The optional `fileSize` of an answer: a number or a string of digits that fits in `u32`;
+/// any other value is ignored (the size then comes from the download's answer).
+fn file_size(body: &[u8]) -> Option<u32> {
+    #[derive(Deserialize)]
+    struct SizeWire<N> {
+        #[serde(rename = "fileSize")]
+        file_size: Option<N>,
+    }
+    let size = match decode::<SizeWire<i64>>(body) {
+        Ok(w) => w.file_size?.int(),
+        Err(_) => decode::<SizeWire<&str>>(body).ok()?.file_size?.int(),
+    };
+    size.and_then(|n| u32::try_from(n).ok()).filter(|&n| n > 0)
 }
 
 fn answer_from_wire<N: IntField>(w: AnswerWire<'_, N>) -> Result<CheckVersionAnswer<'_>, CodecError> {
@@ -123,6 +145,7 @@ fn answer_from_wire<N: IntField>(w: AnswerWire<'_, N>) -> Result<CheckVersionAns
         version,
         digest,
         download_url,
+        size: None,
     }))
 }
 

@@ -50,6 +50,27 @@ fn answers_from_the_seed() {
 }
 
 #[test]
+fn optional_file_size() {
+    let with = |size: &str| {
+        format!(
+            r#"{{"assetId":"a","version":"2.0","code":1,"signMethod":"MD5","sign":"0123456789abcdef0123456789abcdef","downloadurl":"/version/1","fileSize":{size}}}"#
+        )
+    };
+    let size_of = |body: &str| match decode_check_version_answer(body.as_bytes()).unwrap() {
+        CheckVersionAnswer::Update(u) => u.size,
+        CheckVersionAnswer::NoUpdate => panic!("no update"),
+    };
+    assert_eq!(size_of(&with("1234")), Some(1234));
+    assert_eq!(size_of(&with(r#""1234""#)), Some(1234));
+    // Not a usable size: ignored, the answer still decodes.
+    for bad in ["0", "-5", "4294967296", r#""big""#, "1.5", "null"] {
+        assert_eq!(size_of(&with(bad)), None, "{bad}");
+    }
+    let seed = r#"{"assetId":"a","version":"2.0","code":1,"signMethod":"MD5","sign":"0123456789abcdef0123456789abcdef","downloadurl":"/version/1"}"#;
+    assert_eq!(size_of(seed), None);
+}
+
+#[test]
 fn bad_answers() {
     let bad = |s: &str| decode_check_version_answer(s.as_bytes()).unwrap_err();
     let full = |method: &str, sign: &str, url: &str, version: &str| {

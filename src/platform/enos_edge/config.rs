@@ -1,0 +1,98 @@
+//! [`EdgeConfig`]: who the device is, where the Edge listens, and the flow's timing.
+
+use super::EdgeEndpoints;
+
+/// Longest `assetId`, `serialNum` and download id the flow keeps.
+pub const ID_LEN: usize = 64;
+
+/// How an update the Edge offers is decided (EnOS's two upgrade modes, seed 001).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum UpgradeMode {
+    /// Cloud forced push: every update the Edge offers starts at once. The flow answers the
+    /// Agent's [`decide`](crate::agent::Application::decide) hook itself with `AcceptNow`;
+    /// the device's own say is the self-test before the new image is confirmed.
+    ForcedPush,
+    /// Upon device request: the application's [`decide`](crate::agent::Application::decide)
+    /// judges every offer (accept now, later, decline). The device can also ask at once with
+    /// [`EdgeDevice::check_now`](super::EdgeDevice::check_now) when its conditions are met.
+    UponRequest,
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ConfigError {
+    /// `assetId` or `serialNum` is longer than [`ID_LEN`] bytes.
+    TooLong,
+    /// `assetId` is empty.
+    EmptyAssetId,
+}
+
+/// The device's identity, the Edge's endpoints and the flow's timing.
+///
+/// ```
+/// use ota_client::platform::enos_edge::{EdgeConfig, EdgeEndpoints, UpgradeMode};
+/// let endpoints: EdgeEndpoints = EdgeEndpoints::for_host("192.168.1.10").unwrap();
+/// let mut config = EdgeConfig::new(endpoints, "ZR3c5CfFSO", "1234-5678-90aa").unwrap();
+/// config.poll_interval_ms = 30_000;
+/// config.mode = UpgradeMode::ForcedPush;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeConfig<const N: usize = 64> {
+    /// Base URL of each endpoint (seed defaults: port 5055, 5050 for downloadresult).
+    pub endpoints: EdgeEndpoints<N>,
+    /// `assetId`: the sub-device's id at the Edge.
+    pub asset_id: heapless::String<ID_LEN>,
+    /// `serialNum` sent with checkversion.
+    pub serial_num: heapless::String<ID_LEN>,
+    /// Time between two checkversion requests, in ms (default 60 s).
+    pub poll_interval_ms: u64,
+    /// Wait before sending a report again after the Edge refused it or the link failed, in
+    /// ms (default 10 s).
+    pub report_retry_ms: u64,
+    /// An update that was declined, refused or failed is not offered to the Agent again
+    /// for this long (default 1 h), so the Edge's repeated answers do not start the same
+    /// failing download, or report the same refusal, every poll. 0: retry at once.
+    pub refused_retry_ms: u64,
+    /// Forced push or upon device request (default upon device request).
+    pub mode: UpgradeMode,
+}
+
+impl<const N: usize> EdgeConfig<N> {
+    /// A configuration with the default timing and mode.
+    pub fn new(endpoints: EdgeEndpoints<N>, asset_id: &str, serial_num: &str) -> Result<Self, ConfigError> {
+        if asset_id.is_empty() {
+            return Err(ConfigError::EmptyAssetId);
+        }
+        let mut a = heapless::String::new();
+        a.push_str(asset_id).map_err(|_| ConfigError::TooLong)?;
+        let mut s = heapless::String::new();
+        s.push_str(serial_num).map_err(|_| ConfigError::TooLong)?;
+        Ok(Self {
+            endpoints,
+            asset_id: a,
+            serial_num: s,
+            poll_interval_ms: 60_000,
+            report_retry_ms: 10_000,
+            refused_retry_ms: 3_600_000,
+            mode: UpgradeMode::UponRequest,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_identity() {
+        let e: EdgeEndpoints = EdgeEndpoints::for_host("10.0.0.1").unwrap();
+        assert_eq!(EdgeConfig::new(e.clone(), "", "x"), Err(ConfigError::EmptyAssetId));
+        let long = "a".repeat(ID_LEN + 1);
+        assert_eq!(EdgeConfig::new(e.clone(), &long, "x"), Err(ConfigError::TooLong));
+        assert_eq!(EdgeConfig::new(e.clone(), "a", &long), Err(ConfigError::TooLong));
+        let c = EdgeConfig::new(e, "dev", "sn").unwrap();
+        assert_eq!((c.asset_id.as_str(), c.mode), ("dev", UpgradeMode::UponRequest));
+    }
+}

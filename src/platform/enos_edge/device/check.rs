@@ -1,0 +1,221 @@
+//! checkversion: the exchange, the judgement of an update answer, the size probe and the
+//! offer to the Agent.
+
+use super::super::codec::{
+    CheckVersion, CheckVersionAnswer, EdgeUpdate, decode_check_version_answer, download_id,
+    encode_check_version,
+};
+use super::super::config::{ID_LEN, UpgradeMode};
+use super::{
+    ANSWER_LEN, BODY_LEN, EdgeDevice, EdgeError, EdgeEvent, Firmware, Forced, LocalFailure, URL_LEN,
+};
+use crate::agent::{Application, OfferOutcome};
+use crate::download::Checkpoint;
+use crate::download::checkpoint::CHECKPOINT_LEN;
+use crate::flash::{Journal, Storage, kinds};
+use crate::transport::http::HttpTransport;
+use crate::transport::{ChunkSource, SourceError};
+use crate::{FailureCause, Offer};
+
+impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
+    /// One checkversion exchange; an update goes on to [`Self::consider`].
+    pub(super) fn check<S: Storage, const K: usize, A: Application>(
+        &mut self,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        app: &mut A,
+        now_ms: u64,
+    ) -> EdgeEvent {
+        self.stats.checks = self.stats.checks.saturating_add(1);
+        let mut url: heapless::String<URL_LEN> = heapless::String::new();
+        if let Err(e) = self.config.endpoints.check_version_url(&mut url) {
+            return EdgeEvent::CheckFailed(EdgeError::Endpoint(e));
+        }
+        let mut body = [0u8; BODY_LEN];
+        let request = CheckVersion {
+            asset_id: &self.config.asset_id,
+            version: self.agent.running().as_str(),
+            serial_num: &self.config.serial_num,
+        };
+        let n = match encode_check_version(&request, &mut body) {
+            Ok(n) => n,
+            Err(e) => return EdgeEvent::CheckFailed(EdgeError::Codec(e)),
+        };
+        let mut answer = [0u8; ANSWER_LEN];
+        let (status, len) =
+            match self.source.transport_mut().post_json(&url, body.get(..n).unwrap_or(&[]), &mut answer) {
+                Ok(x) => x,
+                Err(e) => return EdgeEvent::CheckFailed(EdgeError::Http(e)),
+            };
+        if !(200..300).contains(&status) {
+            return EdgeEvent::CheckFailed(EdgeError::Status(status));
+        }
+        let answer = answer.get(..len).unwrap_or(&[]);
+        match decode_check_version_answer(answer) {
+            Ok(CheckVersionAnswer::NoUpdate) => EdgeEvent::NoUpdate,
+            Ok(CheckVersionAnswer::Update(update)) => self.consider(storage, journal, app, &update, now_ms),
+            Err(e) => match answer_version(answer) {
+                // An update answer the flow cannot use: tell the Edge why (once).
+                Some(version) => self.bad_offer(Firmware::new(version, None), e.cause(), now_ms),
+                None => EdgeEvent::CheckFailed(EdgeError::Codec(e)),
+            },
+        }
+    }
+
+    /// Queues a failure report for an update the Agent never saw (once per firmware).
+    fn bad_offer(&mut self, firmware: Firmware, cause: FailureCause, now_ms: u64) -> EdgeEvent {
+        if self.is_refused(&firmware, now_ms) {
+            return EdgeEvent::Ignored;
+        }
+        self.local = Some(LocalFailure { version: firmware.version.clone(), cause });
+        self.refuse(firmware, now_ms);
+        EdgeEvent::BadOffer(cause)
+    }
+
+    /// An update answer: resolve the url, learn the size, offer it to the Agent.
+    fn consider<S: Storage, const K: usize, A: Application>(
+        &mut self,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        app: &mut A,
+        update: &EdgeUpdate<'_>,
+        now_ms: u64,
+    ) -> EdgeEvent {
+        let firmware = Firmware::new(update.version.as_str(), Some(update.digest));
+        if self.staged.as_ref().is_some_and(|v| *v == firmware.version) || self.is_refused(&firmware, now_ms)
+        {
+            return EdgeEvent::Ignored;
+        }
+        let mut offer: Offer<L> = match update.to_offer(0) {
+            Ok(o) => o,
+            Err(e) => return self.bad_offer(firmware, e.cause(), now_ms),
+        };
+        let mut url: heapless::String<L> = heapless::String::new();
+        if self.config.endpoints.download_url(&offer.location, &mut url).is_err() {
+            return self.bad_offer(firmware, FailureCause::InvalidUri, now_ms);
+        }
+        let mut id: heapless::String<ID_LEN> = heapless::String::new();
+        if id.push_str(download_id(&url)).is_err() {
+            id.clear();
+        }
+        self.held = None;
+        self.source.set_url(url.clone());
+        // The answer's own size first, then a checkpoint of the same firmware, then the probe.
+        let size = match update.size.or_else(|| checkpoint_size(storage, journal, &offer)) {
+            Some(size) => size,
+            None => match self.probe() {
+                Ok(size) => size,
+                Err(e) if e.is_transient() => return EdgeEvent::CheckFailed(EdgeError::Probe(e)),
+                Err(e) => return self.bad_offer(firmware, e.cause(), now_ms),
+            },
+        };
+        offer.size = size;
+        offer.location = url;
+        let outcome = match self.config.mode {
+            UpgradeMode::ForcedPush => self.agent.offer(storage, journal, offer, &mut Forced(app), now_ms),
+            UpgradeMode::UponRequest => self.agent.offer(storage, journal, offer, app, now_ms),
+        };
+        match outcome {
+            OfferOutcome::Accepted => {
+                self.current = Some((firmware, id));
+                self.last_progress = None;
+            }
+            OfferOutcome::Deferred => {
+                // The probe's answer would go stale while waiting.
+                self.current = Some((firmware, id));
+                self.last_progress = None;
+                self.held = None;
+                self.source.reset();
+            }
+            OfferOutcome::Duplicate => {}
+            OfferOutcome::Refused(_) => {
+                self.refuse(firmware, now_ms);
+                self.held = None;
+                self.source.reset();
+            }
+        }
+        EdgeEvent::Offered(outcome)
+    }
+
+    /// Fetches the image's first byte; the answer tells the size.
+    fn probe(&mut self) -> Result<u32, SourceError> {
+        self.stats.probes = self.stats.probes.saturating_add(1);
+        let mut first = [0u8; 1];
+        // At offset 0 the source answers at once (it only blocks while skipping to an
+        // offset); a few tries bound the loop anyway.
+        let mut result = Err(nb::Error::WouldBlock);
+        for _ in 0..4 {
+            result = self.source.fetch(0, &mut first);
+            if !matches!(result, Err(nb::Error::WouldBlock)) {
+                break;
+            }
+        }
+        match result {
+            Ok(1) => {}
+            Ok(_) | Err(nb::Error::WouldBlock) => return Err(SourceError::Protocol),
+            Err(nb::Error::Other(e)) => return Err(e),
+        }
+        let Some(total) = self.source.total_size() else {
+            // A chunked answer without a size: the offer cannot be judged.
+            self.source.reset();
+            return Err(SourceError::InvalidLocation);
+        };
+        self.held = first.first().copied();
+        u32::try_from(total).map_err(|_| SourceError::InvalidLocation)
+    }
+}
+
+/// The size recorded by a download checkpoint of the same firmware, if there is one.
+fn checkpoint_size<S: Storage, const K: usize, const L: usize>(
+    storage: &mut S,
+    journal: &Journal<K>,
+    offer: &Offer<L>,
+) -> Option<u32> {
+    let mut buf = [0u8; CHECKPOINT_LEN];
+    let bytes = journal.read(storage.primary(), kinds::DOWNLOAD_CHECKPOINT, &mut buf).ok()??;
+    let c = Checkpoint::decode(bytes)?;
+    (c.version.same_text(&offer.version) && c.digest == offer.digest).then_some(c.size)
+}
+
+/// The `version` of an answer that did not decode as an update, when it says `code` 1 (as
+/// a number or a string) and has a version at all.
+fn answer_version(answer: &[u8]) -> Option<&str> {
+    #[derive(serde::Deserialize)]
+    struct Loose<'a> {
+        #[serde(borrow)]
+        version: Option<&'a str>,
+    }
+    let text = core::str::from_utf8(answer).ok()?;
+    let compact: heapless::String<16> =
+        text.split(r#""code""#).nth(1)?.chars().filter(|c| !c.is_whitespace() && *c != '"').take(3).collect();
+    let one = compact.strip_prefix(":1").is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit()));
+    if !one {
+        return None;
+    }
+    let (loose, _): (Loose<'_>, usize) = serde_json_core::from_slice(answer).ok()?;
+    loose.version.map(str::trim).filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::answer_version;
+
+    #[test]
+    fn answer_version_only_for_code_one() {
+        let bad = br#"{"assetId":"a","version":"2.0","code":1,"sign":"zz"}"#;
+        assert_eq!(answer_version(bad), Some("2.0"));
+        assert_eq!(answer_version(br#"{"version":" 2.0 ","code" : "1"}"#), Some("2.0"));
+        assert_eq!(answer_version(br#"{"version":"2.0","code":0}"#), None);
+        assert_eq!(answer_version(br#"{"version":"2.0","code":12}"#), None);
+        assert_eq!(answer_version(br#"{"version":"","code":1}"#), None);
+        assert_eq!(answer_version(br#"{"code":1}"#), None);
+        assert_eq!(answer_version(b"not json"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn answer_version_never_panics(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = answer_version(&raw);
+        }
+    }
+}

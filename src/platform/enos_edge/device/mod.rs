@@ -1,0 +1,367 @@
+//! [`EdgeDevice`]: the EnOS Edge sub-device update flow. It polls checkversion, offers
+//! updates to the [`Agent`], downloads through an [`HttpSource`], and delivers every report
+//! the Agent queues as the Edge's HTTP calls.
+//!
+//! # A step function
+//!
+//! [`EdgeDevice::poll`] does **one** bounded piece of work and returns what it did
+//! ([`EdgeEvent`]), in this order of priority:
+//!
+//! 1. a report is waiting and due → one HTTP call of it (see [`report_map`](super::report_map));
+//! 2. an update is under way → one [`Agent::poll`] (one chunk fetched and written, or the
+//!    verification and staging);
+//! 3. the poll interval has passed → one checkversion exchange, and for an update the size
+//!    probe and [`Agent::offer`];
+//! 4. otherwise [`EdgeEvent::Idle`]: the caller may sleep.
+//!
+//! Time comes from the caller (`now_ms`, a [`Clock`](crate::time::Clock) reading), so the flow
+//! itself never waits. With a blocking transport (the built-in
+//! [`HttpClient`](crate::transport::http::HttpClient)) one call waits at most for the
+//! transport's time limits; a main loop calls `poll` again at once after anything but `Idle`.
+//!
+//! # The size of an update
+//!
+//! The seed's checkversion answer carries no size. An answer that has one anyway (a
+//! `fileSize` field) is taken at its word. Otherwise, when the Journal holds a download
+//! checkpoint of the same firmware (version and digest) its size is used and nothing is
+//! probed, so a download
+//! interrupted by a power cut resumes with `Range: bytes=<checkpoint>-` as its first request.
+//! Otherwise the flow fetches the image's first byte (a plain GET: the answer's
+//! `Content-Length`, or a `206`'s `Content-Range` total, is the size), keeps that byte and
+//! hands it to the download engine as the start of its first chunk: the same answer then goes
+//! on to carry the image, so the probe costs no request of its own (until a report needs the
+//! connection, see below).
+//!
+//! # Upgrade modes
+//!
+//! [`UpgradeMode::ForcedPush`](super::UpgradeMode::ForcedPush) (seed 001's "cloud forced
+//! push") accepts every update the Edge offers without asking the application's
+//! [`decide`](crate::agent::Application::decide); the device keeps its say through the
+//! self-test before the new image is confirmed. [`UpgradeMode::UponRequest`](super::UpgradeMode::UponRequest)
+//! hands each offer to `decide` (accept now, later, decline; a decline is reported as flag 0,
+//! errcode −5), and [`EdgeDevice::check_now`] asks the Edge at once when the device's own
+//! conditions are met. An update declined, refused or failed is not offered to the Agent
+//! again for `refused_retry_ms` ([`EdgeDevice::reconsider`] lifts that).
+//!
+//! # Reports across a reboot
+//!
+//! Final reports (success, failure after the download started) survive reboots in the
+//! Journal until the Edge acknowledges them. The download id of `/downloadresult/{id}` is
+//! known only in the boot that saw the `downloadurl`: a download failure whose report is
+//! delivered after a reboot is sent as its updateresult alone, and a downloadresult success
+//! not yet delivered when the device reboots into the new image is not sent (the updateresult
+//! with flag 2 that follows says more).
+//!
+//! # The Edge's answers to reports
+//!
+//! A report call is delivered when the Edge answers `204` (or any 2xx whose body, if it is the
+//! documented `{"httpstatus":…,"message":…}`, says 2xx). A link failure, a 5xx status or
+//! `httpstatus` 500 leaves the call queued: it is sent again after `report_retry_ms`, across
+//! reboots for the final reports (the Agent keeps them in the Journal), until the Edge takes
+//! it ([`EdgeEvent::ReportFailed`]). A 4xx (400 bad request, 404 unsupported url, 406 not
+//! acceptable) refuses that body for good: the call is dropped and the report moves on
+//! ([`EdgeEvent::ReportRejected`]), so that one refused call does not hold up every later
+//! report.
+//!
+//! # One connection
+//!
+//! HTTP/1.1 carries one exchange at a time on a connection, and the flow uses one transport.
+//! A report sent in the middle of a download therefore closes the download's answer, and the
+//! next chunk is fetched with a new `Range` request from where it stopped (the Agent queues
+//! a progress report every `AgentConfig::progress_step` percent: 10 by default, 0 for none).
+
+mod check;
+mod delivery;
+mod events;
+#[cfg(all(test, feature = "mock"))]
+mod tests;
+
+pub use events::{EdgeCallKind, EdgeError, EdgeEvent, EdgeStats};
+
+use super::config::{EdgeConfig, ID_LEN};
+use super::primed::Primed;
+use crate::agent::{Agent, AgentEvent, Application, Decision, Report, Startup};
+use crate::boot::BootError;
+use crate::flash::{Journal, Storage};
+use crate::transport::ChunkSource;
+use crate::transport::http::{HttpSource, HttpTransport};
+use crate::version::MAX_VERSION_LEN;
+use crate::{Digest, FailureCause, Offer};
+
+/// Largest checkversion answer read.
+const ANSWER_LEN: usize = 1024;
+/// Largest answer to a report read (`{"httpstatus":…,"message":…}`).
+const STATUS_LEN: usize = 256;
+/// Largest request body (checkversion or a report).
+const BODY_LEN: usize = 384;
+/// Longest endpoint URL built (base + path + id).
+const URL_LEN: usize = 256;
+
+/// A firmware identity: version text and, when known, digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Firmware {
+    version: heapless::String<MAX_VERSION_LEN>,
+    digest: Option<Digest>,
+}
+
+impl Firmware {
+    fn new(version: &str, digest: Option<Digest>) -> Self {
+        let mut v = heapless::String::new();
+        for c in version.chars() {
+            if v.push(c).is_err() {
+                break;
+            }
+        }
+        Self { version: v, digest }
+    }
+
+    fn matches(&self, other: &Self) -> bool {
+        self.version == other.version
+            && match (self.digest, other.digest) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
+}
+
+/// A failure the flow found before the Agent saw an offer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LocalFailure {
+    version: heapless::String<MAX_VERSION_LEN>,
+    cause: FailureCause,
+}
+
+/// The report being delivered and how many of its calls went through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Sending {
+    Local(LocalFailure),
+    Agent(Report),
+}
+
+/// The flow's answer to the Agent's `decide` hook in forced-push mode.
+struct Forced<'a, A>(&'a mut A);
+
+impl<A: Application> Application for Forced<'_, A> {
+    fn decide<const L: usize>(&mut self, _offer: &Offer<L>) -> Decision {
+        Decision::AcceptNow
+    }
+    fn security_counter<const L: usize>(&mut self, offer: &Offer<L>) -> u32 {
+        self.0.security_counter(offer)
+    }
+    fn self_test(&mut self) -> bool {
+        self.0.self_test()
+    }
+    fn request_reboot(&mut self) {
+        self.0.request_reboot();
+    }
+}
+
+/// The EnOS Edge sub-device: an [`Agent`] driven over an [`HttpTransport`] (the built-in
+/// client or a modem's). See the [module docs](self) for the step order.
+///
+/// `L` bounds the offer's texts and the download URL; `N` the endpoint base URLs.
+///
+/// ```no_run
+/// # #[cfg(feature = "mock")] {
+/// use ota_client::Version;
+/// use ota_client::agent::{Agent, AgentConfig, Application};
+/// use ota_client::boot::{BootManager, Layout, Strategy};
+/// use ota_client::flash::{Journal, OneFlash, Partition};
+/// use ota_client::mock::SimFlash;
+/// use ota_client::platform::enos_edge::{EdgeConfig, EdgeDevice, EdgeEndpoints, EdgeEvent};
+/// use ota_client::time::{Clock, StdClock};
+/// use ota_client::transport::http::{HttpClient, TcpConnector};
+///
+/// struct App;
+/// impl Application for App {
+///     fn request_reboot(&mut self) { /* reset the MCU when convenient */ }
+/// }
+///
+/// // The device's flash (here simulated): state, slot A, slot B.
+/// let mut storage = OneFlash(SimFlash::<4, 4096>::new(130 * 4096, 0xFF));
+/// let part = |first: u32, n: u32| Partition::new(&storage.0, first * 4096, n * 4096, 0xFF).unwrap();
+/// let layout = Layout::new::<OneFlash<SimFlash<4, 4096>>>(part(0, 2), part(2, 64), part(66, 64), Strategy::Select).unwrap();
+/// let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
+///
+/// let agent: Agent = Agent::new(BootManager::new(layout), AgentConfig::default(), Version::parse("1.0.0").unwrap());
+/// let config: EdgeConfig = EdgeConfig::new(EdgeEndpoints::for_host("192.168.1.10").unwrap(), "dev-1", "SN1").unwrap();
+/// let http: HttpClient<TcpConnector, 1024> = HttpClient::new(TcpConnector::default());
+/// let mut device = EdgeDevice::new(agent, config, http);
+/// let clock = StdClock::new();
+/// device.start(&mut storage, &mut journal, &mut App, clock.now_ms()).unwrap();
+/// let mut buf = [0u8; 1024];
+/// loop {
+///     match device.poll(&mut storage, &mut journal, &mut App, &mut buf, clock.now_ms()) {
+///         EdgeEvent::Idle | EdgeEvent::Waiting => std::thread::sleep(std::time::Duration::from_millis(100)),
+///         _ => {}
+///     }
+/// }
+/// # }
+/// ```
+pub struct EdgeDevice<T: HttpTransport, const L: usize = 512, const N: usize = 64> {
+    agent: Agent<L>,
+    config: EdgeConfig<N>,
+    source: HttpSource<'static, T, heapless::String<L>>,
+    /// The first image byte, read by the size probe, not yet handed to the engine.
+    held: Option<u8>,
+    /// The update under way (or staged) and the id of its download.
+    current: Option<(Firmware, heapless::String<ID_LEN>)>,
+    staged: Option<heapless::String<MAX_VERSION_LEN>>,
+    refused: Option<(Firmware, u64)>,
+    local: Option<LocalFailure>,
+    sending: Option<(Sending, usize)>,
+    next_check_ms: u64,
+    report_due_ms: u64,
+    /// The process of the last progress report the Edge accepted.
+    last_progress: Option<u8>,
+    stats: EdgeStats,
+}
+
+impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
+    /// A device driving `agent` over `transport`. Call [`start`](Self::start) after every
+    /// boot, then [`poll`](Self::poll) in the main loop.
+    pub fn new(agent: Agent<L>, config: EdgeConfig<N>, transport: T) -> Self {
+        Self {
+            agent,
+            config,
+            source: HttpSource::with_url(transport, heapless::String::new(), None),
+            held: None,
+            current: None,
+            staged: None,
+            refused: None,
+            local: None,
+            sending: None,
+            next_check_ms: 0,
+            report_due_ms: 0,
+            last_progress: None,
+            stats: EdgeStats::default(),
+        }
+    }
+
+    /// Runs [`Agent::start`] (confirm or roll back a trial image, queue the previous
+    /// update's outcome) and remembers what it means for the flow: a staged image is not
+    /// offered again, a rolled-back one not for `refused_retry_ms`.
+    pub fn start<S: Storage, const K: usize>(
+        &mut self,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        app: &mut impl Application,
+        now_ms: u64,
+    ) -> Result<Startup, BootError> {
+        let startup = self.agent.start(storage, journal, app)?;
+        match &startup {
+            Startup::RebootPending(v) => self.staged = Some(Firmware::new(v.as_str(), None).version),
+            Startup::RollbackRequested(v) | Startup::RolledBack(v) => {
+                self.refuse(Firmware::new(v.as_str(), None), now_ms);
+            }
+            Startup::Normal | Startup::Confirmed(_) => {}
+        }
+        Ok(startup)
+    }
+
+    /// The Agent.
+    pub fn agent(&self) -> &Agent<L> {
+        &self.agent
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EdgeConfig<N> {
+        &self.config
+    }
+
+    /// The configuration, to change timing or endpoints.
+    pub fn config_mut(&mut self) -> &mut EdgeConfig<N> {
+        &mut self.config
+    }
+
+    /// The transport (for instance to count its connections).
+    pub fn transport_mut(&mut self) -> &mut T {
+        self.source.transport_mut()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> EdgeStats {
+        self.stats
+    }
+
+    /// The absolute URL of the last update offered.
+    pub fn download_url(&self) -> &str {
+        self.source.url()
+    }
+
+    /// Sends checkversion at the next poll instead of waiting for the interval ("upon
+    /// device request": the device asks when its conditions are met).
+    pub fn check_now(&mut self) {
+        self.next_check_ms = 0;
+    }
+
+    /// Forgets the update refused or failed last, so the next answer offering it goes to
+    /// the Agent (and the application's `decide`) again.
+    pub fn reconsider(&mut self) {
+        self.refused = None;
+    }
+
+    /// True when a report waits to be sent.
+    pub fn report_pending(&self) -> bool {
+        self.local.is_some() || self.sending.is_some() || self.agent.next_report().is_some()
+    }
+
+    /// Does the next piece of work (see the [module docs](self)).
+    pub fn poll<S: Storage, const K: usize, A: Application>(
+        &mut self,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        app: &mut A,
+        buf: &mut [u8],
+        now_ms: u64,
+    ) -> EdgeEvent {
+        if now_ms >= self.report_due_ms && self.report_pending() {
+            return self.send_report(storage, journal, now_ms);
+        }
+        if self.agent.current_offer().is_some() {
+            return self.download(storage, journal, app, buf, now_ms);
+        }
+        if now_ms >= self.next_check_ms {
+            self.next_check_ms = now_ms.saturating_add(self.config.poll_interval_ms);
+            return self.check(storage, journal, app, now_ms);
+        }
+        EdgeEvent::Idle
+    }
+
+    fn refuse(&mut self, firmware: Firmware, now_ms: u64) {
+        self.refused = Some((firmware, now_ms.saturating_add(self.config.refused_retry_ms)));
+    }
+
+    fn is_refused(&self, firmware: &Firmware, now_ms: u64) -> bool {
+        self.refused.as_ref().is_some_and(|(f, until)| now_ms < *until && f.matches(firmware))
+    }
+
+    fn download<S: Storage, const K: usize, A: Application>(
+        &mut self,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        app: &mut A,
+        buf: &mut [u8],
+        now_ms: u64,
+    ) -> EdgeEvent {
+        let mut source = Primed { inner: &mut self.source, held: &mut self.held };
+        match self.agent.poll(storage, journal, &mut source, buf, now_ms, app) {
+            AgentEvent::Idle => EdgeEvent::Idle,
+            AgentEvent::Waiting => EdgeEvent::Waiting,
+            AgentEvent::Downloading { percent } => EdgeEvent::Downloading { percent },
+            AgentEvent::Staged => {
+                self.staged = self.current.as_ref().map(|(f, _)| f.version.clone());
+                self.source.reset();
+                EdgeEvent::Staged
+            }
+            AgentEvent::Failed(cause) => {
+                if let Some((f, _)) = &self.current {
+                    self.refuse(f.clone(), now_ms);
+                }
+                self.held = None;
+                self.source.reset();
+                EdgeEvent::UpdateFailed(cause)
+            }
+        }
+    }
+}

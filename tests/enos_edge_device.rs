@@ -1,0 +1,689 @@
+//! The EnOS Edge device flow end to end over real TCP on loopback: `EdgeDevice` (Agent +
+//! SimFlash + BootManager + the HTTP client over `TcpStream`) against the mock Edge server,
+//! and the same device downloading from nginx.
+//!
+//! Reboots are simulated as in `agent_lifecycle.rs`: `BootManager::prepare_boot` on the same
+//! flash, then a new Agent and a new device. Time is simulated (`now` advances 10 ms a poll),
+//! so no assert depends on speed.
+
+mod support;
+
+use ota_client::agent::{Agent, AgentConfig, Application, Decision, OfferOutcome, Startup};
+use ota_client::boot::{BootManager, BootState, Layout, Phase, Slot, Strategy};
+use ota_client::download::Checkpoint;
+use ota_client::flash::{Journal, OneFlash, Partition, kinds};
+use ota_client::mock::enos_edge_server::{EdgeReport, EnosEdgeServer, ReportKind};
+use ota_client::mock::http_server::{Fault, MockResponse};
+use ota_client::mock::{CutKind, PowerCut, SimFlash};
+use ota_client::platform::enos_edge::{
+    EdgeCallKind, EdgeConfig, EdgeDevice, EdgeEndpoints, EdgeError, EdgeEvent, UpgradeMode,
+};
+use ota_client::transport::http::{HttpClient, HttpError, HttpTransport, Response, TcpConnector};
+use ota_client::{FailureCause, Offer, Version};
+use support::nginx::{Nginx, firmware};
+
+const E: u32 = 4096;
+type Flash = SimFlash<4, 4096>;
+type Storage = OneFlash<Flash>;
+const ASSET: &str = "ZR3c5CfFSO";
+const CHUNK: usize = 1024;
+/// The engine's checkpoint interval with the default config: one erase sector.
+const INTERVAL: u64 = E as u64;
+const IMAGE_LEN: usize = 100_003;
+
+/// The library's HTTP client, wrapped to count the body bytes it hands out and the
+/// ranged GETs it sends: the device works over any `HttpTransport`.
+struct Counting {
+    inner: HttpClient<TcpConnector, 1024>,
+    body_bytes: u64,
+    gets: Vec<u64>,
+}
+
+impl Counting {
+    fn new() -> Self {
+        Self { inner: HttpClient::new(TcpConnector::default()), body_bytes: 0, gets: Vec::new() }
+    }
+}
+
+impl HttpTransport for Counting {
+    fn get_range(&mut self, url: &str, offset: u64, bearer: Option<&str>) -> Result<Response, HttpError> {
+        self.gets.push(offset);
+        self.inner.get_range(url, offset, bearer)
+    }
+    fn read_body(&mut self, out: &mut [u8]) -> Result<usize, HttpError> {
+        let n = self.inner.read_body(out)?;
+        self.body_bytes += n as u64;
+        Ok(n)
+    }
+    fn post_json(&mut self, url: &str, json: &[u8], answer: &mut [u8]) -> Result<(u16, usize), HttpError> {
+        self.inner.post_json(url, json, answer)
+    }
+    fn close(&mut self) {
+        self.inner.close();
+    }
+}
+
+#[derive(Default)]
+struct App {
+    reboots: u32,
+    decision: Option<Decision>,
+    decided: u32,
+}
+
+impl Application for App {
+    fn decide<const L: usize>(&mut self, _offer: &Offer<L>) -> Decision {
+        self.decided += 1;
+        self.decision.unwrap_or(Decision::AcceptNow)
+    }
+    fn request_reboot(&mut self) {
+        self.reboots += 1;
+    }
+}
+
+type Device = EdgeDevice<Counting>;
+
+struct Rig {
+    storage: Storage,
+    layout: Layout,
+    now: u64,
+    mode: UpgradeMode,
+}
+
+impl Rig {
+    fn new() -> Self {
+        let storage = OneFlash(Flash::new((2 + 32 + 33) as usize * E as usize, 0xFF));
+        let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
+        let layout = Layout::new::<Storage>(p(0, 2), p(2, 32), p(34, 33), Strategy::Select).unwrap();
+        Self { storage, layout, now: 0, mode: UpgradeMode::UponRequest }
+    }
+
+    fn journal(&mut self) -> Journal {
+        Journal::open(&mut self.storage.0, self.layout.state()).unwrap()
+    }
+
+    /// The bootloader runs at reset.
+    fn reset(&mut self) -> Slot {
+        self.storage.0.power_cycle();
+        let boot = BootManager::new(self.layout);
+        let mut journal = self.journal();
+        boot.prepare_boot(&mut self.storage, &mut journal, &mut |_| {}).unwrap().slot
+    }
+
+    /// A boot of the firmware: a new Agent and device over a new connection.
+    fn boot(&mut self, running: &str, endpoints: EdgeEndpoints, app: &mut App) -> (Device, Journal, Startup) {
+        let mut journal = self.journal();
+        let agent = Agent::new(BootManager::new(self.layout), AgentConfig::default(), v(running));
+        let mut config = EdgeConfig::new(endpoints, ASSET, "1234-5678-90aa").unwrap();
+        config.poll_interval_ms = 1_000;
+        config.report_retry_ms = 500;
+        config.mode = self.mode;
+        let mut device = EdgeDevice::new(agent, config, Counting::new());
+        let startup = device.start(&mut self.storage, &mut journal, app, self.now).unwrap();
+        (device, journal, startup)
+    }
+
+    fn step(&mut self, dev: &mut Device, journal: &mut Journal, app: &mut App) -> EdgeEvent {
+        self.now += 10;
+        let mut buf = [0u8; CHUNK];
+        dev.poll(&mut self.storage, journal, app, &mut buf, self.now)
+    }
+
+    /// Polls until `stop` holds for an event; returns every event seen.
+    fn run_until(
+        &mut self,
+        dev: &mut Device,
+        journal: &mut Journal,
+        app: &mut App,
+        mut stop: impl FnMut(&EdgeEvent) -> bool,
+    ) -> Vec<EdgeEvent> {
+        let mut events = Vec::new();
+        for _ in 0..100_000 {
+            let e = self.step(dev, journal, app);
+            events.push(e);
+            if stop(&e) {
+                return events;
+            }
+        }
+        panic!("flow never reached the expected event; last: {:?}", &events[events.len() - 5..]);
+    }
+
+    /// Polls until something happens; returns that event.
+    fn next(&mut self, dev: &mut Device, journal: &mut Journal, app: &mut App) -> EdgeEvent {
+        *self.run_until(dev, journal, app, |e| *e != EdgeEvent::Idle).last().unwrap()
+    }
+
+    /// Polls until no report waits (and at least one poll happened).
+    fn deliver_all(&mut self, dev: &mut Device, journal: &mut Journal, app: &mut App) -> Vec<EdgeEvent> {
+        let mut events = Vec::new();
+        for _ in 0..1_000 {
+            events.push(self.step(dev, journal, app));
+            if !dev.report_pending() {
+                return events;
+            }
+        }
+        panic!("reports never delivered: {:?}", &events[events.len() - 5..]);
+    }
+
+    fn boot_state(&mut self) -> BootState {
+        let journal = self.journal();
+        BootManager::new(self.layout).state(&mut self.storage, &journal).unwrap()
+    }
+
+    fn checkpoint(&mut self) -> Option<Checkpoint> {
+        let journal = self.journal();
+        let mut buf = [0u8; 128];
+        journal
+            .read(&mut self.storage.0, kinds::DOWNLOAD_CHECKPOINT, &mut buf)
+            .unwrap()
+            .and_then(Checkpoint::decode)
+    }
+
+    fn slot_holds(&self, slot: Slot, image: &[u8]) -> bool {
+        let base = self.layout.slot(slot).part.offset() as usize;
+        self.storage.0.contents()[base..base + image.len()] == image[..]
+    }
+}
+
+fn v(s: &str) -> Version {
+    Version::parse(s).unwrap()
+}
+
+fn progress(process: u8) -> String {
+    format!(
+        r#"{{"assetId":"{ASSET}","version":"","desc":"updating","flag":1,"process":{process},"errcode":0}}"#
+    )
+}
+
+fn download_result(code: u8, message: &str) -> String {
+    format!(r#"{{"assetId":"{ASSET}","code":{code},"message":"{message}"}}"#)
+}
+
+fn update_result(version: &str, desc: &str, flag: u8, process: u8, errcode: i32) -> String {
+    format!(
+        r#"{{"assetId":"{ASSET}","version":"{version}","desc":"{desc}","flag":{flag},"process":{process},"errcode":{errcode}}}"#
+    )
+}
+
+/// The reports as (endpoint, body) pairs, for exact comparison.
+fn bodies(reports: &[EdgeReport]) -> Vec<(String, String)> {
+    reports
+        .iter()
+        .map(|r| {
+            assert!(r.well_formed, "{}", r.json);
+            let at = match &r.kind {
+                ReportKind::DownloadResult(id) => format!("/downloadresult/{id}"),
+                ReportKind::UpdateResult => "/updateresult".to_owned(),
+            };
+            (at, r.json.clone())
+        })
+        .collect()
+}
+
+fn upd(body: String) -> (String, String) {
+    ("/updateresult".to_owned(), body)
+}
+
+/// The progress reports a download from `from_percent` sends: every 10 % from the first.
+fn progress_reports(processes: &[u8]) -> Vec<(String, String)> {
+    processes.iter().map(|&p| upd(progress(p))).collect()
+}
+
+/// The `process` values of the progress reports in `reports`.
+fn processes(reports: &[EdgeReport]) -> Vec<u8> {
+    reports
+        .iter()
+        .filter(|r| r.json.contains(r#""flag":1"#))
+        .map(|r| {
+            let at = r.json.find(r#""process":"#).unwrap() + 10;
+            r.json[at..].split(',').next().unwrap().parse().unwrap()
+        })
+        .collect()
+}
+
+/// The offsets of the GETs of `path` the mock server saw (0 for a GET without Range).
+fn range_starts(server: &EnosEdgeServer, path: &str) -> Vec<u64> {
+    server
+        .http()
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == path)
+        .map(|r| match r.header("Range") {
+            None => 0,
+            Some(h) => h.strip_prefix("bytes=").unwrap().trim_end_matches('-').parse().unwrap(),
+        })
+        .collect()
+}
+
+/// Downloads, stages, reboots and confirms; returns the reports of both boots.
+fn update_to_staged(rig: &mut Rig, dev: &mut Device, journal: &mut Journal, app: &mut App) {
+    rig.run_until(dev, journal, app, |e| *e == EdgeEvent::Staged);
+    rig.deliver_all(dev, journal, app);
+    assert_eq!(app.reboots, 1);
+}
+
+fn confirm_after_reboot(rig: &mut Rig, endpoints: EdgeEndpoints, fw: &[u8], app: &mut App) -> Device {
+    let slot = rig.reset();
+    assert!(rig.slot_holds(slot, fw), "the trial slot holds the new image");
+    let (mut dev, mut journal, startup) = rig.boot("2.0.0", endpoints, app);
+    assert_eq!(startup, Startup::Confirmed(v("2.0.0")));
+    rig.deliver_all(&mut dev, &mut journal, app);
+    assert_eq!(rig.next(&mut dev, &mut journal, app), EdgeEvent::NoUpdate);
+    assert!(matches!(rig.boot_state().phase, Phase::Idle));
+    dev
+}
+
+#[test]
+fn full_update_end_to_end_with_exact_reports() {
+    let server = EnosEdgeServer::start().unwrap();
+    let fw = firmware(IMAGE_LEN);
+    let path = server.set_firmware(ASSET, "2.0.0", fw.clone());
+    let id = path.rsplit('/').next().unwrap().to_owned();
+    let mut rig = Rig::new();
+    let mut app = App::default();
+    let (mut dev, mut journal, startup) = rig.boot("1.0.0", server.endpoints(), &mut app);
+    assert_eq!(startup, Startup::Normal);
+
+    let first = rig.next(&mut dev, &mut journal, &mut app);
+    assert_eq!(first, EdgeEvent::Offered(OfferOutcome::Accepted));
+    assert_eq!(app.decided, 1, "upon device request: the application decided");
+    assert_eq!(dev.download_url(), server.base_url() + &path, "relative path resolved against the base");
+    update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
+    assert!(matches!(rig.boot_state().phase, Phase::Staged { .. }));
+    assert_eq!(rig.checkpoint(), None, "the Agent cleared the checkpoint after staging");
+    // While staged, the Edge's repeated offer is not taken again.
+    let again = rig.next(&mut dev, &mut journal, &mut app);
+    assert_eq!(again, EdgeEvent::Ignored);
+    assert_eq!(dev.transport_mut().body_bytes, IMAGE_LEN as u64, "every byte fetched once");
+    assert_eq!(dev.stats().probes, 1, "the size came from the first answer's Content-Length");
+    confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
+
+    let reports = server.reports();
+    let procs = processes(&reports);
+    assert_eq!(procs.first(), Some(&0));
+    assert_eq!(procs.last(), Some(&100));
+    assert!(procs.windows(2).all(|w| w[1] >= w[0] + 10 || (w[1] > w[0] && w[1] == 100)), "{procs:?}");
+    let mut expected = progress_reports(&procs);
+    expected.push((format!("/downloadresult/{id}"), download_result(1, "download success")));
+    expected.push(upd(update_result("2.0.0", "update completed", 2, 100, 0)));
+    assert_eq!(bodies(&reports), expected);
+
+    // The probe is the first GET (no Range); every other GET resumes where the last stopped.
+    let starts = range_starts(&server, &path);
+    assert_eq!(starts.first(), Some(&0));
+    assert!(starts.windows(2).all(|w| w[1] > w[0]), "{starts:?}");
+}
+
+#[test]
+fn forced_push_needs_no_decision_and_a_declined_offer_is_reported() {
+    let server = EnosEdgeServer::start().unwrap();
+    let fw = firmware(20_000);
+    server.set_firmware(ASSET, "2.0.0", fw.clone());
+
+    // Upon device request, declined: flag 0 errcode -5 with the running version, nothing written.
+    let mut rig = Rig::new();
+    let mut app = App { decision: Some(Decision::Decline), ..App::default() };
+    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
+    let before = rig.boot_state();
+    let first = rig.next(&mut dev, &mut journal, &mut app);
+    assert_eq!(first, EdgeEvent::Offered(OfferOutcome::Refused(FailureCause::DeclinedByApplication)));
+    rig.deliver_all(&mut dev, &mut journal, &mut app);
+    let declined = update_result("1.0.0", FailureCause::DeclinedByApplication.description(), 0, 0, -5);
+    assert_eq!(bodies(&server.reports()), [upd(declined)]);
+    // Not offered again every poll; asked again after `reconsider`.
+    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), EdgeEvent::Ignored);
+    dev.reconsider();
+    dev.check_now();
+    app.decision = Some(Decision::AcceptNow);
+    let next = rig.next(&mut dev, &mut journal, &mut app);
+    assert_eq!(next, EdgeEvent::Offered(OfferOutcome::Accepted));
+    assert_eq!(app.decided, 2);
+    drop(dev);
+    assert_eq!(rig.boot_state(), before);
+
+    // Forced push: the application's decide is never asked.
+    let mut rig = Rig::new();
+    rig.mode = UpgradeMode::ForcedPush;
+    let mut app = App { decision: Some(Decision::Decline), ..App::default() };
+    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
+    update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
+    assert_eq!(app.decided, 0);
+    confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
+}
+
+/// Bytes fetched for one image with one interruption: at most one checkpoint interval and
+/// one chunk again.
+fn assert_fetch_bound(total: u64) {
+    let bound = IMAGE_LEN as u64 + INTERVAL + CHUNK as u64;
+    eprintln!(
+        "fetched {total} bytes for a {IMAGE_LEN}-byte image ({} again), bound {bound}",
+        total - IMAGE_LEN as u64
+    );
+    assert!(total >= IMAGE_LEN as u64 && total <= bound, "fetched {total}, bound {bound}");
+}
+
+#[test]
+fn connection_cut_mid_download_resumes_with_range() {
+    let server = EnosEdgeServer::start().unwrap();
+    let fw = firmware(IMAGE_LEN);
+    let path = server.set_firmware(ASSET, "2.0.0", fw.clone());
+    let mut rig = Rig::new();
+    let mut app = App::default();
+    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
+    // Cut the answer that follows the 30 % report, 3000 bytes into its body.
+    rig.run_until(&mut dev, &mut journal, &mut app, |e| {
+        matches!(e, EdgeEvent::Reported(EdgeCallKind::UpdateResult { flag: 1, process }) if *process >= 30)
+    });
+    server.http().inject(Fault::CloseAfter(3_000));
+    update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
+    let starts = range_starts(&server, &path);
+    let cut_at = starts.windows(2).find(|w| w[1] == w[0] + 3_000);
+    assert!(cut_at.is_some(), "a Range request resumed exactly where the cut answer stopped: {starts:?}");
+    assert!(starts.windows(2).all(|w| w[1] > w[0]), "never fetched backwards: {starts:?}");
+    assert_fetch_bound(dev.transport_mut().body_bytes);
+    confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
+    assert!(server.reports().last().unwrap().json.contains(r#""flag":2"#));
+}
+
+/// Runs a download until `percent`, cuts the power at the next flash write, reboots and
+/// resumes; returns the checkpoint offset the resume must start from and the bytes fetched.
+fn power_cut_and_resume(rig: &mut Rig, endpoints: &EdgeEndpoints, fw: &[u8], app: &mut App) -> (u64, u64) {
+    let (mut dev, mut journal, _) = rig.boot("1.0.0", endpoints.clone(), app);
+    rig.run_until(
+        &mut dev,
+        &mut journal,
+        app,
+        |e| matches!(e, EdgeEvent::Downloading { percent } if *percent >= 45),
+    );
+    let at_op = rig.storage.0.ops() + 3;
+    rig.storage.0.arm(PowerCut { at_op, kind: CutKind::MidWrite });
+    for _ in 0..1_000 {
+        rig.step(&mut dev, &mut journal, app);
+        if !rig.storage.0.is_powered() {
+            break;
+        }
+    }
+    assert!(!rig.storage.0.is_powered(), "the power cut struck");
+    let before = dev.transport_mut().body_bytes;
+    drop(dev);
+
+    // Reboot: the bootloader, then a new Agent and device over a new connection.
+    rig.reset();
+    let checkpoint = rig.checkpoint().expect("a checkpoint survived the cut");
+    assert!(checkpoint.written > 0);
+    assert_eq!(checkpoint.size as usize, fw.len());
+    let (mut dev, mut journal, startup) = rig.boot("1.0.0", endpoints.clone(), app);
+    assert_eq!(startup, Startup::Normal);
+    update_to_staged(rig, &mut dev, &mut journal, app);
+    assert_eq!(dev.stats().probes, 0, "the size came from the checkpoint");
+    let t = dev.transport_mut();
+    assert_eq!(t.gets.first(), Some(&u64::from(checkpoint.written)), "the first GET after the reboot");
+    (u64::from(checkpoint.written), before + t.body_bytes)
+}
+
+#[test]
+fn power_cut_mid_download_resumes_with_range_after_reboot() {
+    let server = EnosEdgeServer::start().unwrap();
+    let fw = firmware(IMAGE_LEN);
+    let path = server.set_firmware(ASSET, "2.0.0", fw.clone());
+    let mut rig = Rig::new();
+    let mut app = App { reboots: 0, ..App::default() };
+    let (resumed_at, fetched) = power_cut_and_resume(&mut rig, &server.endpoints(), &fw, &mut app);
+    assert!(resumed_at > 0);
+    assert!(range_starts(&server, &path).contains(&resumed_at), "the server saw Range: bytes={resumed_at}-");
+    assert_fetch_bound(fetched);
+    confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
+    let reports = server.reports();
+    assert_eq!(reports.last().unwrap().json, update_result("2.0.0", "update completed", 2, 100, 0));
+    assert_eq!(
+        reports.iter().filter(|r| matches!(r.kind, ReportKind::DownloadResult(_))).count(),
+        1,
+        "one downloadresult"
+    );
+}
+
+#[test]
+fn md5_mismatch_reports_failure_and_stages_nothing() {
+    let server = EnosEdgeServer::start().unwrap();
+    let fw = firmware(30_000);
+    let path = server.set_firmware_with_md5(ASSET, "2.0.0", fw, "0123456789abcdef0123456789abcdef");
+    let id = path.rsplit('/').next().unwrap().to_owned();
+    let mut rig = Rig::new();
+    let mut app = App::default();
+    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
+    let before = rig.boot_state();
+    let events = rig.run_until(&mut dev, &mut journal, &mut app, |e| matches!(e, EdgeEvent::UpdateFailed(_)));
+    assert_eq!(events.last(), Some(&EdgeEvent::UpdateFailed(FailureCause::IntegrityCheckFailure)));
+    rig.deliver_all(&mut dev, &mut journal, &mut app);
+    assert_eq!(app.reboots, 0);
+    assert_eq!(rig.boot_state(), before, "nothing staged");
+    assert_eq!(rig.checkpoint(), None);
+    // The same bad offer is not downloaded again at every poll.
+    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), EdgeEvent::Ignored);
+
+    let reports = server.reports();
+    let mut expected = progress_reports(&processes(&reports));
+    let why = FailureCause::IntegrityCheckFailure.description();
+    expected.push((format!("/downloadresult/{id}"), download_result(0, why)));
+    expected.push(upd(update_result("1.0.0", why, 0, 0, -3)));
+    assert_eq!(bodies(&reports), expected);
+}
+
+#[test]
+fn reports_are_retried_until_the_edge_acknowledges_them() {
+    let server = EnosEdgeServer::start().unwrap();
+    let fw = firmware(20_000);
+    server.set_firmware(ASSET, "2.0.0", fw.clone());
+    let mut rig = Rig::new();
+    let mut app = App::default();
+    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
+    update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
+    drop(dev);
+
+    // After the reboot the Edge answers {"httpstatus":500}: the success report stays queued,
+    // survives another reboot, and goes through once the Edge accepts it.
+    server.set_report_status(Some(500));
+    rig.reset();
+    let (mut dev, mut journal, startup) = rig.boot("2.0.0", server.endpoints(), &mut app);
+    assert_eq!(startup, Startup::Confirmed(v("2.0.0")));
+    let first = rig.step(&mut dev, &mut journal, &mut app);
+    assert_eq!(first, EdgeEvent::ReportFailed(EdgeError::Status(500)));
+    assert!(dev.report_pending());
+    drop(dev);
+    rig.reset();
+    let (mut dev, mut journal, _) = rig.boot("2.0.0", server.endpoints(), &mut app);
+    assert_eq!(rig.step(&mut dev, &mut journal, &mut app), EdgeEvent::ReportFailed(EdgeError::Status(500)));
+    server.set_report_status(None);
+    let events = rig.deliver_all(&mut dev, &mut journal, &mut app);
+    assert!(events.contains(&EdgeEvent::Reported(EdgeCallKind::UpdateResult { flag: 2, process: 100 })));
+    let done = update_result("2.0.0", "update completed", 2, 100, 0);
+    let sent: Vec<_> = server.reports().into_iter().filter(|r| r.json == done).collect();
+    assert_eq!(sent.len(), 3, "sent until acknowledged");
+    // Delivered: a new boot has nothing to send.
+    drop(dev);
+    rig.reset();
+    let (dev, _, startup) = rig.boot("2.0.0", server.endpoints(), &mut app);
+    assert_eq!(startup, Startup::Normal);
+    assert!(!dev.report_pending());
+}
+
+/// One checkversion with `answer`; returns the event and the reports it caused.
+fn answer_case(answer: MockResponse) -> (EdgeEvent, Vec<EdgeReport>) {
+    let server = EnosEdgeServer::start().unwrap();
+    server.set_firmware(ASSET, "2.0.0", firmware(5_000));
+    server.set_check_version_answer(Some(answer));
+    let mut rig = Rig::new();
+    let mut app = App::default();
+    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
+    let before = rig.boot_state();
+    let event = rig.next(&mut dev, &mut journal, &mut app);
+    rig.deliver_all(&mut dev, &mut journal, &mut app);
+    for _ in 0..200 {
+        rig.step(&mut dev, &mut journal, &mut app);
+    }
+    assert_eq!(rig.boot_state(), before, "nothing staged");
+    assert_eq!(app.reboots, 0);
+    (event, server.reports())
+}
+
+fn json(status: u16, body: &str) -> MockResponse {
+    MockResponse::json(status, body.as_bytes().to_vec())
+}
+
+const MD5: &str = "0123456789abcdef0123456789abcdef";
+
+#[test]
+fn bad_answers_give_clear_errors_and_no_panic() {
+    // Extra fields are tolerated.
+    let extra = format!(
+        r#"{{"assetId":"{ASSET}","version":"1.0.0","code":0,"desc":"no update","signMethod":"","sign":"","downloadurl":"","x":{{"y":[1,2]}},"fileSize":9}}"#
+    );
+    assert_eq!(answer_case(json(200, &extra)).0, EdgeEvent::NoUpdate);
+
+    // An update answer missing its digest: flag 0, errcode -12 (invalid offer).
+    let missing = format!(
+        r#"{{"assetId":"{ASSET}","version":"2.0.0","code":1,"desc":"has update","downloadurl":"/version/1"}}"#
+    );
+    let (event, reports) = answer_case(json(200, &missing));
+    assert_eq!(event, EdgeEvent::BadOffer(FailureCause::InvalidOffer));
+    let why = FailureCause::InvalidOffer.description();
+    assert_eq!(bodies(&reports), [upd(update_result("1.0.0", why, 0, 0, -12))]);
+
+    // A downloadurl that is not a URL: errcode -9 (invalid URI).
+    for url in ["version 1", "http://[::1", "ftp//x"] {
+        let bad = format!(
+            r#"{{"assetId":"{ASSET}","version":"2.0.0","code":1,"desc":"has update","signMethod":"MD5","sign":"{MD5}","downloadurl":"{url}"}}"#
+        );
+        let (event, reports) = answer_case(json(200, &bad));
+        assert_eq!(event, EdgeEvent::BadOffer(FailureCause::InvalidUri), "{url}");
+        let why = FailureCause::InvalidUri.description();
+        assert_eq!(bodies(&reports), [upd(update_result("1.0.0", why, 0, 0, -9))], "{url}");
+    }
+
+    // A download path the Edge does not serve: errcode -7 (file not found).
+    let gone = format!(
+        r#"{{"assetId":"{ASSET}","version":"2.0.0","code":1,"desc":"has update","signMethod":"MD5","sign":"{MD5}","downloadurl":"/version/404"}}"#
+    );
+    let (event, reports) = answer_case(json(200, &gone));
+    assert_eq!(event, EdgeEvent::BadOffer(FailureCause::FileNotFound));
+    let why = FailureCause::FileNotFound.description();
+    assert_eq!(bodies(&reports), [upd(update_result("1.0.0", why, 0, 0, -7))]);
+
+    // Errors of the exchange itself: no report, the next check follows the interval.
+    let cases = [
+        (json(500, r#"{"httpstatus":500,"message":"internal"}"#), EdgeError::Status(500)),
+        (json(404, r#"{"httpstatus":404,"message":"unsupported url"}"#), EdgeError::Status(404)),
+        (
+            json(200, r#"{"assetId":"x","code":1"#),
+            EdgeError::Codec(ota_client::platform::enos_edge::CodecError::Malformed),
+        ),
+        (json(200, "not json"), EdgeError::Codec(ota_client::platform::enos_edge::CodecError::Malformed)),
+        (
+            json(200, r#"{"assetId":"x","code":7}"#),
+            EdgeError::Codec(ota_client::platform::enos_edge::CodecError::UnknownCode),
+        ),
+        (
+            json(200, r#"{"assetId":"x"}"#),
+            EdgeError::Codec(ota_client::platform::enos_edge::CodecError::MissingField),
+        ),
+    ];
+    for (answer, error) in cases {
+        let (event, reports) = answer_case(answer);
+        assert_eq!(event, EdgeEvent::CheckFailed(error));
+        assert!(reports.is_empty(), "{reports:?}");
+    }
+}
+
+#[test]
+fn server_errors_on_the_download_are_retried() {
+    let server = EnosEdgeServer::start().unwrap();
+    let fw = firmware(20_000);
+    server.set_firmware(ASSET, "2.0.0", fw.clone());
+    // The size probe meets a 500: retried at the next check, no report.
+    server.http().inject(Fault::Status(500));
+    let mut rig = Rig::new();
+    let mut app = App::default();
+    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
+    let first = rig.next(&mut dev, &mut journal, &mut app);
+    assert!(matches!(first, EdgeEvent::CheckFailed(EdgeError::Probe(_))), "{first:?}");
+    assert!(!dev.report_pending());
+    let next = rig.next(&mut dev, &mut journal, &mut app);
+    assert_eq!(next, EdgeEvent::Offered(OfferOutcome::Accepted));
+    // A 500 in the middle: the engine backs off and resumes.
+    server.http().inject(Fault::Status(500));
+    update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
+    confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
+}
+
+#[test]
+fn downloads_and_resumes_against_nginx() {
+    let edge = EnosEdgeServer::start().unwrap();
+    let fw = firmware(IMAGE_LEN);
+    let path = edge.set_firmware(ASSET, "2.0.0", fw.clone());
+    let nginx = Nginx::start(&[(path.trim_start_matches('/'), &fw)]);
+    // checkversion and the reports at the mock Edge; the relative downloadurl resolves
+    // against the download base, which points at nginx.
+    let mut endpoints: EdgeEndpoints = edge.endpoints();
+    EdgeEndpoints::set(&mut endpoints.download, &nginx.url("")).unwrap();
+
+    let mut rig = Rig::new();
+    let mut app = App::default();
+    let (resumed_at, fetched) = power_cut_and_resume(&mut rig, &endpoints, &fw, &mut app);
+    assert_fetch_bound(fetched);
+    confirm_after_reboot(&mut rig, endpoints, &fw, &mut app);
+
+    let access = nginx.log("access.log");
+    assert!(access.contains(&format!("\"GET {path} HTTP/1.1\" 200")), "{access}");
+    assert!(access.contains(&format!("\"GET {path} HTTP/1.1\" 206 range=bytes={resumed_at}-")), "{access}");
+    let reports = edge.reports();
+    assert_eq!(reports.last().unwrap().json, update_result("2.0.0", "update completed", 2, 100, 0));
+}
+
+#[test]
+fn an_answer_with_file_size_and_an_absolute_url_needs_no_probe() {
+    let server = EnosEdgeServer::start().unwrap();
+    let fw = firmware(20_000);
+    let path = server.set_firmware(ASSET, "2.0.0", fw.clone());
+    let md5 = format!("{:x}", md5::compute(&fw));
+    // An absolute downloadurl, with the JSON-escaped slashes some servers send.
+    let absolute = (server.base_url() + &path).replace('/', "\\/");
+    let answer = format!(
+        r#"{{"assetId":"{ASSET}","version":"2.0.0","code":1,"desc":"has update","signMethod":"MD5","sign":"{md5}","downloadurl":"{absolute}","fileSize":"{}"}}"#,
+        fw.len()
+    );
+    server.set_check_version_answer(Some(json(200, &answer)));
+    let mut rig = Rig::new();
+    let mut app = App::default();
+    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
+    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), EdgeEvent::Offered(OfferOutcome::Accepted));
+    assert_eq!(dev.stats().probes, 0);
+    assert_eq!(dev.download_url(), server.base_url() + &path);
+    assert_eq!(dev.agent().current_offer().unwrap().size as usize, fw.len());
+    update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
+    assert_eq!(dev.transport_mut().body_bytes, fw.len() as u64);
+    server.set_check_version_answer(None);
+    confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
+}
+
+#[test]
+fn a_report_the_edge_refuses_for_good_is_not_resent() {
+    for status in [400, 404, 406] {
+        let server = EnosEdgeServer::start().unwrap();
+        server.set_firmware(ASSET, "2.0.0", firmware(5_000));
+        server.set_report_status(Some(status));
+        let mut rig = Rig::new();
+        let mut app = App { decision: Some(Decision::Decline), ..App::default() };
+        let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
+        assert_eq!(
+            rig.next(&mut dev, &mut journal, &mut app),
+            EdgeEvent::Offered(OfferOutcome::Refused(FailureCause::DeclinedByApplication))
+        );
+        let call = EdgeCallKind::UpdateResult { flag: 0, process: 0 };
+        assert_eq!(rig.next(&mut dev, &mut journal, &mut app), EdgeEvent::ReportRejected { call, status });
+        assert!(!dev.report_pending());
+        for _ in 0..500 {
+            rig.step(&mut dev, &mut journal, &mut app);
+        }
+        assert_eq!(server.reports().len(), 1, "{status}: sent once");
+        assert_eq!(dev.stats().calls_rejected, 1);
+    }
+}
