@@ -1,17 +1,31 @@
 //! # ota-client
 //!
 //! The device side of firmware over-the-air updates, for `no_std` microcontrollers
-//! (Cortex-M class parts, no heap, tens of KiB of RAM).
+//! (Cortex-M class parts, no heap, tens of KiB of RAM). Layers point down:
+//! platform → agent → download/boot → flash.
 //!
 //! - [`flash`]: partitions over any [`embedded_storage::nor_flash::NorFlash`], and the
 //!   [`Journal`](flash::Journal), the one power-safe place where the library keeps state.
-//! - [`version`], [`offer`], [`failure`]: protocol-neutral types every platform maps onto.
+//! - [`boot`]: the A/B [`BootManager`](boot::BootManager) (Select or Swap with one spare
+//!   page): staging, trial boots, confirm, rollback, anti-rollback, `prepare_boot` for the
+//!   bootloader.
+//! - [`download`]: the resumable, sans-I/O download engine: checkpoints in the Journal,
+//!   MD5/SHA-256 checked while the bytes stream in.
+//! - [`agent`]: the [`Agent`](agent::Agent): offer → decide → download → stage → reboot →
+//!   confirm or roll back → report, with reports persisted until delivered.
+//! - [`transport`]: how bytes arrive: the [`ChunkSource`](transport::ChunkSource) trait, an
+//!   HTTP/1.1 client over `embedded-io`, a serial chunk protocol (COBS, CRC-32C, CBOR), and
+//!   the [`MqttClient`](transport::mqtt::MqttClient) trait.
+//! - [`platform`]: codecs and device flows of EnOS Edge (HTTP), Tencent IoT Hub, Huawei
+//!   IoTDA and EnOS cloud (MQTT, [`platform::flow`]) and Huawei PCP (LwM2M).
+//! - [`version`], [`offer`], [`failure`], [`time`]: protocol-neutral types every platform
+//!   maps onto.
 //! - [`mock`] (feature `mock`): [`SimFlash`](mock::SimFlash), a simulated NOR flash with
-//!   power-loss injection, and the other host-side test doubles.
+//!   power-loss injection, fault-injecting transports and mock platform servers.
 //!
 //! The library is `#![no_std]`, allocation-free and `#![forbid(unsafe_code)]`; buffers are
 //! sized by the caller through const generics or slices, and no input (from flash, a transport
-//! or a caller) makes it panic.
+//! or a caller) makes it panic. With feature `defmt` it logs its decisions through `defmt`.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
