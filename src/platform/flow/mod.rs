@@ -30,7 +30,7 @@ mod huawei;
 mod tencent;
 
 pub use dialect::{Dialect, Inbound};
-pub use enos::EnosDialect;
+pub use enos::{EnosDialect, FILE_BASE_LEN, FileBaseError};
 pub use http_run::{Control, RunBuffers, run_http};
 pub use huawei::HuaweiDialect;
 pub use tencent::TencentDialect;
