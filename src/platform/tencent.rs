@@ -84,6 +84,13 @@ pub fn decode_downlink<const L: usize>(payload: &[u8]) -> Result<Downlink<L>, De
     }
 }
 
+/// The `version` of an `update_firmware` message that may not decode as a whole (to answer
+/// an unusable offer with a failure for that version); `None` for other messages.
+pub fn offered_version(payload: &[u8]) -> Option<Version> {
+    let obj = parse_object(payload).ok()?;
+    (obj.text("type").ok()? == "update_firmware").then(|| version_field(&obj, "version").ok()).flatten()
+}
+
 fn decode_offer<const L: usize>(obj: &Object<'_>) -> Result<Offer<L>, DecodeError> {
     let version = version_field(obj, "version")?;
     let size = size_field(obj, "file_size")?;

@@ -7,6 +7,8 @@
 //!   re-subscribe by itself (the [`MqttEvent::Connected`] contract);
 //! - reports the running version each time a session is ready (and when the platform asks);
 //! - decodes every downlink with the platform's codec and hands offers to [`Agent::offer`]
+//!   (an offer that reads but cannot be used is answered with a failure report at once,
+//!   [`Inbound::Unusable`])
 //!   (a repeat of the offer being downloaded is answered `Duplicate` by the Agent and so
 //!   ignored; an offer of the running version is refused as already latest, and the
 //!   failure report carries the platform's code);
@@ -61,6 +63,8 @@ pub struct FlowStats {
     pub offers: u32,
     /// Offers the Agent answered `Duplicate` (ignored).
     pub duplicates: u32,
+    /// Offers that could not be used ([`Inbound::Unusable`]), answered with a failure.
+    pub unusable: u32,
     /// Reports published.
     pub reports_sent: u32,
     /// Times a download paused because the session was lost (see [`Flow::set_pause_offline`]).
@@ -210,6 +214,10 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
                     }
                     self.last_outcome = Some(outcome);
                     self.dialect.offer_outcome(outcome);
+                }
+                Inbound::Unusable { version, cause } => {
+                    self.stats.unusable = self.stats.unusable.saturating_add(1);
+                    self.agent.report_refused(version, cause);
                 }
                 Inbound::ReportVersion => self.agent.report_version(),
                 Inbound::Ignore => {}
