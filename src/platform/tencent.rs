@@ -398,6 +398,10 @@ mod tests {
             Downlink::VersionReply { result_code: 0, version: Some(Version::parse("1.0.0").unwrap()) }
         );
         assert_eq!(decode_downlink::<64>(br#"{"type":"something_new","x":1}"#).unwrap(), Downlink::Unknown);
+        // The version is free text of 1..32 characters, kept exactly.
+        let free = br#"{"type":"update_firmware","file_size":1,"md5sum":"36eb5951179db14a63aaaaa37a9322a2","url":"u","version":"fw_release-2024.06"}"#;
+        let Downlink::Offer(o) = decode_downlink::<64>(free).unwrap() else { panic!() };
+        assert_eq!(o.version.as_str(), "fw_release-2024.06");
     }
 
     #[test]
