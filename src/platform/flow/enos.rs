@@ -123,6 +123,15 @@ impl EnosDialect {
         self.ask_on_session = on;
     }
 
+    /// Asks the cloud for firmware now ("upon device request": the device asks when its own
+    /// conditions are met): a `getversion` goes out at the flow's next
+    /// [`service`](super::Flow::service) with a session up. Reach the dialect through
+    /// [`Flow::dialect_mut`](super::Flow::dialect_mut). False when the request queue is full
+    /// (a request is already waiting).
+    pub fn ask_now(&mut self) -> bool {
+        self.requests.push_back(Request::GetVersion).is_ok()
+    }
+
     fn topic(&self, kind: Topic, buf: &mut [u8]) -> Option<usize> {
         enos_cloud::topic(kind, &self.product_key, &self.device_key, buf).ok().map(str::len)
     }
@@ -279,6 +288,25 @@ mod tests {
         let list = br#"{"id":"1","code":200,"data":[{"version":"v1.0","sign":"00112233445566778899aabbccddeeff","signMethod":"md5","fileUrl":"/1b30e0ea83002000/ota/kadak13","fileSize":1024}]}"#;
         let Inbound::Offer(o) = offer_of(&mut d, VERSIONS, list) else { panic!() };
         assert_eq!(o.location.as_str(), "http://10.0.0.5:8080/files/1b30e0ea83002000/ota/kadak13");
+    }
+
+    #[test]
+    fn ask_now_queues_a_getversion() {
+        let mut d = EnosDialect::new("pk1", "dk1").unwrap();
+        d.set_ask_on_session(false);
+        Dialect::<64>::session_ready(&mut d);
+        let (mut topic, mut out) = ([0u8; 128], [0u8; 128]);
+        assert_eq!(Dialect::<64>::next_request(&mut d, &mut topic, &mut out), None);
+        assert!(d.ask_now());
+        let (t, n) = Dialect::<64>::next_request(&mut d, &mut topic, &mut out).unwrap();
+        assert_eq!(&topic[..t], b"/sys/pk1/dk1/ota/device/getversion");
+        assert_eq!(&out[..n], br#"{"id":"1","version":"1.0","method":"ota.device.getversion","params":{}}"#);
+        Dialect::<64>::request_sent(&mut d);
+        assert_eq!(Dialect::<64>::next_request(&mut d, &mut topic, &mut out), None);
+        for _ in 0..4 {
+            assert!(d.ask_now());
+        }
+        assert!(!d.ask_now(), "the queue is bounded");
     }
 
     #[test]

@@ -128,6 +128,12 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
         &self.dialect
     }
 
+    /// The dialect, to change its settings while the flow runs (for instance
+    /// [`EnosDialect::ask_now`]).
+    pub fn dialect_mut(&mut self) -> &mut D {
+        &mut self.dialect
+    }
+
     /// What the Agent made of the last offer.
     pub fn last_outcome(&self) -> Option<OfferOutcome> {
         self.last_outcome
