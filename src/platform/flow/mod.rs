@@ -72,6 +72,61 @@ pub struct FlowStats {
 }
 
 /// A platform flow: an [`Agent`] driven over MQTT in one platform's dialect.
+///
+/// Wiring a device, here Tencent IoT Hub over the host MQTT client and TCP (on a
+/// microcontroller: your own [`MqttClient`] and [`Connector`](crate::transport::http::Connector)
+/// over the network stack, the real flash instead of `SimFlash`):
+///
+/// ```no_run
+/// # #[cfg(feature = "mock")] {
+/// use ota_client::Version;
+/// use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application};
+/// use ota_client::boot::{BootManager, Layout, Strategy};
+/// use ota_client::flash::{Journal, OneFlash, Partition};
+/// use ota_client::mock::SimFlash;
+/// use ota_client::platform::flow::{Control, Flow, RunBuffers, TencentDialect, run_http};
+/// use ota_client::time::StdClock;
+/// use ota_client::transport::http::{HttpClient, TcpConnector};
+/// use ota_client::transport::mqtt_std::StdMqttClient;
+///
+/// struct App;
+/// impl Application for App {
+///     fn request_reboot(&mut self) { /* reset the MCU once the reports are out */ }
+/// }
+///
+/// // Flash: the state partition (journal), slot A, slot B.
+/// let mut storage = OneFlash(SimFlash::<4, 4096>::new(130 * 4096, 0xFF));
+/// let part = |first: u32, n: u32| Partition::new(&storage.0, first * 4096, n * 4096, 0xFF).unwrap();
+/// let layout = Layout::new::<OneFlash<SimFlash<4, 4096>>>(part(0, 2), part(2, 64), part(66, 64), Strategy::Select).unwrap();
+/// let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
+///
+/// // After every boot: start the Agent (confirms or rolls back a new image), then the flow.
+/// let mut agent: Agent = Agent::new(BootManager::new(layout), AgentConfig::default(), Version::parse("1.0.0").unwrap());
+/// agent.start(&mut storage, &mut journal, &mut App).unwrap();
+/// let mqtt = StdMqttClient::connect("PRODUCT1dev1", "mqtt.example", 1883);
+/// let mut flow = Flow::new(mqtt, TencentDialect::new("PRODUCT1", "dev1").unwrap(), agent);
+///
+/// let mut http: HttpClient<TcpConnector, 2048> = HttpClient::new(TcpConnector::default());
+/// let (mut rx, mut chunk) = ([0u8; 4096], [0u8; 1024]);
+/// let bufs = RunBuffers { rx: &mut rx, chunk: &mut chunk };
+/// let mut staged = false;
+/// run_http(&mut flow, &mut storage, &mut journal, &mut http, &mut App, &StdClock::new(), bufs, |f, _, event| {
+///     staged |= event == Some(AgentEvent::Staged);
+///     if staged && f.agent().next_report().is_none() {
+///         return Control::Stop; // the reports are out: reboot into the new image
+///     }
+///     if matches!(event, None | Some(AgentEvent::Waiting)) {
+///         std::thread::sleep(std::time::Duration::from_millis(20)); // idle: sleep or wait for an interrupt
+///     }
+///     Control::Continue
+/// })
+/// .unwrap();
+/// # }
+/// ```
+///
+/// Huawei IoTDA and EnOS cloud are the same with [`HuaweiDialect`] or [`EnosDialect`].
+/// Without [`run_http`], call [`Flow::service`] every loop turn and [`Flow::poll_download`]
+/// with your own [`ChunkSource`] while [`Agent::current_offer`] is set.
 pub struct Flow<M: MqttClient, D: Dialect<L>, const L: usize = 512> {
     mqtt: M,
     dialect: D,
