@@ -405,3 +405,21 @@ fn huawei_answers_an_unusable_upgrade_for_this_device_only() {
         r#"{"services":[{"service_id":"$ota","event_type":"upgrade_progress_report","paras":{"result_code":255,"version":"1.0.0","description":"invalid offer"}}]}"#
     );
 }
+
+#[test]
+fn a_message_on_another_topic_of_a_shared_client_is_not_an_offer() {
+    let mut rig = Rig::new();
+    rig.client.session(true);
+    rig.service();
+    let image = vec![3u8; 500];
+    for other in ["$ota/update/P/other-device", "app/commands"] {
+        rig.client.s().events.push_back(Ev::Msg(other, offer_json(&image, "1.1.0")));
+    }
+    rig.service();
+    assert_eq!(rig.flow.stats().received, 2);
+    assert_eq!(rig.flow.stats().offers, 0);
+    assert_eq!(rig.flow.agent().current_offer(), None);
+    rig.client.s().events.push_back(Ev::Msg(DOWN, offer_json(&image, "1.1.0")));
+    rig.service();
+    assert_eq!(rig.flow.stats().offers, 1);
+}

@@ -155,6 +155,15 @@ impl<const L: usize> Dialect<L> for EnosDialect {
     }
 
     fn decode(&mut self, topic: &str, payload: &[u8], running: &Version) -> Inbound<L> {
+        // Only this device's OTA topics: not another device's (a gateway's children share
+        // the client) nor the application's own.
+        let mut ours = [0u8; super::TOPIC_LEN];
+        let mine = Topic::of(topic).is_some_and(|kind| {
+            self.topic(kind, &mut ours).and_then(|n| ours.get(..n)) == Some(topic.as_bytes())
+        });
+        if !mine {
+            return Inbound::Ignore;
+        }
         match enos_cloud::decode_downlink::<L>(topic, payload) {
             Ok(Downlink::Upgrade { id, offer }) => match self.resolved(offer) {
                 Some(offer) => {
@@ -288,6 +297,19 @@ mod tests {
         let list = br#"{"id":"1","code":200,"data":[{"version":"v1.0","sign":"00112233445566778899aabbccddeeff","signMethod":"md5","fileUrl":"/1b30e0ea83002000/ota/kadak13","fileSize":1024}]}"#;
         let Inbound::Offer(o) = offer_of(&mut d, VERSIONS, list) else { panic!() };
         assert_eq!(o.location.as_str(), "http://10.0.0.5:8080/files/1b30e0ea83002000/ota/kadak13");
+    }
+
+    #[test]
+    fn only_this_devices_topics_are_taken() {
+        let mut d = EnosDialect::new("pk1", "dk1").unwrap();
+        for other in
+            ["/sys/pk1/child-7/ota/device/upgrade", "/sys/pk2/dk1/ota/device/upgrade", "app/commands"]
+        {
+            assert_eq!(offer_of(&mut d, other, DOC_UPGRADE), Inbound::Ignore, "{other}");
+        }
+        let (mut topic, mut out) = ([0u8; 128], [0u8; 128]);
+        assert_eq!(Dialect::<128>::next_request(&mut d, &mut topic, &mut out), None, "nor answered");
+        assert!(matches!(offer_of(&mut d, UP, DOC_UPGRADE), Inbound::Offer(_)));
     }
 
     #[test]

@@ -52,7 +52,12 @@ impl<const L: usize> Dialect<L> for TencentDialect {
         tencent::downlink_topic(&self.product_id, &self.device_name, buf).ok()
     }
 
-    fn decode(&mut self, _topic: &str, payload: &[u8], _running: &Version) -> Inbound<L> {
+    fn decode(&mut self, topic: &str, payload: &[u8], _running: &Version) -> Inbound<L> {
+        // A message on another topic (the application's own, on a shared client) is not ours.
+        let mut ours = [0u8; super::TOPIC_LEN];
+        if tencent::downlink_topic(&self.product_id, &self.device_name, &mut ours).ok() != Some(topic) {
+            return Inbound::Ignore;
+        }
         match tencent::decode_downlink::<L>(payload) {
             Ok(Downlink::Offer(offer)) => Inbound::Offer(offer),
             Ok(Downlink::VersionReply { .. } | Downlink::Unknown) => Inbound::Ignore,
