@@ -18,6 +18,7 @@ pub const FILE_BASE_LEN: usize = 128;
 
 /// Why [`EnosDialect::set_file_base`] refused a base.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum FileBaseError {
     /// Not an absolute `http(s)://` URL.
     NotAUrl,
