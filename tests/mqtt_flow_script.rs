@@ -415,10 +415,20 @@ fn a_message_on_another_topic_of_a_shared_client_is_not_an_offer() {
     for other in ["$ota/update/P/other-device", "app/commands"] {
         rig.client.s().events.push_back(Ev::Msg(other, offer_json(&image, "1.1.0")));
     }
-    rig.service();
-    assert_eq!(rig.flow.stats().received, 2);
+    // The application shares the connection: its messages come to it, its publishes go out.
+    let mut mine: Vec<(String, usize)> = Vec::new();
+    let mut other = |topic: &str, payload: &[u8]| mine.push((topic.to_string(), payload.len()));
+    rig.flow.service_with(&mut rig.storage, &mut rig.journal, &mut App, 0, &mut rig.rx, &mut other).unwrap();
+    let len = offer_json(&image, "1.1.0").len();
+    assert_eq!(
+        mine,
+        vec![("$ota/update/P/other-device".to_string(), len), ("app/commands".to_string(), len)]
+    );
+    assert_eq!((rig.flow.stats().received, rig.flow.stats().passed_on), (2, 2));
     assert_eq!(rig.flow.stats().offers, 0);
     assert_eq!(rig.flow.agent().current_offer(), None);
+    rig.flow.mqtt_mut().publish("app/telemetry", b"{\"t\":21}", QoS::AtMostOnce).unwrap();
+    assert_eq!(rig.client.published().last().unwrap(), "{\"t\":21}");
     rig.client.s().events.push_back(Ev::Msg(DOWN, offer_json(&image, "1.1.0")));
     rig.service();
     assert_eq!(rig.flow.stats().offers, 1);

@@ -33,6 +33,13 @@ pub trait Dialect<const L: usize> {
     /// Builds the `index`-th filter into `buf`.
     fn filter<'b>(&self, index: usize, buf: &'b mut [u8]) -> Option<&'b str>;
 
+    /// True when a message on `topic` is for this dialect (its device's downlink topics);
+    /// the flow hands others to the application ([`Flow::service_with`](super::Flow::service_with)).
+    /// The default takes every topic.
+    fn owns(&self, _topic: &str) -> bool {
+        true
+    }
+
     /// Decodes a message received on `topic`. `running` is the running version.
     fn decode(&mut self, topic: &str, payload: &[u8], running: &Version) -> Inbound<L>;
 

@@ -155,14 +155,18 @@ impl<const L: usize> Dialect<L> for EnosDialect {
         enos_cloud::topic(kind, &self.product_key, &self.device_key, buf).ok()
     }
 
-    fn decode(&mut self, topic: &str, payload: &[u8], running: &Version) -> Inbound<L> {
-        // Only this device's OTA topics: not another device's (a gateway's children share
-        // the client) nor the application's own.
+    /// Only this device's OTA downlink topics: not another device's (a gateway's children
+    /// share the client) nor the application's own.
+    fn owns(&self, topic: &str) -> bool {
         let mut ours = [0u8; super::TOPIC_LEN];
-        let mine = Topic::of(topic).is_some_and(|kind| {
-            self.topic(kind, &mut ours).and_then(|n| ours.get(..n)) == Some(topic.as_bytes())
-        });
-        if !mine {
+        Topic::of(topic).is_some_and(|kind| {
+            Topic::DOWNLINK.contains(&kind)
+                && self.topic(kind, &mut ours).and_then(|n| ours.get(..n)) == Some(topic.as_bytes())
+        })
+    }
+
+    fn decode(&mut self, topic: &str, payload: &[u8], running: &Version) -> Inbound<L> {
+        if !Dialect::<L>::owns(self, topic) {
             return Inbound::Ignore;
         }
         match enos_cloud::decode_downlink::<L>(topic, payload) {

@@ -60,10 +60,13 @@ impl<const L: usize> Dialect<L> for HuaweiDialect {
         huawei_iotda::downlink_topic(&self.device_id, buf).ok()
     }
 
-    fn decode(&mut self, topic: &str, payload: &[u8], _running: &Version) -> Inbound<L> {
-        // A message on another topic (the application's own, on a shared client) is not ours.
+    fn owns(&self, topic: &str) -> bool {
         let mut ours = [0u8; super::TOPIC_LEN];
-        if huawei_iotda::downlink_topic(&self.device_id, &mut ours).ok() != Some(topic) {
+        huawei_iotda::downlink_topic(&self.device_id, &mut ours).ok() == Some(topic)
+    }
+
+    fn decode(&mut self, topic: &str, payload: &[u8], _running: &Version) -> Inbound<L> {
+        if !Dialect::<L>::owns(self, topic) {
             return Inbound::Ignore;
         }
         let down = match huawei_iotda::decode_downlink::<L>(payload) {

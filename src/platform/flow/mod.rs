@@ -65,6 +65,9 @@ pub struct FlowStats {
     pub duplicates: u32,
     /// Offers that could not be used ([`Inbound::Unusable`]), answered with a failure.
     pub unusable: u32,
+    /// Messages on topics the dialect does not own, passed to the application
+    /// ([`Flow::service_with`]) or dropped ([`Flow::service`]).
+    pub passed_on: u32,
     /// Reports published.
     pub reports_sent: u32,
     /// Times a download paused because the session was lost (see [`Flow::set_pause_offline`]).
@@ -178,6 +181,14 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
         &self.mqtt
     }
 
+    /// The MQTT client, for the application's own messages on a shared connection (see
+    /// [`Flow::service_with`]). Its QoS 1 publishes count in
+    /// [`MqttClient::unacknowledged`] too, which only delays the moment the flow counts a
+    /// report as delivered; do not disconnect it or unsubscribe the flow's topics.
+    pub fn mqtt_mut(&mut self) -> &mut M {
+        &mut self.mqtt
+    }
+
     /// The dialect.
     pub fn dialect(&self) -> &D {
         &self.dialect
@@ -224,6 +235,10 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
     /// Handles MQTT: (re)subscribes, takes every waiting message (into `rx`, which bounds
     /// the largest message), hands offers to the Agent, and publishes what is queued.
     /// Call it often (every loop turn); it never blocks.
+    ///
+    /// Messages on topics the dialect does not [own](Dialect::owns) are dropped; a device
+    /// whose application shares the MQTT connection (the platforms give a device one) calls
+    /// [`Flow::service_with`] instead.
     pub fn service<S: Storage, const K: usize>(
         &mut self,
         storage: &mut S,
@@ -231,6 +246,23 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
         app: &mut impl Application,
         now_ms: u64,
         rx: &mut [u8],
+    ) -> Result<(), BootError> {
+        self.service_with(storage, journal, app, now_ms, rx, &mut |_, _| {})
+    }
+
+    /// [`Flow::service`] on a connection the application shares: every message on a topic
+    /// the dialect does not [own](Dialect::owns) goes to `other(topic, payload)`. The
+    /// application publishes and subscribes through [`Flow::mqtt_mut`]; after a session that
+    /// came back without its subscriptions ([`FlowStats::sessions`] grew, and the client does
+    /// not re-subscribe by itself) it subscribes to its own topics again.
+    pub fn service_with<S: Storage, const K: usize>(
+        &mut self,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        app: &mut impl Application,
+        now_ms: u64,
+        rx: &mut [u8],
+        other: &mut impl FnMut(&str, &[u8]),
     ) -> Result<(), BootError> {
         self.subscribe();
         // Taken before the events: a publish lost with its session stops being counted only
@@ -266,6 +298,11 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
                 }
             };
             self.stats.received = self.stats.received.saturating_add(1);
+            if !self.dialect.owns(topic) {
+                self.stats.passed_on = self.stats.passed_on.saturating_add(1);
+                other(topic, payload);
+                continue;
+            }
             match self.dialect.decode(topic, payload, self.agent.running()) {
                 Inbound::Offer(offer) => {
                     self.stats.offers = self.stats.offers.saturating_add(1);

@@ -52,10 +52,13 @@ impl<const L: usize> Dialect<L> for TencentDialect {
         tencent::downlink_topic(&self.product_id, &self.device_name, buf).ok()
     }
 
-    fn decode(&mut self, topic: &str, payload: &[u8], _running: &Version) -> Inbound<L> {
-        // A message on another topic (the application's own, on a shared client) is not ours.
+    fn owns(&self, topic: &str) -> bool {
         let mut ours = [0u8; super::TOPIC_LEN];
-        if tencent::downlink_topic(&self.product_id, &self.device_name, &mut ours).ok() != Some(topic) {
+        tencent::downlink_topic(&self.product_id, &self.device_name, &mut ours).ok() == Some(topic)
+    }
+
+    fn decode(&mut self, topic: &str, payload: &[u8], _running: &Version) -> Inbound<L> {
+        if !Dialect::<L>::owns(self, topic) {
             return Inbound::Ignore;
         }
         match tencent::decode_downlink::<L>(payload) {
