@@ -175,6 +175,10 @@ pub fn encode_report_version(version: &str, out: &mut [u8]) -> Result<usize, Enc
 }
 
 /// Encodes a `report_progress` message for the update to `version` into `out`.
+///
+/// With [`Progress::Fail`], `result_msg` is the cause's description (`"download timeout"`,
+/// `"integrity check failure"`…): seed 004 calls it the error message and shows `"time_out"`
+/// for −1 as an example; the code, not the text, is what the platform interprets.
 pub fn encode_progress(progress: &Progress, version: &str, out: &mut [u8]) -> Result<usize, EncodeError> {
     let mut pct = [0u8; 20];
     let mut code = [0u8; 20];

@@ -19,6 +19,11 @@ use crate::platform::huawei_iotda::{self, Envelope, Event, Package, ProgressRepo
 /// | `Succeeded` | `result_code` 0, `progress` 100, `version` = the new one |
 /// | `Failed` | [`huawei_iotda::result_code`] (3 already latest, 7 verification failed, …), `description` |
 ///
+/// An upgrade to the version already running is answered with result 3 (already latest)
+/// and that version, not with a success: the device installed nothing, and the platform's
+/// own negotiation (a `version_query` before every upgrade, seed 003 steps 4–5) already marks
+/// a task whose target equals the reported version successful without sending it.
+///
 /// An upgrade event that cannot be used (a `sign` that is not 64 hex digits, no `url`) is
 /// answered with a failure report for its version (result 255 internal exception, or 9
 /// insufficient memory when a text is too long for this build's buffers), so the platform
