@@ -19,12 +19,18 @@ pub enum VersionError {
     Empty,
     /// The text is longer than [`MAX_VERSION_LEN`] bytes.
     TooLong,
-    /// The text does not start with a number (after an optional `v`/`V`), has an empty
-    /// component, more than [`MAX_COMPONENTS`] components, or a component over `u32::MAX`.
+    /// The text holds a control character (a line break, a NUL…): no platform's version.
     Malformed,
 }
 
 /// A firmware version.
+///
+/// Any text of 1..=[`MAX_VERSION_LEN`] bytes without control characters is a version: the
+/// platforms allow free text (Tencent: "1 to 32 characters") and compare reported and
+/// target versions as strings. A text that starts with a number (after an optional
+/// `v`/`V`) also has a numeric form, up to [`MAX_COMPONENTS`] components of `u32`; the rest
+/// of the text is its suffix. A text without a numeric form (`"release-7"`, `"NB_V1.2"`) is
+/// all suffix, with numeric components of zero.
 ///
 /// Ordering compares the numeric components (missing trailing components count as zero, so
 /// `"1.0"` equals `"1.0.0"`), then a version with a suffix (`"1.0-rc1"`) sorts before the
@@ -56,6 +62,26 @@ impl Version {
         if text.len() > MAX_VERSION_LEN {
             return Err(VersionError::TooLong);
         }
+        if text.chars().any(char::is_control) {
+            return Err(VersionError::Malformed);
+        }
+        let mut owned = heapless::String::new();
+        owned.push_str(text).map_err(|_| VersionError::TooLong)?;
+        Ok(match Self::numeric(text) {
+            Some((parts, end)) => Self {
+                text: owned,
+                parts,
+                // end <= MAX_VERSION_LEN (32) always fits in u8.
+                suffix_at: u8::try_from(end).unwrap_or(0),
+            },
+            // Free text: all suffix.
+            None => Self { text: owned, parts: [0; MAX_COMPONENTS], suffix_at: 0 },
+        })
+    }
+
+    /// The numeric components of `text` and where they end, when it starts with a number
+    /// (after an optional `v`/`V`) and has at most [`MAX_COMPONENTS`] of them, each a `u32`.
+    fn numeric(text: &str) -> Option<([u32; MAX_COMPONENTS], usize)> {
         let bytes = text.as_bytes();
         let mut i = match bytes.first() {
             Some(b'v' | b'V') => 1,
@@ -70,31 +96,20 @@ impl Version {
                 if !b.is_ascii_digit() {
                     break;
                 }
-                value = value
-                    .checked_mul(10)
-                    .and_then(|v| v.checked_add(u32::from(b - b'0')))
-                    .ok_or(VersionError::Malformed)?;
+                value = value.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
                 i += 1;
             }
             if i == start {
-                return Err(VersionError::Malformed);
+                return None;
             }
-            let slot = parts.get_mut(count).ok_or(VersionError::Malformed)?;
-            *slot = value;
+            *parts.get_mut(count)? = value;
             count += 1;
             match bytes.get(i) {
                 Some(b'.') if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => i += 1,
                 _ => break,
             }
         }
-        let mut owned = heapless::String::new();
-        owned.push_str(text).map_err(|_| VersionError::TooLong)?;
-        Ok(Self {
-            text: owned,
-            parts,
-            // i <= MAX_VERSION_LEN (32) always fits in u8.
-            suffix_at: u8::try_from(i).map_err(|_| VersionError::TooLong)?,
-        })
+        Some((parts, i))
     }
 
     /// The version exactly as it was received.
@@ -196,15 +211,33 @@ mod tests {
     #[test]
     fn refuses_bad_text() {
         assert_eq!(Version::parse(""), Err(VersionError::Empty));
-        assert_eq!(Version::parse("abc"), Err(VersionError::Malformed));
-        assert_eq!(Version::parse("v"), Err(VersionError::Malformed));
-        assert_eq!(Version::parse(".1"), Err(VersionError::Malformed));
-        assert_eq!(Version::parse("99999999999"), Err(VersionError::Malformed));
-        assert_eq!(Version::parse("1.2.3.4.5.6.7.8.9"), Err(VersionError::Malformed));
+        assert_eq!(Version::parse("1.0\n"), Err(VersionError::Malformed));
+        assert_eq!(Version::parse("a\0"), Err(VersionError::Malformed));
         assert_eq!(Version::parse("1.0.0.0.0.0.0.0-aaaaaaaaaaaaaaaaaaaaaaaaaaa"), Err(VersionError::TooLong));
     }
 
+    #[test]
+    fn free_text_is_a_version_of_its_own() {
+        // Tencent allows any 1..32 characters; platforms compare the text.
+        for t in ["abc", "v", ".1", "release-7", "NB_V1.2", "99999999999", "1.2.3.4.5.6.7.8.9"] {
+            let x = v(t);
+            assert_eq!((x.as_str(), x.suffix(), x.components()), (t, t, &[0; MAX_COMPONENTS]), "{t}");
+        }
+        assert_eq!(v("release-7"), v("release-7"));
+        assert_ne!(v("release-7"), v("release-8"));
+        assert!(v("release-7") < v("release-8"), "free texts compare bytewise");
+        assert!(v("0.1") > v("release-7"), "a numeric version sorts after free text");
+        assert_eq!(v("NB_V1.2").suffix(), "NB_V1.2");
+    }
+
     proptest::proptest! {
+        #[test]
+        fn any_short_text_without_controls_parses(s in "[ -~]{1,32}") {
+            let x = Version::parse(&s).unwrap();
+            proptest::prop_assert_eq!(x.as_str(), s.as_str());
+            proptest::prop_assert!(x.same_text(&Version::parse(&s).unwrap()));
+        }
+
         #[test]
         fn never_panics(s in "\\PC{0,40}") {
             let _ = Version::parse(&s);

@@ -344,7 +344,7 @@ fn a_digest_of_the_wrong_length_is_refused_at_parse() {
     assert_eq!(Digest::sha256_hex(&"ab".repeat(31)), Err(HexError::WrongLength));
     assert_eq!(Digest::sha256_hex(&"ab".repeat(33)), Err(HexError::WrongLength));
     assert!(Digest::md5_hex(&"0f".repeat(16)).is_ok());
-    assert!(Version::parse("not-a-version").is_err());
+    assert!(Version::parse(&"9".repeat(33)).is_err(), "a version is 1..=32 bytes");
 }
 
 #[test]

@@ -26,6 +26,7 @@ const E: u32 = 4096;
 type Flash = SimFlash<4, 4096>;
 type Storage = OneFlash<Flash>;
 const ASSET: &str = "ZR3c5CfFSO";
+const SERIAL: &str = "1234-5678-90aa";
 const CHUNK: usize = 1024;
 /// The engine's checkpoint interval with the default config: one erase sector.
 const INTERVAL: u64 = E as u64;
@@ -87,6 +88,8 @@ struct Rig {
     layout: Layout,
     now: u64,
     mode: UpgradeMode,
+    /// The `assetId` the device is configured with.
+    asset: &'static str,
 }
 
 impl Rig {
@@ -94,7 +97,7 @@ impl Rig {
         let storage = OneFlash(Flash::new((2 + 32 + 33) as usize * E as usize, 0xFF));
         let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
         let layout = Layout::new::<Storage>(p(0, 2), p(2, 32), p(34, 33), Strategy::Select).unwrap();
-        Self { storage, layout, now: 0, mode: UpgradeMode::UponRequest }
+        Self { storage, layout, now: 0, mode: UpgradeMode::UponRequest, asset: ASSET }
     }
 
     fn journal(&mut self) -> Journal {
@@ -113,7 +116,7 @@ impl Rig {
     fn boot(&mut self, running: &str, endpoints: EdgeEndpoints, app: &mut App) -> (Device, Journal, Startup) {
         let mut journal = self.journal();
         let agent = Agent::new(BootManager::new(self.layout), AgentConfig::default(), v(running));
-        let mut config = EdgeConfig::new(endpoints, ASSET, "1234-5678-90aa").unwrap();
+        let mut config = EdgeConfig::new(endpoints, self.asset, SERIAL).unwrap();
         config.poll_interval_ms = 1_000;
         config.report_retry_ms = 500;
         config.mode = self.mode;
@@ -686,4 +689,49 @@ fn a_report_the_edge_refuses_for_good_is_not_resent() {
         assert_eq!(server.reports().len(), 1, "{status}: sent once");
         assert_eq!(dev.stats().calls_rejected, 1);
     }
+}
+
+#[test]
+fn a_device_known_by_its_serial_number_learns_its_asset_id_from_the_edge() {
+    // Seed 000's checkversion request carries `"assetId":""` and the serial number; the
+    // Edge's answers name the asset, and the reports must carry that name.
+    let server = EnosEdgeServer::start().unwrap();
+    server.register_serial(SERIAL, ASSET);
+    let fw = firmware(30_000);
+    let path = server.set_firmware(ASSET, "2.0.0", fw.clone());
+    let id = path.rsplit('/').next().unwrap().to_owned();
+    let mut rig = Rig::new();
+    rig.asset = "";
+    let mut app = App::default();
+    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
+    assert_eq!(dev.asset_id(), "", "nothing learned before the first answer");
+    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), EdgeEvent::Offered(OfferOutcome::Accepted));
+    assert_eq!(dev.asset_id(), ASSET);
+    update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
+
+    // After the reboot the success report waits for the first answer to name the asset.
+    let slot = rig.reset();
+    assert!(rig.slot_holds(slot, &fw));
+    let checks_before = server.check_count();
+    let (mut dev, mut journal, startup) = rig.boot("2.0.0", server.endpoints(), &mut app);
+    assert_eq!(startup, Startup::Confirmed(v("2.0.0")));
+    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), EdgeEvent::NoUpdate);
+    assert_eq!(server.check_count(), checks_before + 1);
+    rig.deliver_all(&mut dev, &mut journal, &mut app);
+
+    let checks: Vec<String> = server
+        .http()
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/checkversion")
+        .map(|r| r.body_text())
+        .collect();
+    let ask = |version: &str| format!(r#"{{"assetId":"","version":"{version}","serialNum":"{SERIAL}"}}"#);
+    assert_eq!(checks.first(), Some(&ask("1.0.0")), "the seed's request, exactly");
+    assert_eq!(checks.last(), Some(&ask("2.0.0")));
+    let reports = server.reports();
+    let mut expected = progress_reports(&processes(&reports));
+    expected.push((format!("/downloadresult/{id}"), download_result(1, "download success")));
+    expected.push(upd(update_result("2.0.0", "update completed", 2, 100, 0)));
+    assert_eq!(bodies(&reports), expected, "every report names the asset the Edge named");
 }

@@ -334,3 +334,102 @@ fn huawei_reports_the_version_of_the_package_kind_and_ignores_other_devices() {
     d.set_package(Package::Firmware);
     assert!(version_report(&mut d).contains("fw_version"));
 }
+
+#[test]
+fn an_offer_that_cannot_be_used_is_answered_with_a_failure_for_its_version() {
+    let mut rig = Rig::new();
+    rig.client.session(true);
+    rig.service();
+    rig.client.s().unacked = 0;
+    rig.service();
+    // Seed 004's offer exactly as published: its md5sum is masked with `****`.
+    let seed = br#"{
+"file_size": 708482,
+"md5sum": "36eb5951179db14a63****a37a9322a2",
+"type": "update_firmware",
+"url": "https://ota-1255858890.cos.ap-guangzhou.myqcloud.com",
+"version": "0.2"
+}"#;
+    rig.client.s().events.push_back(Ev::Msg(DOWN, seed.to_vec()));
+    rig.service();
+    assert_eq!(rig.flow.stats().unusable, 1);
+    assert_eq!(rig.flow.agent().current_offer(), None, "the Agent never saw it");
+    assert_eq!(
+        rig.client.published().last().unwrap(),
+        r#"{"type":"report_progress","report":{"progress":{"state":"fail","result_code":"-5","result_msg":"invalid offer"},"version":"0.2"}}"#
+    );
+    // No url: −2 (the file cannot be found).
+    rig.client.s().unacked = 0;
+    let no_url = br#"{"type":"update_firmware","file_size":10,"md5sum":"36eb5951179db14a63aaaaa37a9322a2","version":"0.3"}"#;
+    rig.client.s().events.push_back(Ev::Msg(DOWN, no_url.to_vec()));
+    rig.service();
+    assert_eq!(
+        rig.client.published().last().unwrap(),
+        r#"{"type":"report_progress","report":{"progress":{"state":"fail","result_code":"-2","result_msg":"invalid URI"},"version":"0.3"}}"#
+    );
+}
+
+#[test]
+fn huawei_answers_an_unusable_upgrade_for_this_device_only() {
+    use ota_client::FailureCause;
+    use ota_client::platform::flow::{Dialect, HuaweiDialect, Inbound};
+    let mut d = HuaweiDialect::new("dev-1").unwrap();
+    let down = "$oc/devices/dev-1/sys/events/down";
+    let upgrade = |who: &str, sign: &str, url: &str| {
+        format!(
+            r#"{{"object_device_id":"{who}","services":[{{"service_id":"$ota","event_type":"firmware_upgrade","paras":{{"version":"v2.0",{url}"file_size":10,"access_token":"t","expires":60,"sign":"{sign}"}}}}]}}"#
+        )
+    };
+    let url = r#""url":"https://h/fw.bin","#;
+    let decode =
+        |d: &mut HuaweiDialect, m: String| Dialect::<512>::decode(d, down, m.as_bytes(), &v("1.0.0"));
+    assert_eq!(
+        decode(&mut d, upgrade("dev-1", "not-hex", url)),
+        Inbound::Unusable { version: v("v2.0"), cause: FailureCause::InvalidOffer }
+    );
+    assert_eq!(
+        decode(&mut d, upgrade("", &"ab".repeat(32), "")),
+        Inbound::Unusable { version: v("v2.0"), cause: FailureCause::InvalidUri }
+    );
+    assert_eq!(decode(&mut d, upgrade("child-9", "not-hex", url)), Inbound::Ignore, "another device's");
+    // The report the Flow sends for it: result 255 (internal exception), the running version.
+    let r = Report::Failed {
+        target: v("v2.0"),
+        cause: FailureCause::InvalidOffer,
+        stage: ota_client::agent::Stage::Offer,
+    };
+    let (mut topic, mut out) = ([0u8; 160], [0u8; 512]);
+    let (_, n) = Dialect::<512>::encode_report(&mut d, &r, &v("1.0.0"), &mut topic, &mut out).unwrap();
+    assert_eq!(
+        std::str::from_utf8(&out[..n]).unwrap(),
+        r#"{"services":[{"service_id":"$ota","event_type":"upgrade_progress_report","paras":{"result_code":255,"version":"1.0.0","description":"invalid offer"}}]}"#
+    );
+}
+
+#[test]
+fn a_message_on_another_topic_of_a_shared_client_is_not_an_offer() {
+    let mut rig = Rig::new();
+    rig.client.session(true);
+    rig.service();
+    let image = vec![3u8; 500];
+    for other in ["$ota/update/P/other-device", "app/commands"] {
+        rig.client.s().events.push_back(Ev::Msg(other, offer_json(&image, "1.1.0")));
+    }
+    // The application shares the connection: its messages come to it, its publishes go out.
+    let mut mine: Vec<(String, usize)> = Vec::new();
+    let mut other = |topic: &str, payload: &[u8]| mine.push((topic.to_string(), payload.len()));
+    rig.flow.service_with(&mut rig.storage, &mut rig.journal, &mut App, 0, &mut rig.rx, &mut other).unwrap();
+    let len = offer_json(&image, "1.1.0").len();
+    assert_eq!(
+        mine,
+        vec![("$ota/update/P/other-device".to_string(), len), ("app/commands".to_string(), len)]
+    );
+    assert_eq!((rig.flow.stats().received, rig.flow.stats().passed_on), (2, 2));
+    assert_eq!(rig.flow.stats().offers, 0);
+    assert_eq!(rig.flow.agent().current_offer(), None);
+    rig.flow.mqtt_mut().publish("app/telemetry", b"{\"t\":21}", QoS::AtMostOnce).unwrap();
+    assert_eq!(rig.client.published().last().unwrap(), "{\"t\":21}");
+    rig.client.s().events.push_back(Ev::Msg(DOWN, offer_json(&image, "1.1.0")));
+    rig.service();
+    assert_eq!(rig.flow.stats().offers, 1);
+}

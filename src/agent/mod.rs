@@ -217,6 +217,13 @@ impl<const L: usize> Agent<L> {
         self.queue(r);
     }
 
+    /// Queues the failure report of an offer of `target` refused before it reached
+    /// [`Agent::offer`] (its message could not be used: a malformed digest or size, no URL),
+    /// so that the platform hears why. Nothing is written to flash.
+    pub fn report_refused(&mut self, target: Version, cause: FailureCause) {
+        self.queue(Report::Failed { target, cause, stage: Stage::Offer });
+    }
+
     /// Takes an offer from the platform. Checks it (already latest, busy, invalid, too large,
     /// transport-checked without [`AgentConfig::accept_transport_checked`]) and asks the
     /// application.

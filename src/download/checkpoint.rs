@@ -207,7 +207,7 @@ mod tests {
         extra.push(0);
         assert!(Checkpoint::decode(&extra).is_none());
         for (at, value) in
-            [(0, 2u8), (1, 2), (2, 4), (2, 0), (3, 0), (3, 33), (60, b'x'), (75, 1), (63, 0xFF)]
+            [(0, 2u8), (1, 2), (2, 4), (2, 0), (3, 0), (3, 33), (60, 0x01), (75, 1), (63, 0xFF)]
         {
             let mut b = good;
             b[at] = value;

@@ -59,6 +59,8 @@ struct Firmware {
 #[derive(Default)]
 struct EdgeState {
     devices: HashMap<String, Firmware>,
+    /// serialNum → assetId, for devices that ask with an empty `assetId`.
+    serials: HashMap<String, String>,
     next_id: u64,
     reports: Vec<EdgeReport>,
     report_status: Option<u16>,
@@ -146,6 +148,13 @@ impl EnosEdgeServer {
         path
     }
 
+    /// Knows the device with serial number `serial` as `asset_id`: a checkversion with an
+    /// empty `assetId` and this `serialNum` (seed 000's request) is answered for `asset_id`,
+    /// and the answer names it.
+    pub fn register_serial(&self, serial: &str, asset_id: &str) {
+        lock(&self.state).serials.insert(serial.to_owned(), asset_id.to_owned());
+    }
+
     /// Withdraws the offer to `asset_id`.
     pub fn clear_firmware(&self, asset_id: &str) {
         lock(&self.state).devices.remove(asset_id);
@@ -215,17 +224,22 @@ fn handle(state: &Mutex<EdgeState>, req: &RecordedRequest) -> Option<MockRespons
 
 fn check_version(state: &Mutex<EdgeState>, req: &RecordedRequest) -> MockResponse {
     let Ok(ask) = decode_check_version(&req.body) else { return status_json(400, "bad request") };
-    let firmware = {
+    let (asset, firmware) = {
         let mut s = lock(state);
         s.checks += 1;
         if let Some(answer) = &s.check_override {
             return answer.clone();
         }
-        s.devices.get(ask.asset_id).cloned()
+        let asset = match ask.asset_id {
+            "" => s.serials.get(ask.serial_num).cloned().unwrap_or_default(),
+            named => named.to_owned(),
+        };
+        let firmware = s.devices.get(&asset).cloned();
+        (asset, firmware)
     };
     let body = match &firmware {
         Some(f) if f.version != ask.version => CheckVersionAnswerBody {
-            asset_id: ask.asset_id,
+            asset_id: &asset,
             version: &f.version,
             code: 1,
             desc: "has update",
@@ -234,7 +248,7 @@ fn check_version(state: &Mutex<EdgeState>, req: &RecordedRequest) -> MockRespons
             downloadurl: &f.path,
         },
         _ => CheckVersionAnswerBody {
-            asset_id: ask.asset_id,
+            asset_id: &asset,
             version: ask.version,
             code: 0,
             desc: "no update",

@@ -129,7 +129,8 @@ pub fn topic<'b>(
 pub enum Downlink<const L: usize = DEFAULT_LOCATION_LEN> {
     /// `ota.device.upgrade`: install this image; answer with an `upgrade_reply` of `id`.
     Upgrade {
-        /// The request id, for the reply.
+        /// The request id, for the reply (empty when the request had none: EnOS documents
+        /// `id` as optional).
         id: MessageId,
         /// The image (MD5 digest, URL location).
         offer: Offer<L>,
@@ -194,7 +195,10 @@ pub fn decode_downlink<const L: usize>(topic: &str, payload: &[u8]) -> Result<Do
                 None | Some("ota.device.upgrade") => {}
                 Some(_) => return Ok(Downlink::Unknown),
             }
-            let id = message_id(&obj)?;
+            // EnOS documents `id` as optional ("reserved"): an upgrade without one is still
+            // an upgrade, answered with an empty id.
+            let mut id = MessageId::new();
+            string_field(&obj, "id", &mut id)?;
             let offer = firmware_entry(&obj.object("params")?)?;
             Ok(Downlink::Upgrade { id, offer })
         }
@@ -508,6 +512,15 @@ mod tests {
         assert_eq!(bad(&UPGRADE.replace("\"params\"", "\"p\"")), DecodeError::MissingField("params"));
         assert_eq!(request_id(UPGRADE.replace(MD5, "xyz").as_bytes()).unwrap().as_str(), "123");
         assert_eq!(request_id(b"{"), None);
+        // `id` is optional in EnOS's documentation.
+        let no_id = UPGRADE.replace(r#""id":"123","#, "");
+        let Ok(Downlink::Upgrade { id, offer }) = decode_downlink::<128>(UP_TOPIC, no_id.as_bytes()) else {
+            panic!("an upgrade without id is still an upgrade")
+        };
+        assert_eq!((id.as_str(), offer.size), ("", 524288));
+        let mut out = [0u8; 64];
+        let n = encode_upgrade_reply(&id, 200, &mut out).unwrap();
+        assert_eq!(text(&out, n), r#"{"id":"","code":200,"data":{}}"#);
         let other = UPGRADE.replace("ota.device.upgrade", "thing.service.x");
         assert_eq!(decode_downlink::<128>(UP_TOPIC, other.as_bytes()), Ok(Downlink::Unknown));
         assert_eq!(decode_downlink::<128>("/other/topic", b"garbage"), Ok(Downlink::Unknown));

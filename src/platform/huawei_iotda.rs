@@ -164,6 +164,21 @@ pub fn decode_downlink<const L: usize>(payload: &[u8]) -> Result<Downlink<L>, De
     })
 }
 
+/// The `object_device_id` (empty when absent) and `version` of an upgrade event that may not
+/// decode as a whole (to answer an unusable upgrade with a failure for that version); `None`
+/// for other messages.
+pub fn offered_version(payload: &[u8]) -> Option<(heapless::String<MAX_ID_LEN>, Version)> {
+    let obj = parse_object(payload).ok()?;
+    let mut device = heapless::String::new();
+    let service = ota_service(&obj, &mut device).ok()??;
+    let upgrade = matches!(
+        service.text("event_type").ok()?,
+        "firmware_upgrade" | "software_upgrade" | "firmware_upgrade_v2" | "software_upgrade_v2"
+    );
+    let version = version_field(&paras(&service).ok()??, "version").ok()?;
+    upgrade.then_some((device, version))
+}
+
 /// Huawei's `result_code` for a failure: 1 device in use, 2 poor signal, 3 already latest,
 /// 4 low battery, 5 insufficient storage, 6 download timeout, 7 package verification
 /// failed, 8 unsupported package type, 9 insufficient memory, 10 install failed,

@@ -84,6 +84,13 @@ pub fn decode_downlink<const L: usize>(payload: &[u8]) -> Result<Downlink<L>, De
     }
 }
 
+/// The `version` of an `update_firmware` message that may not decode as a whole (to answer
+/// an unusable offer with a failure for that version); `None` for other messages.
+pub fn offered_version(payload: &[u8]) -> Option<Version> {
+    let obj = parse_object(payload).ok()?;
+    (obj.text("type").ok()? == "update_firmware").then(|| version_field(&obj, "version").ok()).flatten()
+}
+
 fn decode_offer<const L: usize>(obj: &Object<'_>) -> Result<Offer<L>, DecodeError> {
     let version = version_field(obj, "version")?;
     let size = size_field(obj, "file_size")?;
@@ -168,6 +175,10 @@ pub fn encode_report_version(version: &str, out: &mut [u8]) -> Result<usize, Enc
 }
 
 /// Encodes a `report_progress` message for the update to `version` into `out`.
+///
+/// With [`Progress::Fail`], `result_msg` is the cause's description (`"download timeout"`,
+/// `"integrity check failure"`…): seed 004 calls it the error message and shows `"time_out"`
+/// for −1 as an example; the code, not the text, is what the platform interprets.
 pub fn encode_progress(progress: &Progress, version: &str, out: &mut [u8]) -> Result<usize, EncodeError> {
     let mut pct = [0u8; 20];
     let mut code = [0u8; 20];
@@ -391,6 +402,10 @@ mod tests {
             Downlink::VersionReply { result_code: 0, version: Some(Version::parse("1.0.0").unwrap()) }
         );
         assert_eq!(decode_downlink::<64>(br#"{"type":"something_new","x":1}"#).unwrap(), Downlink::Unknown);
+        // The version is free text of 1..32 characters, kept exactly.
+        let free = br#"{"type":"update_firmware","file_size":1,"md5sum":"36eb5951179db14a63aaaaa37a9322a2","url":"u","version":"fw_release-2024.06"}"#;
+        let Downlink::Offer(o) = decode_downlink::<64>(free).unwrap() else { panic!() };
+        assert_eq!(o.version.as_str(), "fw_release-2024.06");
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub enum UpgradeMode {
 pub enum ConfigError {
     /// `assetId` or `serialNum` is longer than [`ID_LEN`] bytes.
     TooLong,
-    /// `assetId` is empty.
+    /// `assetId` and `serialNum` are both empty: nothing names the device.
     EmptyAssetId,
 }
 
@@ -42,7 +42,10 @@ pub enum ConfigError {
 pub struct EdgeConfig<const N: usize = 64> {
     /// Base URL of each endpoint (seed defaults: port 5055, 5050 for downloadresult).
     pub endpoints: EdgeEndpoints<N>,
-    /// `assetId`: the sub-device's id at the Edge.
+    /// `assetId`: the sub-device's id at the Edge. May be empty when the device knows only
+    /// its serial number: seed 000's checkversion request carries `"assetId":""` with the
+    /// `serialNum`, and the Edge's answer names the asset. The flow then sends the checkversion
+    /// with an empty `assetId` and fills the reports' `assetId` with the one the Edge echoed.
     pub asset_id: heapless::String<ID_LEN>,
     /// `serialNum` sent with checkversion.
     pub serial_num: heapless::String<ID_LEN>,
@@ -60,9 +63,10 @@ pub struct EdgeConfig<const N: usize = 64> {
 }
 
 impl<const N: usize> EdgeConfig<N> {
-    /// A configuration with the default timing and mode.
+    /// A configuration with the default timing and mode. `asset_id` may be empty when
+    /// `serial_num` is not (see [`EdgeConfig::asset_id`]).
     pub fn new(endpoints: EdgeEndpoints<N>, asset_id: &str, serial_num: &str) -> Result<Self, ConfigError> {
-        if asset_id.is_empty() {
+        if asset_id.is_empty() && serial_num.is_empty() {
             return Err(ConfigError::EmptyAssetId);
         }
         let mut a = heapless::String::new();
@@ -88,7 +92,10 @@ mod tests {
     #[test]
     fn checks_identity() {
         let e: EdgeEndpoints = EdgeEndpoints::for_host("10.0.0.1").unwrap();
-        assert_eq!(EdgeConfig::new(e.clone(), "", "x"), Err(ConfigError::EmptyAssetId));
+        assert_eq!(EdgeConfig::new(e.clone(), "", ""), Err(ConfigError::EmptyAssetId));
+        // Seed 000's request: no assetId, only the serial number.
+        let by_serial = EdgeConfig::new(e.clone(), "", "1234-5678-90aa").unwrap();
+        assert_eq!((by_serial.asset_id.as_str(), by_serial.serial_num.as_str()), ("", "1234-5678-90aa"));
         let long = "a".repeat(ID_LEN + 1);
         assert_eq!(EdgeConfig::new(e.clone(), &long, "x"), Err(ConfigError::TooLong));
         assert_eq!(EdgeConfig::new(e.clone(), "a", &long), Err(ConfigError::TooLong));

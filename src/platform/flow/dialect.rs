@@ -1,13 +1,24 @@
 //! [`Dialect`]: the part of a [`Flow`](super::Flow) that speaks one platform.
 
 use crate::agent::{OfferOutcome, Report};
-use crate::{Offer, Version};
+use crate::platform::json::DecodeError;
+use crate::{FailureCause, Offer, Version};
 
 /// What a downlink asks of the device, as a [`Dialect`] decodes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Inbound<const L: usize> {
     /// Install this firmware: handed to [`Agent::offer`](crate::agent::Agent::offer).
     Offer(Offer<L>),
+    /// An offer whose version reads but which cannot be used (a digest that is not hex, a
+    /// size that is not a number, no URL, a URL too long to keep): the platform hears a
+    /// failure for `version` with `cause` (so it does not wait for a report that would never
+    /// come), and the Agent never sees the offer.
+    Unusable {
+        /// The version the message offered.
+        version: Version,
+        /// Why it cannot be used.
+        cause: FailureCause,
+    },
     /// Report the running version.
     ReportVersion,
     /// Nothing to do (a reply, an unknown or malformed message).
@@ -21,6 +32,13 @@ pub trait Dialect<const L: usize> {
 
     /// Builds the `index`-th filter into `buf`.
     fn filter<'b>(&self, index: usize, buf: &'b mut [u8]) -> Option<&'b str>;
+
+    /// True when a message on `topic` is for this dialect (its device's downlink topics);
+    /// the flow hands others to the application ([`Flow::service_with`](super::Flow::service_with)).
+    /// The default takes every topic.
+    fn owns(&self, _topic: &str) -> bool {
+        true
+    }
 
     /// Decodes a message received on `topic`. `running` is the running version.
     fn decode(&mut self, topic: &str, payload: &[u8], running: &Version) -> Inbound<L>;
@@ -51,4 +69,17 @@ pub trait Dialect<const L: usize> {
         topic: &mut [u8],
         out: &mut [u8],
     ) -> Option<(usize, usize)>;
+}
+
+/// The failure a platform hears for an offer that did not decode with `error`; `url_key`
+/// names the offer's URL field.
+pub(crate) fn unusable_cause(error: DecodeError, url_key: &str) -> FailureCause {
+    match error {
+        DecodeError::MissingField(k) | DecodeError::InvalidField(k) if k == url_key => {
+            FailureCause::InvalidUri
+        }
+        // A text longer than the buffers this build keeps it in.
+        DecodeError::FieldTooLong(_) => FailureCause::OutOfMemory,
+        _ => FailureCause::InvalidOffer,
+    }
 }

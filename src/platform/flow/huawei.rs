@@ -1,5 +1,6 @@
 //! [`HuaweiDialect`]: Huawei IoTDA `$ota` events for a [`Flow`](super::Flow).
 
+use super::dialect::unusable_cause;
 use super::{Dialect, Inbound};
 use crate::Version;
 use crate::agent::Report;
@@ -17,6 +18,16 @@ use crate::platform::huawei_iotda::{self, Envelope, Event, Package, ProgressRepo
 /// | `Downloaded` | nothing (progress 100 was just reported) |
 /// | `Succeeded` | `result_code` 0, `progress` 100, `version` = the new one |
 /// | `Failed` | [`huawei_iotda::result_code`] (3 already latest, 7 verification failed, …), `description` |
+///
+/// An upgrade to the version already running is answered with result 3 (already latest)
+/// and that version, not with a success: the device installed nothing, and the platform's
+/// own negotiation (a `version_query` before every upgrade, seed 003 steps 4–5) already marks
+/// a task whose target equals the reported version successful without sending it.
+///
+/// An upgrade event that cannot be used (a `sign` that is not 64 hex digits, no `url`) is
+/// answered with a failure report for its version (result 255 internal exception, or 9
+/// insufficient memory when a text is too long for this build's buffers), so the platform
+/// does not wait out its 24-hour timeout.
 #[derive(Debug, Clone)]
 pub struct HuaweiDialect {
     device_id: heapless::String<64>,
@@ -54,8 +65,26 @@ impl<const L: usize> Dialect<L> for HuaweiDialect {
         huawei_iotda::downlink_topic(&self.device_id, buf).ok()
     }
 
-    fn decode(&mut self, _topic: &str, payload: &[u8], _running: &Version) -> Inbound<L> {
-        let Ok(down) = huawei_iotda::decode_downlink::<L>(payload) else { return Inbound::Ignore };
+    fn owns(&self, topic: &str) -> bool {
+        let mut ours = [0u8; super::TOPIC_LEN];
+        huawei_iotda::downlink_topic(&self.device_id, &mut ours).ok() == Some(topic)
+    }
+
+    fn decode(&mut self, topic: &str, payload: &[u8], _running: &Version) -> Inbound<L> {
+        if !Dialect::<L>::owns(self, topic) {
+            return Inbound::Ignore;
+        }
+        let down = match huawei_iotda::decode_downlink::<L>(payload) {
+            Ok(down) => down,
+            Err(e) => {
+                return match huawei_iotda::offered_version(payload) {
+                    Some((target, version)) if target.is_empty() || target == self.device_id.as_str() => {
+                        Inbound::Unusable { version, cause: unusable_cause(e, "url") }
+                    }
+                    _ => Inbound::Ignore,
+                };
+            }
+        };
         // A gateway's message for one of its children is not for this device.
         if !down.object_device_id.is_empty() && down.object_device_id != self.device_id {
             return Inbound::Ignore;

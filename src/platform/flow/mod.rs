@@ -7,6 +7,8 @@
 //!   re-subscribe by itself (the [`MqttEvent::Connected`] contract);
 //! - reports the running version each time a session is ready (and when the platform asks);
 //! - decodes every downlink with the platform's codec and hands offers to [`Agent::offer`]
+//!   (an offer that reads but cannot be used is answered with a failure report at once,
+//!   [`Inbound::Unusable`])
 //!   (a repeat of the offer being downloaded is answered `Duplicate` by the Agent and so
 //!   ignored; an offer of the running version is refused as already latest, and the
 //!   failure report carries the platform's code);
@@ -30,7 +32,7 @@ mod huawei;
 mod tencent;
 
 pub use dialect::{Dialect, Inbound};
-pub use enos::EnosDialect;
+pub use enos::{EnosDialect, FILE_BASE_LEN, FileBaseError};
 pub use http_run::{Control, RunBuffers, run_http};
 pub use huawei::HuaweiDialect;
 pub use tencent::TencentDialect;
@@ -61,6 +63,11 @@ pub struct FlowStats {
     pub offers: u32,
     /// Offers the Agent answered `Duplicate` (ignored).
     pub duplicates: u32,
+    /// Offers that could not be used ([`Inbound::Unusable`]), answered with a failure.
+    pub unusable: u32,
+    /// Messages on topics the dialect does not own, passed to the application
+    /// ([`Flow::service_with`]) or dropped ([`Flow::service`]).
+    pub passed_on: u32,
     /// Reports published.
     pub reports_sent: u32,
     /// Times a download paused because the session was lost (see [`Flow::set_pause_offline`]).
@@ -68,6 +75,61 @@ pub struct FlowStats {
 }
 
 /// A platform flow: an [`Agent`] driven over MQTT in one platform's dialect.
+///
+/// Wiring a device, here Tencent IoT Hub over the host MQTT client and TCP (on a
+/// microcontroller: your own [`MqttClient`] and [`Connector`](crate::transport::http::Connector)
+/// over the network stack, the real flash instead of `SimFlash`):
+///
+/// ```no_run
+/// # #[cfg(feature = "mock")] {
+/// use ota_client::Version;
+/// use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application};
+/// use ota_client::boot::{BootManager, Layout, Strategy};
+/// use ota_client::flash::{Journal, OneFlash, Partition};
+/// use ota_client::mock::SimFlash;
+/// use ota_client::platform::flow::{Control, Flow, RunBuffers, TencentDialect, run_http};
+/// use ota_client::time::StdClock;
+/// use ota_client::transport::http::{HttpClient, TcpConnector};
+/// use ota_client::transport::mqtt_std::StdMqttClient;
+///
+/// struct App;
+/// impl Application for App {
+///     fn request_reboot(&mut self) { /* reset the MCU once the reports are out */ }
+/// }
+///
+/// // Flash: the state partition (journal), slot A, slot B.
+/// let mut storage = OneFlash(SimFlash::<4, 4096>::new(130 * 4096, 0xFF));
+/// let part = |first: u32, n: u32| Partition::new(&storage.0, first * 4096, n * 4096, 0xFF).unwrap();
+/// let layout = Layout::new::<OneFlash<SimFlash<4, 4096>>>(part(0, 2), part(2, 64), part(66, 64), Strategy::Select).unwrap();
+/// let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
+///
+/// // After every boot: start the Agent (confirms or rolls back a new image), then the flow.
+/// let mut agent: Agent = Agent::new(BootManager::new(layout), AgentConfig::default(), Version::parse("1.0.0").unwrap());
+/// agent.start(&mut storage, &mut journal, &mut App).unwrap();
+/// let mqtt = StdMqttClient::connect("PRODUCT1dev1", "mqtt.example", 1883);
+/// let mut flow = Flow::new(mqtt, TencentDialect::new("PRODUCT1", "dev1").unwrap(), agent);
+///
+/// let mut http: HttpClient<TcpConnector, 2048> = HttpClient::new(TcpConnector::default());
+/// let (mut rx, mut chunk) = ([0u8; 4096], [0u8; 1024]);
+/// let bufs = RunBuffers { rx: &mut rx, chunk: &mut chunk };
+/// let mut staged = false;
+/// run_http(&mut flow, &mut storage, &mut journal, &mut http, &mut App, &StdClock::new(), bufs, |f, _, event| {
+///     staged |= event == Some(AgentEvent::Staged);
+///     if staged && f.agent().next_report().is_none() {
+///         return Control::Stop; // the reports are out: reboot into the new image
+///     }
+///     if matches!(event, None | Some(AgentEvent::Waiting)) {
+///         std::thread::sleep(std::time::Duration::from_millis(20)); // idle: sleep or wait for an interrupt
+///     }
+///     Control::Continue
+/// })
+/// .unwrap();
+/// # }
+/// ```
+///
+/// Huawei IoTDA and EnOS cloud are the same with [`HuaweiDialect`] or [`EnosDialect`].
+/// Without [`run_http`], call [`Flow::service`] every loop turn and [`Flow::poll_download`]
+/// with your own [`ChunkSource`] while [`Agent::current_offer`] is set.
 pub struct Flow<M: MqttClient, D: Dialect<L>, const L: usize = 512> {
     mqtt: M,
     dialect: D,
@@ -119,9 +181,23 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
         &self.mqtt
     }
 
+    /// The MQTT client, for the application's own messages on a shared connection (see
+    /// [`Flow::service_with`]). Its QoS 1 publishes count in
+    /// [`MqttClient::unacknowledged`] too, which only delays the moment the flow counts a
+    /// report as delivered; do not disconnect it or unsubscribe the flow's topics.
+    pub fn mqtt_mut(&mut self) -> &mut M {
+        &mut self.mqtt
+    }
+
     /// The dialect.
     pub fn dialect(&self) -> &D {
         &self.dialect
+    }
+
+    /// The dialect, to change its settings while the flow runs (for instance
+    /// [`EnosDialect::ask_now`]).
+    pub fn dialect_mut(&mut self) -> &mut D {
+        &mut self.dialect
     }
 
     /// What the Agent made of the last offer.
@@ -159,6 +235,10 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
     /// Handles MQTT: (re)subscribes, takes every waiting message (into `rx`, which bounds
     /// the largest message), hands offers to the Agent, and publishes what is queued.
     /// Call it often (every loop turn); it never blocks.
+    ///
+    /// Messages on topics the dialect does not [own](Dialect::owns) are dropped; a device
+    /// whose application shares the MQTT connection (the platforms give a device one) calls
+    /// [`Flow::service_with`] instead.
     pub fn service<S: Storage, const K: usize>(
         &mut self,
         storage: &mut S,
@@ -166,6 +246,23 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
         app: &mut impl Application,
         now_ms: u64,
         rx: &mut [u8],
+    ) -> Result<(), BootError> {
+        self.service_with(storage, journal, app, now_ms, rx, &mut |_, _| {})
+    }
+
+    /// [`Flow::service`] on a connection the application shares: every message on a topic
+    /// the dialect does not [own](Dialect::owns) goes to `other(topic, payload)`. The
+    /// application publishes and subscribes through [`Flow::mqtt_mut`]; after a session that
+    /// came back without its subscriptions ([`FlowStats::sessions`] grew, and the client does
+    /// not re-subscribe by itself) it subscribes to its own topics again.
+    pub fn service_with<S: Storage, const K: usize>(
+        &mut self,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        app: &mut impl Application,
+        now_ms: u64,
+        rx: &mut [u8],
+        other: &mut impl FnMut(&str, &[u8]),
     ) -> Result<(), BootError> {
         self.subscribe();
         // Taken before the events: a publish lost with its session stops being counted only
@@ -201,6 +298,11 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
                 }
             };
             self.stats.received = self.stats.received.saturating_add(1);
+            if !self.dialect.owns(topic) {
+                self.stats.passed_on = self.stats.passed_on.saturating_add(1);
+                other(topic, payload);
+                continue;
+            }
             match self.dialect.decode(topic, payload, self.agent.running()) {
                 Inbound::Offer(offer) => {
                     self.stats.offers = self.stats.offers.saturating_add(1);
@@ -210,6 +312,10 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
                     }
                     self.last_outcome = Some(outcome);
                     self.dialect.offer_outcome(outcome);
+                }
+                Inbound::Unusable { version, cause } => {
+                    self.stats.unusable = self.stats.unusable.saturating_add(1);
+                    self.agent.report_refused(version, cause);
                 }
                 Inbound::ReportVersion => self.agent.report_version(),
                 Inbound::Ignore => {}

@@ -1,5 +1,6 @@
 //! [`TencentDialect`]: Tencent IoT Hub topics and messages for a [`Flow`](super::Flow).
 
+use super::dialect::unusable_cause;
 use super::{Dialect, Inbound};
 use crate::Version;
 use crate::agent::Report;
@@ -15,6 +16,10 @@ use crate::platform::tencent::{self, Downlink, Progress};
 /// | `Downloaded` | `report_progress` `burning` |
 /// | `Succeeded` | `report_progress` `done` (version = the new one) |
 /// | `Failed` | `report_progress` `fail`, `result_code` −1..−5 ([`tencent::failure_code`]) |
+///
+/// An `update_firmware` that cannot be used (for instance the masked `md5sum` of the
+/// documentation's example) is answered with `fail` for its version: `result_code` −5, or −2
+/// when the `url` is missing.
 #[derive(Debug, Clone)]
 pub struct TencentDialect {
     product_id: heapless::String<64>,
@@ -47,10 +52,22 @@ impl<const L: usize> Dialect<L> for TencentDialect {
         tencent::downlink_topic(&self.product_id, &self.device_name, buf).ok()
     }
 
-    fn decode(&mut self, _topic: &str, payload: &[u8], _running: &Version) -> Inbound<L> {
+    fn owns(&self, topic: &str) -> bool {
+        let mut ours = [0u8; super::TOPIC_LEN];
+        tencent::downlink_topic(&self.product_id, &self.device_name, &mut ours).ok() == Some(topic)
+    }
+
+    fn decode(&mut self, topic: &str, payload: &[u8], _running: &Version) -> Inbound<L> {
+        if !Dialect::<L>::owns(self, topic) {
+            return Inbound::Ignore;
+        }
         match tencent::decode_downlink::<L>(payload) {
             Ok(Downlink::Offer(offer)) => Inbound::Offer(offer),
-            Ok(Downlink::VersionReply { .. } | Downlink::Unknown) | Err(_) => Inbound::Ignore,
+            Ok(Downlink::VersionReply { .. } | Downlink::Unknown) => Inbound::Ignore,
+            Err(e) => match tencent::offered_version(payload) {
+                Some(version) => Inbound::Unusable { version, cause: unusable_cause(e, "url") },
+                None => Inbound::Ignore,
+            },
         }
     }
 

@@ -51,6 +51,13 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
             return EdgeEvent::CheckFailed(EdgeError::Status(status));
         }
         let answer = answer.get(..len).unwrap_or(&[]);
+        if self.config.asset_id.is_empty()
+            && let Some(named) = answer_asset_id(answer)
+        {
+            self.learned_asset_id.clear();
+            // An id longer than ID_LEN is not kept: reports then wait for a usable one.
+            let _ = self.learned_asset_id.push_str(named);
+        }
         match decode_check_version_answer(answer) {
             Ok(CheckVersionAnswer::NoUpdate) => EdgeEvent::NoUpdate,
             Ok(CheckVersionAnswer::Update(update)) => self.consider(storage, journal, app, &update, now_ms),
@@ -177,6 +184,18 @@ fn checkpoint_size<S: Storage, const K: usize, const L: usize>(
     (c.version.same_text(&offer.version) && c.digest == offer.digest).then_some(c.size)
 }
 
+/// The `assetId` a checkversion answer names (either code), when it is a plain non-empty
+/// text (no JSON escapes: an id with escapes is not taken rather than taken wrong).
+fn answer_asset_id(answer: &[u8]) -> Option<&str> {
+    #[derive(serde::Deserialize)]
+    struct Named<'a> {
+        #[serde(rename = "assetId", borrow)]
+        asset_id: Option<&'a str>,
+    }
+    let (named, _): (Named<'_>, usize) = serde_json_core::from_slice(answer).ok()?;
+    named.asset_id.map(str::trim).filter(|a| !a.is_empty() && !a.contains('\\'))
+}
+
 /// The `version` of an answer that did not decode as an update, when it says `code` 1 (as
 /// a number or a string) and has a version at all.
 fn answer_version(answer: &[u8]) -> Option<&str> {
@@ -198,7 +217,20 @@ fn answer_version(answer: &[u8]) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::answer_version;
+    use super::{answer_asset_id, answer_version};
+
+    #[test]
+    fn answer_asset_id_from_either_answer() {
+        // Seed 000's two answers name the asset.
+        let none = br#"{"assetId":"ZR3c5CfFSO","version":"1.0.0","code":0,"desc":"no update","signMethod":"","sign":"","downloadurl":""}"#;
+        assert_eq!(answer_asset_id(none), Some("ZR3c5CfFSO"));
+        let has = br#"{"assetId":"999999","version":"v2.0.0.1","code":1,"desc":"has update","signMethod":"MD5","sign":"zxnchksmichasncjdchjcdn","downloadurl":"/version/15912345678"}"#;
+        assert_eq!(answer_asset_id(has), Some("999999"));
+        assert_eq!(answer_asset_id(br#"{"assetId":"","code":0}"#), None);
+        assert_eq!(answer_asset_id(br#"{"assetId":"a"b","code":0}"#), None);
+        assert_eq!(answer_asset_id(br#"{"code":0}"#), None);
+        assert_eq!(answer_asset_id(b"{"), None);
+    }
 
     #[test]
     fn answer_version_only_for_code_one() {

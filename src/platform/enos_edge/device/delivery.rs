@@ -1,6 +1,7 @@
 //! Delivery of the reports: each one as its Edge calls, acknowledged one by one.
 
 use super::super::codec::{decode_status_answer, encode_download_result, encode_update_result};
+use super::super::config::ID_LEN;
 use super::super::report_map::{EdgeCall, calls_for};
 use super::{BODY_LEN, EdgeCallKind, EdgeDevice, EdgeError, EdgeEvent, STATUS_LEN, Sending, URL_LEN};
 use crate::Version;
@@ -18,7 +19,9 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
         journal: &mut Journal<K>,
         now_ms: u64,
     ) -> EdgeEvent {
-        let asset_id = self.config.asset_id.clone();
+        let mut asset_id: heapless::String<ID_LEN> = heapless::String::new();
+        // Both candidates are ID_LEN long at most.
+        let _ = asset_id.push_str(self.asset_id());
         // Local failures first, then the Agent's queue; bounded by the queue's length.
         for _ in 0..8 {
             let (sending, part) = match &self.sending {

@@ -214,6 +214,8 @@ pub struct EdgeDevice<T: HttpTransport, const L: usize = 512, const N: usize = 6
     report_due_ms: u64,
     /// The process of the last progress report the Edge accepted.
     last_progress: Option<u8>,
+    /// The `assetId` the Edge named in its last answer (used when the configured one is empty).
+    learned_asset_id: heapless::String<ID_LEN>,
     stats: EdgeStats,
 }
 
@@ -234,6 +236,7 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
             next_check_ms: 0,
             report_due_ms: 0,
             last_progress: None,
+            learned_asset_id: heapless::String::new(),
             stats: EdgeStats::default(),
         }
     }
@@ -301,6 +304,13 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
         self.refused = None;
     }
 
+    /// The `assetId` the reports carry: the configured one, or, when that is empty (a device
+    /// known to the Edge by its serial number only, as in seed 000's request), the one the
+    /// Edge named in its last checkversion answer. Empty until then.
+    pub fn asset_id(&self) -> &str {
+        if self.config.asset_id.is_empty() { &self.learned_asset_id } else { &self.config.asset_id }
+    }
+
     /// True when a report waits to be sent.
     pub fn report_pending(&self) -> bool {
         self.local.is_some() || self.sending.is_some() || self.agent.next_report().is_some()
@@ -316,6 +326,20 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
         now_ms: u64,
     ) -> EdgeEvent {
         if now_ms >= self.report_due_ms && self.report_pending() {
+            if self.asset_id().is_empty() {
+                // Reports name the device by `assetId`: learn it from a checkversion answer
+                // first. Until the Edge names it, reports wait `report_retry_ms` between tries.
+                self.next_check_ms = now_ms.saturating_add(self.config.poll_interval_ms);
+                if self.agent.current_offer().is_some() {
+                    // A download answer cannot share the connection with the request.
+                    self.source.reset();
+                }
+                let event = self.check(storage, journal, app, now_ms);
+                if self.asset_id().is_empty() {
+                    self.report_due_ms = now_ms.saturating_add(self.config.report_retry_ms);
+                }
+                return event;
+            }
             return self.send_report(storage, journal, now_ms);
         }
         if self.agent.current_offer().is_some() {
