@@ -4,6 +4,8 @@
 //! A [`Version`] keeps the text exactly as received (platforms compare reported and target
 //! versions as strings) and a parsed numeric form for ordering.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use core::cmp::Ordering;
 
 /// Longest version text accepted, in bytes (Tencent allows 1..=32 characters).
@@ -63,6 +65,7 @@ impl Version {
         };
         let mut parts = [0u32; MAX_COMPONENTS];
         let mut count = 0usize;
+        // `i` stays at most `text.len() <= MAX_VERSION_LEN`: it only steps over bytes that exist.
         loop {
             let start = i;
             let mut value: u32 = 0;
@@ -72,18 +75,21 @@ impl Version {
                 }
                 value = value
                     .checked_mul(10)
-                    .and_then(|v| v.checked_add(u32::from(b - b'0')))
+                    .and_then(|v| v.checked_add(char::from(b).to_digit(10)?))
                     .ok_or(VersionError::Malformed)?;
-                i += 1;
+                i = i.saturating_add(1);
             }
             if i == start {
                 return Err(VersionError::Malformed);
             }
             let slot = parts.get_mut(count).ok_or(VersionError::Malformed)?;
             *slot = value;
-            count += 1;
+            // Below `MAX_COMPONENTS`: `parts[count]` exists.
+            count = count.saturating_add(1);
             match bytes.get(i) {
-                Some(b'.') if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => i += 1,
+                Some(b'.') if bytes.get(i.saturating_add(1)).is_some_and(u8::is_ascii_digit) => {
+                    i = i.saturating_add(1)
+                }
                 _ => break,
             }
         }
