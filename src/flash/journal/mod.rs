@@ -141,7 +141,7 @@ impl<const KINDS: usize> Journal<KINDS> {
         // only when it fits in the room left.
         let mut pos = self.part.align_write(SECTOR_HEADER_LEN as u32);
         let mut last_seq: Option<u32> = None;
-        while let Some((hdr, total)) = self.check_record(flash, add(base, pos)?, room(e, pos)?)? {
+        while let Some((hdr, total)) = self.check_record(flash, add(base, pos)?, sub(e, pos)?)? {
             if last_seq.is_some_and(|s| hdr.seq <= s) {
                 break;
             }
@@ -151,7 +151,7 @@ impl<const KINDS: usize> Journal<KINDS> {
         }
         self.next_seq = last_seq.map_or(0, |s| s.wrapping_add(1));
         // Anything but erased flash after the last good record is a torn write: seal.
-        self.head = if self.part.is_erased(flash, add(base, pos)?, room(e, pos)?)? { pos } else { e };
+        self.head = if self.part.is_erased(flash, add(base, pos)?, sub(e, pos)?)? { pos } else { e };
         if self.head == e && pos < e {
             crate::log::warning!(
                 "journal: torn write after offset {=u32} of sector {=u32}, sealed",
@@ -344,7 +344,7 @@ impl<const KINDS: usize> Journal<KINDS> {
             let end =
                 Self::put(&self.part, flash, to, hdr, Source::Flash(add(s.at, RECORD_HEADER_LEN as u32)?))?;
             moved.push(Slot { kind: s.kind, at: to, len: s.len }).map_err(|_| JournalError::TooManyKinds)?;
-            pos = room(end, base)?;
+            pos = sub(end, base)?;
             seq = seq.wrapping_add(1);
         }
         if let Some((kind, payload)) = extra {
@@ -354,7 +354,7 @@ impl<const KINDS: usize> Journal<KINDS> {
                 let to = add(base, pos)?;
                 let end = Self::put(&self.part, flash, to, hdr, Source::Slice(payload))?;
                 moved.push(Slot { kind, at: to, len }).map_err(|_| JournalError::TooManyKinds)?;
-                pos = room(end, base)?;
+                pos = sub(end, base)?;
                 seq = seq.wrapping_add(1);
             }
         }
@@ -431,9 +431,9 @@ fn add<E>(a: u32, b: u32) -> Result<u32, JournalError<E>> {
     a.checked_add(b).ok_or(JournalError::Corrupt)
 }
 
-/// `end - pos`: the room left after `pos` (or the distance from `pos` back to `end`'s base).
-fn room<E>(end: u32, pos: u32) -> Result<u32, JournalError<E>> {
-    end.checked_sub(pos).ok_or(JournalError::Corrupt)
+/// `a - b`.
+fn sub<E>(a: u32, b: u32) -> Result<u32, JournalError<E>> {
+    a.checked_sub(b).ok_or(JournalError::Corrupt)
 }
 
 /// The partition offset `within` bytes into sector `sector` of `erase_size` bytes.
