@@ -101,7 +101,9 @@ pub struct Journal<const KINDS: usize = 8> {
     active: Option<(u32, u32)>,
     /// Next free offset inside the active sector; `erase_size` when sealed.
     head: u32,
-    next_seq: u32,
+    /// Sequence number of the next record in the active sector; `None` when the last one
+    /// carries `u32::MAX` (left by a foreign writer): the next write then compacts.
+    next_seq: Option<u32>,
     live: heapless::Vec<Slot, KINDS>,
 }
 
@@ -126,7 +128,7 @@ impl<const KINDS: usize> Journal<KINDS> {
                 best = Some((s, generation));
             }
         }
-        let mut j = Self { part, active: best, head: 0, next_seq: 0, live: heapless::Vec::new() };
+        let mut j = Self { part, active: best, head: 0, next_seq: Some(0), live: heapless::Vec::new() };
         if let Some((sector, _)) = best {
             j.scan(flash, sector)?;
         }
@@ -149,7 +151,9 @@ impl<const KINDS: usize> Journal<KINDS> {
             self.note(hdr.kind, add(base, pos)?, hdr.len).map_err(|_| JournalError::TooManyKinds)?;
             pos = add(pos, total)?;
         }
-        self.next_seq = last_seq.map_or(0, |s| s.wrapping_add(1));
+        // Records count only while their sequence numbers increase, so a record after one
+        // numbered `u32::MAX` would be ignored: that sector takes no more appends.
+        self.next_seq = last_seq.map_or(Some(0), |s| s.checked_add(1));
         // Anything but erased flash after the last good record is a torn write: seal.
         self.head = if self.part.is_erased(flash, add(base, pos)?, sub(e, pos)?)? { pos } else { e };
         if self.head == e && pos < e {
@@ -264,15 +268,15 @@ impl<const KINDS: usize> Journal<KINDS> {
             return Err(JournalError::TooManyKinds);
         }
         let end = self.head.checked_add(total).filter(|&end| end <= e);
-        match (self.active, end) {
-            (Some((sector, _)), Some(end)) => {
+        match (self.active, end, self.next_seq) {
+            (Some((sector, _)), Some(end), Some(seq)) => {
                 let at = at(sector, e, self.head)?;
-                let hdr = RecordHeader { kind, len, seq: self.next_seq };
+                let hdr = RecordHeader { kind, len, seq };
                 // A failed append may leave a torn record: seal the sector until compaction.
                 self.head = e;
                 Self::put(&self.part, flash, at, hdr, Source::Slice(payload))?;
                 self.head = end;
-                self.next_seq = self.next_seq.wrapping_add(1);
+                self.next_seq = seq.checked_add(1);
                 self.note(kind, at, len).map_err(|_| JournalError::TooManyKinds)
             }
             _ => self.compact(flash, Some((kind, payload))),
@@ -337,7 +341,11 @@ impl<const KINDS: usize> Journal<KINDS> {
         self.part.erase_sector(flash, target)?;
         let mut moved: heapless::Vec<Slot, KINDS> = heapless::Vec::new();
         let mut pos = header_len;
-        let mut seq = self.next_seq;
+        // Sequence numbers only have to increase within a sector: continue the old ones,
+        // unless they would run out before the last record, then start again at 0.
+        let records =
+            u32::try_from(self.live.iter().filter(keep).count()).unwrap_or(u32::MAX).saturating_add(1);
+        let mut seq = self.next_seq.filter(|s| s.checked_add(records).is_some()).unwrap_or(0);
         for s in self.live.iter().filter(keep) {
             let hdr = RecordHeader { kind: s.kind, len: s.len, seq };
             let to = add(base, pos)?;
@@ -345,7 +353,8 @@ impl<const KINDS: usize> Journal<KINDS> {
                 Self::put(&self.part, flash, to, hdr, Source::Flash(add(s.at, RECORD_HEADER_LEN as u32)?))?;
             moved.push(Slot { kind: s.kind, at: to, len: s.len }).map_err(|_| JournalError::TooManyKinds)?;
             pos = sub(end, base)?;
-            seq = seq.wrapping_add(1);
+            // `seq + records` fits (checked above): this never saturates.
+            seq = seq.saturating_add(1);
         }
         if let Some((kind, payload)) = extra {
             let len = u16::try_from(payload.len()).map_err(|_| JournalError::RecordTooLarge)?;
@@ -355,7 +364,7 @@ impl<const KINDS: usize> Journal<KINDS> {
                 let end = Self::put(&self.part, flash, to, hdr, Source::Slice(payload))?;
                 moved.push(Slot { kind, at: to, len }).map_err(|_| JournalError::TooManyKinds)?;
                 pos = sub(end, base)?;
-                seq = seq.wrapping_add(1);
+                seq = seq.saturating_add(1);
             }
         }
         // The commit point.
@@ -368,7 +377,7 @@ impl<const KINDS: usize> Journal<KINDS> {
         self.part.write(flash, base, header)?;
         self.active = Some((target, generation));
         self.head = pos;
-        self.next_seq = seq;
+        self.next_seq = Some(seq);
         self.live = moved;
         Ok(())
     }
@@ -480,5 +489,34 @@ mod tests {
         journal.write(&mut flash, 2, &big).unwrap();
         let reopened: Journal = Journal::open(&mut flash, part).unwrap();
         assert_eq!(reopened.read(&mut flash, 2, &mut buf).unwrap(), Some(&big[..]));
+    }
+
+    /// Regression (found by the `journal_open` fuzz target): after a record numbered
+    /// `u32::MAX` (left by a foreign writer), the next append wrapped to sequence 0, which
+    /// the scan takes for the end of the sector, so the write returned `Ok` and was gone
+    /// after the next open. The input was `00 | OTAJ 01 000000 01000000 b4c297bf |
+    /// a5 01 0100 ffffffff 78 cb29e445`: one sector (generation 1) with one record, kind 1.
+    #[test]
+    fn record_numbered_u32_max_is_followed_by_a_compaction_not_a_wrapped_append() {
+        let mut flash = SimFlash::<1, 512>::new(2048, 0xFF);
+        let part = Partition::new(&flash, 0, 2048, 0xFF).unwrap();
+        let hdr = RecordHeader { kind: 1, len: 1, seq: u32::MAX }.encode();
+        let mut record = [0u8; RECORD_HEADER_LEN + 1 + RECORD_CRC_LEN];
+        record[..RECORD_HEADER_LEN].copy_from_slice(&hdr);
+        record[RECORD_HEADER_LEN] = b'x';
+        let crc = format::CRC32.checksum(&record[..RECORD_HEADER_LEN + 1]);
+        record[RECORD_HEADER_LEN + 1..].copy_from_slice(&crc.to_le_bytes());
+        let contents = flash.contents_mut();
+        contents[..SECTOR_HEADER_LEN].copy_from_slice(&sector_header(1));
+        contents[SECTOR_HEADER_LEN..SECTOR_HEADER_LEN + record.len()].copy_from_slice(&record);
+        let mut journal: Journal = Journal::open(&mut flash, part).unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(journal.read(&mut flash, 1, &mut buf).unwrap(), Some(&b"x"[..]));
+        journal.write(&mut flash, 69, b"after garbage").unwrap();
+        journal.write(&mut flash, 70, b"and one more").unwrap();
+        let reopened: Journal = Journal::open(&mut flash, part).unwrap();
+        assert_eq!(reopened.read(&mut flash, 1, &mut buf).unwrap(), Some(&b"x"[..]));
+        assert_eq!(reopened.read(&mut flash, 69, &mut buf).unwrap(), Some(&b"after garbage"[..]));
+        assert_eq!(reopened.read(&mut flash, 70, &mut buf).unwrap(), Some(&b"and one more"[..]));
     }
 }
