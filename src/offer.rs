@@ -1,5 +1,7 @@
 //! What a platform offers: a target version, its size, its digests and where to fetch it.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use crate::{FailureCause, Version};
 
 /// Expected digests of an image. At least one must be present for an offer to be valid.
@@ -43,26 +45,23 @@ pub fn decode_hex<const N: usize>(text: &str) -> Result<[u8; N], HexError> {
 }
 
 fn hex_val(c: Option<u8>) -> Result<u8, HexError> {
-    match c {
-        Some(c @ b'0'..=b'9') => Ok(c - b'0'),
-        Some(c @ b'a'..=b'f') => Ok(c - b'a' + 10),
-        Some(c @ b'A'..=b'F') => Ok(c - b'A' + 10),
-        _ => Err(HexError::NotHex),
-    }
+    c.and_then(|c| char::from(c).to_digit(16)).and_then(|d| u8::try_from(d).ok()).ok_or(HexError::NotHex)
 }
 
 /// Writes `bytes` as lower-case hex into `out`, returning the text. `out` must hold
 /// `2 * bytes.len()` bytes; otherwise the text is cut short at a whole byte.
 pub fn encode_hex<'a>(bytes: &[u8], out: &'a mut [u8]) -> &'a str {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut n = 0;
+    let mut pairs = 0usize;
     for (b, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
         if let [hi, lo] = pair {
             *hi = DIGITS.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
             *lo = DIGITS.get(usize::from(b & 0xF)).copied().unwrap_or(b'0');
-            n += 2;
+            pairs = pairs.saturating_add(1);
         }
     }
+    // `pairs` pairs of `out` were written, so twice that is at most `out.len()`.
+    let n = pairs.saturating_mul(2);
     core::str::from_utf8(out.get(..n).unwrap_or(&[])).unwrap_or("")
 }
 

@@ -4,6 +4,8 @@
 //! A [`Version`] keeps the text exactly as received (platforms compare reported and target
 //! versions as strings) and a parsed numeric form for ordering.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use core::cmp::Ordering;
 
 /// Longest version text accepted, in bytes (Tencent allows 1..=32 characters).
@@ -89,6 +91,7 @@ impl Version {
         };
         let mut parts = [0u32; MAX_COMPONENTS];
         let mut count = 0usize;
+        // `i` stays at most `text.len()`: it only steps over bytes that exist.
         loop {
             let start = i;
             let mut value: u32 = 0;
@@ -96,16 +99,19 @@ impl Version {
                 if !b.is_ascii_digit() {
                     break;
                 }
-                value = value.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
-                i += 1;
+                value = value.checked_mul(10)?.checked_add(char::from(b).to_digit(10)?)?;
+                i = i.saturating_add(1);
             }
             if i == start {
                 return None;
             }
             *parts.get_mut(count)? = value;
-            count += 1;
+            // Below `MAX_COMPONENTS`: `parts[count]` exists.
+            count = count.saturating_add(1);
             match bytes.get(i) {
-                Some(b'.') if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => i += 1,
+                Some(b'.') if bytes.get(i.saturating_add(1)).is_some_and(u8::is_ascii_digit) => {
+                    i = i.saturating_add(1);
+                }
                 _ => break,
             }
         }

@@ -5,6 +5,8 @@
 //! id u32 | optional active image | phase | optional last rolled-back version. An image is
 //! size u32 | SHA-256 (32) | security counter u32 | version (length byte + text).
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use super::image::ImageInfo;
 use super::slot::Slot;
 use crate::Version;

@@ -19,6 +19,8 @@
 //! Decoding is total: any other length, format, flag, slot, text or `written > size` gives
 //! `None`, and the download starts over.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use crate::boot::Slot;
 use crate::flash::{Journal, Storage, kinds};
 use crate::version::MAX_VERSION_LEN;

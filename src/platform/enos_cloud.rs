@@ -25,6 +25,8 @@
 //! assert_eq!((id.as_str(), offer.size), ("7", 1024));
 //! ```
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use serde::Serialize;
 use serde::ser::{SerializeSeq, SerializeStruct};
 
@@ -213,7 +215,7 @@ pub fn decode_downlink<const L: usize>(topic: &str, payload: &[u8]) -> Result<Do
             let mut newest: Option<Offer<L>> = None;
             let mut listed = 0usize;
             let mut consider = |entry: Value<'_>| {
-                listed += 1;
+                listed = listed.saturating_add(1);
                 let Value::Obj(e) = entry else { return };
                 if let Ok(offer) = firmware_entry::<L>(&e)
                     && newest.as_ref().is_none_or(|n| offer.version > n.version)

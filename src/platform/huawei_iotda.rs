@@ -24,6 +24,8 @@
 //! assert_eq!(&out[..n], br#"{"services":[{"service_id":"$ota","event_type":"upgrade_progress_report","paras":{"result_code":0,"progress":100,"version":"v2.0"}}]}"#);
 //! ```
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use serde::Serialize;
 
 use super::encode::{EncodeError, check_id, concat, to_json};

@@ -10,6 +10,8 @@
 //! Nothing here allocates or panics: every index is checked and nesting is bounded by
 //! [`MAX_DEPTH`].
 
+#![deny(clippy::arithmetic_side_effects)]
+
 /// Deepest nesting of objects and arrays a document may have.
 pub const MAX_DEPTH: usize = 16;
 
@@ -108,11 +110,23 @@ fn byte(text: &str, i: usize) -> Option<u8> {
     text.as_bytes().get(i).copied()
 }
 
+/// The index `n` bytes after `i`. Indices are positions in a `&str`, so they stay far below
+/// `usize::MAX`; saturating keeps an impossible overflow past the end, where [`byte`] and
+/// `get` find nothing.
+const fn ahead(i: usize, n: usize) -> usize {
+    i.saturating_add(n)
+}
+
 fn skip_ws(text: &str, mut i: usize) -> usize {
     while let Some(b' ' | b'\t' | b'\n' | b'\r') = byte(text, i) {
-        i += 1;
+        i = ahead(i, 1);
     }
     i
+}
+
+/// The text between the quotes of the string spanning `start..end` (quotes included).
+fn string_inner(text: &str, start: usize, end: usize) -> Option<&str> {
+    text.get(ahead(start, 1)..end.checked_sub(1)?)
 }
 
 fn eof_or(text: &str, i: usize, err: DecodeError) -> DecodeError {
@@ -126,7 +140,7 @@ fn parse_value(text: &str, i: usize, depth: usize) -> Result<(Value<'_>, usize),
         None => Err(DecodeError::Truncated),
         Some(b'"') => {
             let end = scan_string(text, i)?;
-            let inner = text.get(i + 1..end - 1).ok_or(DecodeError::Syntax)?;
+            let inner = string_inner(text, i, end).ok_or(DecodeError::Syntax)?;
             Ok((Value::Str(inner), end))
         }
         Some(b'{') => {
@@ -163,35 +177,35 @@ fn literal(text: &str, i: usize, word: &str) -> Result<usize, DecodeError> {
 
 /// Returns the index just past the closing quote of the string starting at `i`.
 fn scan_string(text: &str, i: usize) -> Result<usize, DecodeError> {
-    let mut j = i + 1;
+    let mut j = ahead(i, 1);
     loop {
         match byte(text, j) {
             None => return Err(DecodeError::Truncated),
-            Some(b'"') => return Ok(j + 1),
-            Some(b'\\') => match byte(text, j + 1) {
+            Some(b'"') => return Ok(ahead(j, 1)),
+            Some(b'\\') => match byte(text, ahead(j, 1)) {
                 None => return Err(DecodeError::Truncated),
-                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => j += 2,
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => j = ahead(j, 2),
                 Some(b'u') => {
                     for k in 2..6 {
-                        match byte(text, j + k) {
+                        match byte(text, ahead(j, k)) {
                             None => return Err(DecodeError::Truncated),
                             Some(c) if c.is_ascii_hexdigit() => {}
                             Some(_) => return Err(DecodeError::Syntax),
                         }
                     }
-                    j += 6;
+                    j = ahead(j, 6);
                 }
                 Some(_) => return Err(DecodeError::Syntax),
             },
             Some(0..=0x1F) => return Err(DecodeError::Syntax),
-            Some(_) => j += 1,
+            Some(_) => j = ahead(j, 1),
         }
     }
 }
 
 fn scan_digits(text: &str, mut i: usize) -> usize {
     while byte(text, i).is_some_and(|c| c.is_ascii_digit()) {
-        i += 1;
+        i = ahead(i, 1);
     }
     i
 }
@@ -200,24 +214,25 @@ fn scan_digits(text: &str, mut i: usize) -> usize {
 fn scan_number(text: &str, i: usize) -> Result<usize, DecodeError> {
     let mut j = i;
     if byte(text, j) == Some(b'-') {
-        j += 1;
+        j = ahead(j, 1);
     }
     match byte(text, j) {
-        Some(b'0') => j += 1,
+        Some(b'0') => j = ahead(j, 1),
         Some(b'1'..=b'9') => j = scan_digits(text, j),
         _ => return Err(eof_or(text, j, DecodeError::Syntax)),
     }
     if byte(text, j) == Some(b'.') {
-        let k = scan_digits(text, j + 1);
-        if k == j + 1 {
+        let first = ahead(j, 1);
+        let k = scan_digits(text, first);
+        if k == first {
             return Err(eof_or(text, k, DecodeError::Syntax));
         }
         j = k;
     }
     if let Some(b'e' | b'E') = byte(text, j) {
-        j += 1;
+        j = ahead(j, 1);
         if let Some(b'+' | b'-') = byte(text, j) {
-            j += 1;
+            j = ahead(j, 1);
         }
         let k = scan_digits(text, j);
         if k == j {
@@ -234,9 +249,9 @@ fn scan_container(text: &str, i: usize, depth: usize, close: u8) -> Result<usize
         return Err(DecodeError::TooDeep);
     }
     let is_object = close == b'}';
-    let mut j = skip_ws(text, i + 1);
+    let mut j = skip_ws(text, ahead(i, 1));
     if byte(text, j) == Some(close) {
-        return Ok(j + 1);
+        return Ok(ahead(j, 1));
     }
     loop {
         if is_object {
@@ -247,13 +262,14 @@ fn scan_container(text: &str, i: usize, depth: usize, close: u8) -> Result<usize
             if byte(text, j) != Some(b':') {
                 return Err(eof_or(text, j, DecodeError::Syntax));
             }
-            j = skip_ws(text, j + 1);
+            j = skip_ws(text, ahead(j, 1));
         }
-        let (_, end) = parse_value(text, j, depth + 1)?;
+        // `depth < MAX_DEPTH` was checked above.
+        let (_, end) = parse_value(text, j, ahead(depth, 1))?;
         j = skip_ws(text, end);
         match byte(text, j) {
-            Some(b',') => j = skip_ws(text, j + 1),
-            Some(c) if c == close => return Ok(j + 1),
+            Some(b',') => j = skip_ws(text, ahead(j, 1)),
+            Some(c) if c == close => return Ok(ahead(j, 1)),
             _ => return Err(eof_or(text, j, DecodeError::Syntax)),
         }
     }
@@ -323,11 +339,11 @@ impl<'a> Iterator for Members<'a> {
             return None;
         }
         let key_end = scan_string(text, j).ok()?;
-        let key = text.get(j + 1..key_end - 1)?;
-        let v = skip_ws(text, skip_ws(text, key_end) + 1);
+        let key = string_inner(text, j, key_end)?;
+        let v = skip_ws(text, ahead(skip_ws(text, key_end), 1));
         // Depth was checked when the document was validated.
         let (value, end) = parse_value(text, v, 0).ok()?;
-        self.pos = skip_ws(text, end) + 1;
+        self.pos = ahead(skip_ws(text, end), 1);
         Some((key, value))
     }
 }
@@ -358,7 +374,7 @@ impl<'a> Iterator for Elements<'a> {
             }
             Some(_) => {
                 let (value, end) = parse_value(text, j, 0).ok()?;
-                self.pos = skip_ws(text, end) + 1;
+                self.pos = ahead(skip_ws(text, end), 1);
                 Some(value)
             }
         }
@@ -398,7 +414,7 @@ pub(crate) fn parse_int(t: &str) -> Option<i64> {
     }
     let mut v: i64 = 0;
     for c in digits.bytes() {
-        v = v.checked_mul(10)?.checked_add(i64::from(c - b'0'))?;
+        v = v.checked_mul(10)?.checked_add(i64::from(c.checked_sub(b'0')?))?;
     }
     if neg { v.checked_neg() } else { Some(v) }
 }
@@ -439,7 +455,8 @@ pub(crate) fn unescape_into<const N: usize>(
                         if !(0xDC00..0xE000).contains(&lo) {
                             return Err(bad);
                         }
-                        0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                        // In range by the checks above: 0x10000..=0x10FFFF.
+                        surrogate_pair(hi, lo).ok_or(bad)?
                     } else {
                         hi
                     };
@@ -453,6 +470,13 @@ pub(crate) fn unescape_into<const N: usize>(
         out.push(c).map_err(|_| too_long)?;
     }
     Ok(())
+}
+
+/// The code point of a UTF-16 surrogate pair; `None` when either half is out of its range.
+fn surrogate_pair(hi: u32, lo: u32) -> Option<u32> {
+    let high = hi.checked_sub(0xD800).filter(|h| *h < 0x400)?;
+    let low = lo.checked_sub(0xDC00).filter(|l| *l < 0x400)?;
+    0x1_0000u32.checked_add(high << 10)?.checked_add(low)
 }
 
 fn hex4(chars: &mut core::str::Chars<'_>) -> Option<u32> {

@@ -23,6 +23,8 @@
 //! assert_eq!(&out[..n], br#"{"type":"report_progress","report":{"progress":{"state":"downloading","percent":"10","result_code":"0","result_msg":""},"version":"0.2"}}"#);
 //! ```
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use serde::Serialize;
 
 use super::encode::{EncodeError, check_id, concat, int_text, to_json};

@@ -73,9 +73,9 @@ impl RecordHeader {
         Some(Self { kind, len: u16::from_le_bytes([l0, l1]), seq: u32::from_le_bytes([s0, s1, s2, s3]) })
     }
 
-    /// Bytes the record occupies before padding.
+    /// Bytes the record occupies before padding (at most 12 + 65,535: no overflow).
     pub(crate) fn raw_len(&self) -> u32 {
-        (RECORD_HEADER_LEN + RECORD_CRC_LEN) as u32 + u32::from(self.len)
+        u32::from(self.len).saturating_add((RECORD_HEADER_LEN + RECORD_CRC_LEN) as u32)
     }
 }
 

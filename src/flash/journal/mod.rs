@@ -37,6 +37,8 @@
 //! # }
 //! ```
 
+#![deny(clippy::arithmetic_side_effects)]
+
 mod format;
 mod writer;
 
@@ -66,7 +68,9 @@ pub enum JournalError<E> {
         /// Payload length of the record.
         needed: usize,
     },
-    /// A record changed on flash since it was scanned (bit rot, or a foreign writer).
+    /// A record changed on flash since it was scanned (bit rot, or a foreign writer), or a
+    /// foreign writer left a sector with the highest possible generation, so no newer sector
+    /// can be committed (only [`Journal::format`] recovers such a partition).
     Corrupt,
 }
 
@@ -97,7 +101,9 @@ pub struct Journal<const KINDS: usize = 8> {
     active: Option<(u32, u32)>,
     /// Next free offset inside the active sector; `erase_size` when sealed.
     head: u32,
-    next_seq: u32,
+    /// Sequence number of the next record in the active sector; `None` when the last one
+    /// carries `u32::MAX` (left by a foreign writer): the next write then compacts.
+    next_seq: Option<u32>,
     live: heapless::Vec<Slot, KINDS>,
 }
 
@@ -115,14 +121,14 @@ impl<const KINDS: usize> Journal<KINDS> {
         let mut best: Option<(u32, u32)> = None;
         for s in 0..part.sectors() {
             let mut h = [0u8; SECTOR_HEADER_LEN];
-            part.read(flash, s * part.erase_size(), &mut h)?;
+            part.read(flash, at(s, part.erase_size(), 0)?, &mut h)?;
             if let Some(generation) = parse_sector_header(&h)
                 && best.is_none_or(|(_, g)| generation > g)
             {
                 best = Some((s, generation));
             }
         }
-        let mut j = Self { part, active: best, head: 0, next_seq: 0, live: heapless::Vec::new() };
+        let mut j = Self { part, active: best, head: 0, next_seq: Some(0), live: heapless::Vec::new() };
         if let Some((sector, _)) = best {
             j.scan(flash, sector)?;
         }
@@ -132,20 +138,24 @@ impl<const KINDS: usize> Journal<KINDS> {
     /// Reads the records of the active sector and finds its write head.
     fn scan<F: NorFlash>(&mut self, flash: &mut F, sector: u32) -> Result<(), JournalError<F::Error>> {
         let e = self.part.erase_size();
-        let base = sector * e;
+        let base = at(sector, e, 0)?;
+        // `pos <= e` throughout: the header fits (checked by `open`) and a record counts
+        // only when it fits in the room left.
         let mut pos = self.part.align_write(SECTOR_HEADER_LEN as u32);
         let mut last_seq: Option<u32> = None;
-        while let Some((hdr, total)) = self.check_record(flash, base + pos, e - pos)? {
+        while let Some((hdr, total)) = self.check_record(flash, add(base, pos)?, sub(e, pos)?)? {
             if last_seq.is_some_and(|s| hdr.seq <= s) {
                 break;
             }
             last_seq = Some(hdr.seq);
-            self.note(hdr.kind, base + pos, hdr.len).map_err(|_| JournalError::TooManyKinds)?;
-            pos += total;
+            self.note(hdr.kind, add(base, pos)?, hdr.len).map_err(|_| JournalError::TooManyKinds)?;
+            pos = add(pos, total)?;
         }
-        self.next_seq = last_seq.map_or(0, |s| s.wrapping_add(1));
+        // Records count only while their sequence numbers increase, so a record after one
+        // numbered `u32::MAX` would be ignored: that sector takes no more appends.
+        self.next_seq = last_seq.map_or(Some(0), |s| s.checked_add(1));
         // Anything but erased flash after the last good record is a torn write: seal.
-        self.head = if self.part.is_erased(flash, base + pos, e - pos)? { pos } else { e };
+        self.head = if self.part.is_erased(flash, add(base, pos)?, sub(e, pos)?)? { pos } else { e };
         if self.head == e && pos < e {
             crate::log::warning!(
                 "journal: torn write after offset {=u32} of sector {=u32}, sealed",
@@ -176,12 +186,13 @@ impl<const KINDS: usize> Journal<KINDS> {
         let mut crc = format::CRC32.digest();
         crc.update(&hb);
         let len = u32::from(hdr.len);
-        stream(&self.part, flash, at + RECORD_HEADER_LEN as u32, len, |chunk| {
+        let payload_at = add(at, RECORD_HEADER_LEN as u32)?;
+        stream(&self.part, flash, payload_at, len, |chunk| {
             crc.update(chunk);
             Ok(())
         })?;
         let mut cb = [0u8; RECORD_CRC_LEN];
-        self.part.read(flash, at + RECORD_HEADER_LEN as u32 + len, &mut cb)?;
+        self.part.read(flash, add(payload_at, len)?, &mut cb)?;
         Ok((crc.finalize() == u32::from_le_bytes(cb)).then_some((hdr, total)))
     }
 
@@ -223,9 +234,10 @@ impl<const KINDS: usize> Journal<KINDS> {
         let out = buf.get_mut(..len).ok_or(JournalError::BufferTooSmall { needed: len })?;
         let mut hb = [0u8; RECORD_HEADER_LEN];
         self.part.read(flash, slot.at, &mut hb)?;
-        self.part.read(flash, slot.at + RECORD_HEADER_LEN as u32, out)?;
+        let payload_at = add(slot.at, RECORD_HEADER_LEN as u32)?;
+        self.part.read(flash, payload_at, out)?;
         let mut cb = [0u8; RECORD_CRC_LEN];
-        self.part.read(flash, slot.at + (RECORD_HEADER_LEN + len) as u32, &mut cb)?;
+        self.part.read(flash, add(payload_at, u32::from(slot.len))?, &mut cb)?;
         let mut crc = format::CRC32.digest();
         crc.update(&hb);
         crc.update(out);
@@ -249,22 +261,22 @@ impl<const KINDS: usize> Journal<KINDS> {
         let len = u16::try_from(payload.len()).map_err(|_| JournalError::RecordTooLarge)?;
         let total = self.part.align_write(RecordHeader { kind, len, seq: 0 }.raw_len());
         let e = self.part.erase_size();
-        if total > e - self.part.align_write(SECTOR_HEADER_LEN as u32) {
+        if e.checked_sub(self.part.align_write(SECTOR_HEADER_LEN as u32)).is_none_or(|room| total > room) {
             return Err(JournalError::RecordTooLarge);
         }
         if !self.live.iter().any(|s| s.kind == kind) && self.live.is_full() {
             return Err(JournalError::TooManyKinds);
         }
-        match self.active {
-            Some((sector, _)) if self.head + total <= e => {
-                let at = sector * e + self.head;
-                let hdr = RecordHeader { kind, len, seq: self.next_seq };
+        let end = self.head.checked_add(total).filter(|&end| end <= e);
+        match (self.active, end, self.next_seq) {
+            (Some((sector, _)), Some(end), Some(seq)) => {
+                let at = at(sector, e, self.head)?;
+                let hdr = RecordHeader { kind, len, seq };
                 // A failed append may leave a torn record: seal the sector until compaction.
-                let end = self.head + total;
                 self.head = e;
                 Self::put(&self.part, flash, at, hdr, Source::Slice(payload))?;
                 self.head = end;
-                self.next_seq = self.next_seq.wrapping_add(1);
+                self.next_seq = seq.checked_add(1);
                 self.note(kind, at, len).map_err(|_| JournalError::TooManyKinds)
             }
             _ => self.compact(flash, Some((kind, payload))),
@@ -315,38 +327,44 @@ impl<const KINDS: usize> Journal<KINDS> {
             return Err(JournalError::Full);
         }
         let (target, generation) = match self.active {
-            Some((s, g)) => ((s + 1) % self.part.sectors(), g.wrapping_add(1)),
+            // The new sector must carry a higher generation than every other one. A foreign
+            // writer may have left the highest possible one: wrapping to 0 would lose this
+            // write at the next open, so refuse before erasing anything (`format` recovers).
+            Some((s, g)) => (
+                s.checked_add(1).and_then(|n| n.checked_rem(self.part.sectors())).unwrap_or(0),
+                g.checked_add(1).ok_or(JournalError::Corrupt)?,
+            ),
             None => (0, 1),
         };
-        let base = target * e;
+        let base = at(target, e, 0)?;
         crate::log::debug!("journal: compacting into sector {=u32}, generation {=u32}", target, generation);
         self.part.erase_sector(flash, target)?;
         let mut moved: heapless::Vec<Slot, KINDS> = heapless::Vec::new();
         let mut pos = header_len;
-        let mut seq = self.next_seq;
+        // Sequence numbers only have to increase within a sector: continue the old ones,
+        // unless they would run out before the last record, then start again at 0.
+        let records =
+            u32::try_from(self.live.iter().filter(keep).count()).unwrap_or(u32::MAX).saturating_add(1);
+        let mut seq = self.next_seq.filter(|s| s.checked_add(records).is_some()).unwrap_or(0);
         for s in self.live.iter().filter(keep) {
             let hdr = RecordHeader { kind: s.kind, len: s.len, seq };
-            let end = Self::put(
-                &self.part,
-                flash,
-                base + pos,
-                hdr,
-                Source::Flash(s.at + RECORD_HEADER_LEN as u32),
-            )?;
-            moved
-                .push(Slot { kind: s.kind, at: base + pos, len: s.len })
-                .map_err(|_| JournalError::TooManyKinds)?;
-            pos = end - base;
-            seq = seq.wrapping_add(1);
+            let to = add(base, pos)?;
+            let end =
+                Self::put(&self.part, flash, to, hdr, Source::Flash(add(s.at, RECORD_HEADER_LEN as u32)?))?;
+            moved.push(Slot { kind: s.kind, at: to, len: s.len }).map_err(|_| JournalError::TooManyKinds)?;
+            pos = sub(end, base)?;
+            // `seq + records` fits (checked above): this never saturates.
+            seq = seq.saturating_add(1);
         }
         if let Some((kind, payload)) = extra {
             let len = u16::try_from(payload.len()).map_err(|_| JournalError::RecordTooLarge)?;
             if len > 0 {
                 let hdr = RecordHeader { kind, len, seq };
-                let end = Self::put(&self.part, flash, base + pos, hdr, Source::Slice(payload))?;
-                moved.push(Slot { kind, at: base + pos, len }).map_err(|_| JournalError::TooManyKinds)?;
-                pos = end - base;
-                seq = seq.wrapping_add(1);
+                let to = add(base, pos)?;
+                let end = Self::put(&self.part, flash, to, hdr, Source::Slice(payload))?;
+                moved.push(Slot { kind, at: to, len }).map_err(|_| JournalError::TooManyKinds)?;
+                pos = sub(end, base)?;
+                seq = seq.saturating_add(1);
             }
         }
         // The commit point.
@@ -359,7 +377,7 @@ impl<const KINDS: usize> Journal<KINDS> {
         self.part.write(flash, base, header)?;
         self.active = Some((target, generation));
         self.head = pos;
-        self.next_seq = seq;
+        self.next_seq = Some(seq);
         self.live = moved;
         Ok(())
     }
@@ -381,12 +399,12 @@ impl<const KINDS: usize> Journal<KINDS> {
                 let mut buf = [0u8; 64];
                 let mut done = 0u32;
                 let len = u32::from(hdr.len);
-                while done < len {
-                    let n = (len - done).min(buf.len() as u32);
+                while let Some(left) = len.checked_sub(done).filter(|&left| left > 0) {
+                    let n = left.min(buf.len() as u32);
                     let chunk = buf.get_mut(..n as usize).ok_or(JournalError::Corrupt)?;
-                    part.read(flash, from + done, chunk)?;
+                    part.read(flash, add(from, done)?, chunk)?;
                     w.push(flash, chunk)?;
-                    done += n;
+                    done = add(done, n)?;
                 }
             }
         }
@@ -404,14 +422,32 @@ fn stream<F: NorFlash>(
 ) -> Result<(), JournalError<F::Error>> {
     let mut buf = [0u8; 64];
     let mut done = 0u32;
-    while done < len {
-        let n = (len - done).min(buf.len() as u32);
+    while let Some(left) = len.checked_sub(done).filter(|&left| left > 0) {
+        let n = left.min(buf.len() as u32);
         let chunk = buf.get_mut(..n as usize).ok_or(JournalError::Corrupt)?;
-        part.read(flash, from + done, chunk)?;
+        part.read(flash, add(from, done)?, chunk)?;
         f(chunk)?;
-        done += n;
+        done = add(done, n)?;
     }
     Ok(())
+}
+
+// Partition offsets. Every offset the journal computes lies inside the partition, whose size
+// fits in `u32`; an overflow could only come from corrupt flash, and reads as corruption.
+
+/// `a + b`.
+fn add<E>(a: u32, b: u32) -> Result<u32, JournalError<E>> {
+    a.checked_add(b).ok_or(JournalError::Corrupt)
+}
+
+/// `a - b`.
+fn sub<E>(a: u32, b: u32) -> Result<u32, JournalError<E>> {
+    a.checked_sub(b).ok_or(JournalError::Corrupt)
+}
+
+/// The partition offset `within` bytes into sector `sector` of `erase_size` bytes.
+fn at<E>(sector: u32, erase_size: u32, within: u32) -> Result<u32, JournalError<E>> {
+    sector.checked_mul(erase_size).and_then(|base| base.checked_add(within)).ok_or(JournalError::Corrupt)
 }
 
 /// Where a record's payload comes from when it is written.
@@ -419,4 +455,68 @@ enum Source<'a> {
     Slice(&'a [u8]),
     /// Copied from the payload at this partition offset (compaction).
     Flash(u32),
+}
+
+#[cfg(all(test, feature = "mock"))]
+#[allow(clippy::arithmetic_side_effects, reason = "test code: an overflow is a test failure")]
+mod tests {
+    use super::*;
+    use crate::mock::SimFlash;
+
+    /// Regression (found by the `journal_open` fuzz target): a sector whose header carries
+    /// generation `u32::MAX` (left by a foreign writer) made compaction wrap to generation 0,
+    /// so the write returned `Ok` and was gone after the next open.
+    #[test]
+    fn highest_generation_refuses_compaction_instead_of_losing_the_write() {
+        let mut flash = SimFlash::<1, 512>::new(2048, 0xFF);
+        let part = Partition::new(&flash, 0, 2048, 0xFF).unwrap();
+        flash.contents_mut()[..SECTOR_HEADER_LEN].copy_from_slice(&sector_header(u32::MAX));
+        flash.contents_mut()[512..512 + SECTOR_HEADER_LEN].copy_from_slice(&sector_header(u32::MAX - 1));
+        let mut journal: Journal = Journal::open(&mut flash, part).unwrap();
+        let mut buf = [0u8; 600];
+        // Appends into the active sector still work until it is full...
+        journal.write(&mut flash, 1, b"kept").unwrap();
+        journal.write(&mut flash, 2, &[1u8; 200]).unwrap();
+        journal.write(&mut flash, 2, &[2u8; 200]).unwrap();
+        // ...and the compaction that would need a higher generation is refused untouched.
+        let big = [7u8; 200];
+        assert_eq!(journal.write(&mut flash, 2, &big), Err(JournalError::Corrupt));
+        let reopened: Journal = Journal::open(&mut flash, part).unwrap();
+        assert_eq!(reopened.read(&mut flash, 1, &mut buf).unwrap(), Some(&b"kept"[..]));
+        assert_eq!(reopened.read(&mut flash, 2, &mut buf).unwrap(), Some(&[2u8; 200][..]));
+        // `format` recovers the partition.
+        journal.format(&mut flash).unwrap();
+        journal.write(&mut flash, 2, &big).unwrap();
+        let reopened: Journal = Journal::open(&mut flash, part).unwrap();
+        assert_eq!(reopened.read(&mut flash, 2, &mut buf).unwrap(), Some(&big[..]));
+    }
+
+    /// Regression (found by the `journal_open` fuzz target): after a record numbered
+    /// `u32::MAX` (left by a foreign writer), the next append wrapped to sequence 0, which
+    /// the scan takes for the end of the sector, so the write returned `Ok` and was gone
+    /// after the next open. The input was `00 | OTAJ 01 000000 01000000 b4c297bf |
+    /// a5 01 0100 ffffffff 78 cb29e445`: one sector (generation 1) with one record, kind 1.
+    #[test]
+    fn record_numbered_u32_max_is_followed_by_a_compaction_not_a_wrapped_append() {
+        let mut flash = SimFlash::<1, 512>::new(2048, 0xFF);
+        let part = Partition::new(&flash, 0, 2048, 0xFF).unwrap();
+        let hdr = RecordHeader { kind: 1, len: 1, seq: u32::MAX }.encode();
+        let mut record = [0u8; RECORD_HEADER_LEN + 1 + RECORD_CRC_LEN];
+        record[..RECORD_HEADER_LEN].copy_from_slice(&hdr);
+        record[RECORD_HEADER_LEN] = b'x';
+        let crc = format::CRC32.checksum(&record[..RECORD_HEADER_LEN + 1]);
+        record[RECORD_HEADER_LEN + 1..].copy_from_slice(&crc.to_le_bytes());
+        let contents = flash.contents_mut();
+        contents[..SECTOR_HEADER_LEN].copy_from_slice(&sector_header(1));
+        contents[SECTOR_HEADER_LEN..SECTOR_HEADER_LEN + record.len()].copy_from_slice(&record);
+        let mut journal: Journal = Journal::open(&mut flash, part).unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(journal.read(&mut flash, 1, &mut buf).unwrap(), Some(&b"x"[..]));
+        journal.write(&mut flash, 69, b"after garbage").unwrap();
+        journal.write(&mut flash, 70, b"and one more").unwrap();
+        let reopened: Journal = Journal::open(&mut flash, part).unwrap();
+        assert_eq!(reopened.read(&mut flash, 1, &mut buf).unwrap(), Some(&b"x"[..]));
+        assert_eq!(reopened.read(&mut flash, 69, &mut buf).unwrap(), Some(&b"after garbage"[..]));
+        assert_eq!(reopened.read(&mut flash, 70, &mut buf).unwrap(), Some(&b"and one more"[..]));
+    }
 }

@@ -22,7 +22,8 @@ impl<'a> RecordWriter<'a> {
     pub(crate) fn new(part: &'a Partition, at: u32) -> Self {
         let w = part.write_size() as usize;
         // Write sizes are 1..=32 (checked by Partition), so this is a non-zero multiple of w.
-        let chunk = (BUF / w.max(1)) * w.max(1);
+        let w = w.max(1);
+        let chunk = BUF.checked_div(w).unwrap_or(1).saturating_mul(w);
         Self { part, at, buf: [0; BUF], fill: 0, chunk, crc: CRC32.digest() }
     }
 
@@ -37,8 +38,9 @@ impl<'a> RecordWriter<'a> {
             let room = self.chunk.saturating_sub(self.fill);
             let n = room.min(bytes.len());
             let (now, rest) = bytes.split_at(n);
-            self.buf.get_mut(self.fill..self.fill + n).ok_or(AccessError::Bounds)?.copy_from_slice(now);
-            self.fill += n;
+            let end = self.fill.checked_add(n).ok_or(AccessError::Bounds)?;
+            self.buf.get_mut(self.fill..end).ok_or(AccessError::Bounds)?.copy_from_slice(now);
+            self.fill = end;
             bytes = rest;
             if self.fill == self.chunk {
                 self.flush(flash)?;
@@ -52,12 +54,13 @@ impl<'a> RecordWriter<'a> {
             return Ok(());
         }
         let w = self.part.write_size() as usize;
-        let padded = self.fill.div_ceil(w) * w;
+        let padded = self.fill.div_ceil(w.max(1)).checked_mul(w).ok_or(AccessError::Bounds)?;
         let erased = self.part.erased();
         self.buf.get_mut(self.fill..padded).ok_or(AccessError::Bounds)?.fill(erased);
         let data = self.buf.get(..padded).ok_or(AccessError::Bounds)?;
         self.part.write(flash, self.at, data)?;
-        self.at += padded as u32;
+        self.at =
+            u32::try_from(padded).ok().and_then(|p| self.at.checked_add(p)).ok_or(AccessError::Bounds)?;
         self.fill = 0;
         Ok(())
     }

@@ -5,6 +5,8 @@
 //! it with [`Packet::new_checked`], which checks the length before any field is read.
 //! [`PlatformMessage`] and [`DeviceMessage`] are the parsed messages of each direction.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use super::check_code::frame_check_code;
 
 /// The start marker.
@@ -108,7 +110,8 @@ pub struct Packet<T: AsRef<[u8]>> {
 }
 
 fn be16(bytes: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([bytes.get(at).copied().unwrap_or(0), bytes.get(at + 1).copied().unwrap_or(0)])
+    let byte = |i: Option<usize>| i.and_then(|i| bytes.get(i)).copied().unwrap_or(0);
+    u16::from_be_bytes([byte(Some(at)), byte(at.checked_add(1))])
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
@@ -218,7 +221,7 @@ pub fn version_text(field: &[u8; VERSION_LEN]) -> &str {
 }
 
 fn version_at(data: &[u8], at: usize) -> Result<[u8; VERSION_LEN], PcpError> {
-    data.get(at..at + VERSION_LEN).and_then(|v| v.try_into().ok()).ok_or(PcpError::BadData)
+    data.get(at..).and_then(|v| v.get(..VERSION_LEN)).and_then(|v| v.try_into().ok()).ok_or(PcpError::BadData)
 }
 
 fn u8_at(data: &[u8], at: usize) -> Result<u8, PcpError> {
@@ -226,7 +229,7 @@ fn u8_at(data: &[u8], at: usize) -> Result<u8, PcpError> {
 }
 
 fn u16_at(data: &[u8], at: usize) -> Result<u16, PcpError> {
-    if data.len() < at + 2 {
+    if at.checked_add(2).is_none_or(|end| data.len() < end) {
         return Err(PcpError::BadData);
     }
     Ok(be16(data, at))
@@ -249,7 +252,8 @@ pub struct Task {
 impl Task {
     /// Upper bound of the package size: block size times block count.
     pub fn max_len(&self) -> u32 {
-        u32::from(self.block_size) * u32::from(self.block_count)
+        // At most 65,535²: below `u32::MAX`, so this never saturates.
+        u32::from(self.block_size).saturating_mul(u32::from(self.block_count))
     }
 
     /// True when `other` is the same package (same version and check code).
@@ -327,7 +331,7 @@ impl<'a> PlatformMessage<'a> {
             }
             Self::Block { result, block, data: bytes } => {
                 let [b0, b1] = block.to_be_bytes();
-                let total = HEADER_LEN + 3 + bytes.len();
+                let total = bytes.len().checked_add(HEADER_LEN + 3).ok_or(PcpError::BufferTooSmall)?;
                 let body = out.get_mut(HEADER_LEN..total).ok_or(PcpError::BufferTooSmall)?;
                 let (head, rest) = body.split_at_mut_checked(3).ok_or(PcpError::BufferTooSmall)?;
                 head.copy_from_slice(&[result, b0, b1]);
@@ -452,7 +456,12 @@ impl DeviceMessage {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code: a panic is a test failure")]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    reason = "test code: a panic is a test failure"
+)]
 mod tests {
     use super::*;
 

@@ -19,6 +19,8 @@
 //! by index, and [`PcpFlow::report_download`] ends the download once the caller has checked
 //! and stored the package.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use super::codec::{DeviceMessage, PcpError, PlatformMessage, Task, VERSION_LEN, result};
 
 /// Timing of retries.
@@ -452,7 +454,8 @@ impl PcpFlow {
             self.retry.sent_at = None;
             return None;
         }
-        let offset = u32::from(block) * u32::from(task.block_size);
+        // At most 65,535²: below `u32::MAX`, so this never saturates.
+        let offset = u32::from(block).saturating_mul(u32::from(task.block_size));
         self.retry = FRESH;
         let next_block = block.saturating_add(1);
         self.state = if self.caller_paced {

@@ -31,6 +31,8 @@
 //! that fits the task), its size is used instead, so a resumed download's first request is
 //! the checkpoint's block.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use super::codec::{Task, result, version_text};
 use super::flow::{Event, PcpFlow, State};
 use crate::agent::{Report, Stage};
@@ -181,7 +183,8 @@ impl<const B: usize> PcpSource<B> {
 
     /// Uses a checkpoint of the same package for the size, or asks for the last block.
     fn learn_size(&mut self, task: Task) -> Option<SourceEvent> {
-        let lower = u32::from(task.block_count.saturating_sub(1)) * u32::from(task.block_size);
+        // At most 65,535²: below `u32::MAX`, so this never saturates.
+        let lower = u32::from(task.block_count.saturating_sub(1)).saturating_mul(u32::from(task.block_size));
         let from_checkpoint = self.hint.as_ref().filter(|c| {
             c.package_id == Some(u32::from(task.check_code))
                 && c.version.as_str() == version_text(&task.version)
@@ -203,7 +206,7 @@ impl<const B: usize> PcpSource<B> {
 
     fn on_block(&mut self, offset: u32, data: &[u8]) -> Option<SourceEvent> {
         let task = self.task?;
-        let index = u16::try_from(offset / u32::from(task.block_size.max(1))).ok()?;
+        let index = u16::try_from(offset.checked_div(u32::from(task.block_size.max(1)))?).ok()?;
         let dst = self.block.get_mut(..data.len())?;
         dst.copy_from_slice(data);
         self.held = Some((index, data.len()));
@@ -266,13 +269,14 @@ impl<const B: usize> ChunkSource for PcpSource<B> {
             return Err(nb::Error::Other(SourceError::Protocol));
         }
         let bs = u32::from(task.block_size);
-        let index = u16::try_from(offset / bs).map_err(|_| nb::Error::Other(SourceError::Protocol))?;
-        let within = usize::try_from(offset % bs).map_err(|_| nb::Error::Other(SourceError::Protocol))?;
+        let protocol = nb::Error::Other(SourceError::Protocol);
+        let index = offset.checked_div(bs).and_then(|i| u16::try_from(i).ok()).ok_or(protocol)?;
+        let within = offset.checked_rem(bs).and_then(|w| usize::try_from(w).ok()).ok_or(protocol)?;
         if let Some((held, len)) = self.held
             && held == index
         {
             let n = len.saturating_sub(within).min(buf.len());
-            let src = self.block.get(within..within + n).ok_or(nb::Error::Other(SourceError::Protocol))?;
+            let src = self.block.get(within..).and_then(|b| b.get(..n)).ok_or(protocol)?;
             buf.get_mut(..n).ok_or(nb::Error::Other(SourceError::Protocol))?.copy_from_slice(src);
             return if n == 0 { Err(nb::Error::Other(SourceError::Protocol)) } else { Ok(n) };
         }

@@ -7,6 +7,8 @@
 //! code) it looks for the next marker inside the bytes it already holds, so a false start in
 //! garbage does not swallow the real frame behind it.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use super::check_code::frame_check_code;
 use super::codec::{HEADER_LEN, START, VERSION};
 
@@ -70,10 +72,11 @@ impl<const N: usize> PcpStreamDecoder<N> {
             self.handed_out = false;
             self.len = 0;
         }
-        for (i, &byte) in input.iter().enumerate() {
+        // `used` counts the bytes up to and including this one.
+        for (used, &byte) in (1usize..).zip(input) {
             if let Some(total) = self.push(byte) {
                 self.handed_out = true;
-                return (i + 1, self.buf.get(..total));
+                return (used, self.buf.get(..total));
             }
         }
         (input.len(), None)
@@ -83,7 +86,8 @@ impl<const N: usize> PcpStreamDecoder<N> {
         match self.buf.get_mut(self.len) {
             Some(slot) => {
                 *slot = byte;
-                self.len += 1;
+                // Below `N`: `buf[len]` exists.
+                self.len = self.len.saturating_add(1);
             }
             None => self.resync(),
         }
@@ -112,11 +116,11 @@ impl<const N: usize> PcpStreamDecoder<N> {
             self.stats.bad_headers = self.stats.bad_headers.saturating_add(1);
             return Check::Bad;
         }
-        let total = HEADER_LEN + usize::from(u16::from_be_bytes([b(6), b(7)]));
-        if total > N {
+        let data_len = usize::from(u16::from_be_bytes([b(6), b(7)]));
+        let Some(total) = data_len.checked_add(HEADER_LEN).filter(|&total| total <= N) else {
             self.stats.oversized = self.stats.oversized.saturating_add(1);
             return Check::Bad;
-        }
+        };
         if self.len < total {
             return Check::NeedMore;
         }
@@ -132,9 +136,10 @@ impl<const N: usize> PcpStreamDecoder<N> {
     fn resync(&mut self) {
         let [s0, _] = START.to_be_bytes();
         let held = self.buf.get(..self.len).unwrap_or(&[]);
-        let next = held.iter().skip(1).position(|&b| b == s0).map_or(self.len, |p| p + 1);
+        let next = held.iter().enumerate().skip(1).find(|&(_, &b)| b == s0).map_or(self.len, |(i, _)| i);
         self.buf.copy_within(next..self.len, 0);
-        self.len -= next;
+        // `next <= len`: an index into the held bytes, or `len`.
+        self.len = self.len.saturating_sub(next);
         self.stats.skipped = self.stats.skipped.saturating_add(u32::try_from(next).unwrap_or(u32::MAX));
     }
 }

@@ -5,6 +5,8 @@
 //! body bytes they hold into the caller's buffer; [`BodyDecoder::on_eof`] tells a clean end
 //! from a cut one.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 /// Why a body could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -114,10 +116,14 @@ impl BodyDecoder {
     pub fn consume_direct(&mut self, n: usize) {
         let n = u64::try_from(n).unwrap_or(u64::MAX);
         self.state = match self.state {
-            State::Length { left } if n >= left => State::Done,
-            State::Length { left } => State::Length { left: left - n },
-            State::Data { left } if n >= left => State::DataCr,
-            State::Data { left } => State::Data { left: left - n },
+            State::Length { left } => match left.checked_sub(n) {
+                Some(0) | None => State::Done,
+                Some(left) => State::Length { left },
+            },
+            State::Data { left } => match left.checked_sub(n) {
+                Some(0) | None => State::DataCr,
+                Some(left) => State::Data { left },
+            },
             other => other,
         };
     }
@@ -138,9 +144,10 @@ impl BodyDecoder {
                         break;
                     }
                     copy(rest, out, made, n);
-                    used += n;
-                    made += n;
-                    let left = left - n as u64;
+                    // `n` is at most what is left of the input, of `out` and of `left`.
+                    used = used.saturating_add(n);
+                    made = made.saturating_add(n);
+                    let left = left.saturating_sub(n as u64);
                     self.state = match self.state {
                         State::Length { .. } if left == 0 => State::Done,
                         State::Length { .. } => State::Length { left },
@@ -154,13 +161,15 @@ impl BodyDecoder {
                         break;
                     }
                     copy(rest, out, made, n);
-                    used += n;
-                    made += n;
+                    // `n` is at most what is left of the input and of `out`.
+                    used = used.saturating_add(n);
+                    made = made.saturating_add(n);
                 }
                 _ => {
                     let byte = rest.first().copied().unwrap_or(0);
                     self.framing_byte(byte)?;
-                    used += 1;
+                    // `used < input.len()` (the loop condition).
+                    used = used.saturating_add(1);
                 }
             }
         }
@@ -193,7 +202,9 @@ impl BodyDecoder {
                         if digits >= 15 {
                             return Err(BodyError::BadChunkSize);
                         }
-                        State::Size { size: size << 4 | u64::from(d), digits: digits + 1, ext, line }
+                        // Below 15 digits: checked just above.
+                        let digits = digits.saturating_add(1);
+                        State::Size { size: size << 4 | u64::from(d), digits, ext, line }
                     }
                     (b'\r', _) if digits > 0 => State::SizeLf { size },
                     (b'\n', _) if digits > 0 => Self::after_size(size),
@@ -214,7 +225,8 @@ impl BodyDecoder {
                 b'\n' if line == 0 => State::Done,
                 b'\n' => State::Trailer { line: 0 },
                 _ if usize::from(line) >= MAX_CHUNK_LINE => return Err(BodyError::BadTrailer),
-                _ => State::Trailer { line: line + 1 },
+                // Below `MAX_CHUNK_LINE`: checked in the arm above.
+                _ => State::Trailer { line: line.saturating_add(1) },
             },
             State::TrailerLf { line: 0 } if b == b'\n' => State::Done,
             State::TrailerLf { .. } if b == b'\n' => State::Trailer { line: 0 },
@@ -230,12 +242,7 @@ impl BodyDecoder {
 }
 
 fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
 }
 
 /// `min(left, avail)` as a usize.
@@ -250,6 +257,7 @@ fn copy(src: &[u8], out: &mut [u8], at: usize, n: usize) {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, reason = "test code: an overflow is a test failure")]
 mod tests {
     use super::*;
 

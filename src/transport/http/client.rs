@@ -1,5 +1,7 @@
 //! [`HttpClient`]: the built-in blocking HTTP/1.1 client over a [`Connector`].
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use core::fmt::Write as _;
 
 use embedded_io::{ErrorKind, Read, Write};
@@ -123,7 +125,8 @@ impl<C: Connector, const BUF: usize, const URL: usize> HttpClient<C, BUF, URL> {
                 self.close();
                 return Err(HttpError::TooManyRedirects);
             }
-            redirects += 1;
+            // Below `max_redirects`: checked just above.
+            redirects = redirects.saturating_add(1);
             let location = location
                 .and_then(|(a, b)| self.buf.get(a..b))
                 .and_then(|bytes| core::str::from_utf8(bytes).ok())
@@ -232,7 +235,7 @@ impl<C: Connector, const BUF: usize, const URL: usize> HttpClient<C, BUF, URL> {
         loop {
             match self.read_body(&mut scratch) {
                 Ok(0) => return Ok(()),
-                Ok(n) if n < budget => budget -= n,
+                Ok(n) if n < budget => budget = budget.saturating_sub(n),
                 Ok(_) | Err(HttpError::Body(BodyError::TrailingData)) => {
                     self.close();
                     return Ok(());
@@ -302,7 +305,8 @@ impl<C: Connector, const BUF: usize, const URL: usize> HttpClient<C, BUF, URL> {
                 if h.status < 200 {
                     // An interim answer (100 Continue): drop it and read on.
                     self.buf.copy_within(used..self.end, 0);
-                    self.end -= used;
+                    // `used <= end`: the head was parsed from `buf[..end]`.
+                    self.end = self.end.saturating_sub(used);
                     continue;
                 }
                 let location = h.location.map(|loc| {
@@ -338,7 +342,8 @@ impl<C: Connector, const BUF: usize, const URL: usize> HttpClient<C, BUF, URL> {
             if got == 0 {
                 return Err(HttpError::Closed);
             }
-            self.end += got;
+            // `got` is at most the room after `end` in `buf`.
+            self.end = self.end.saturating_add(got);
         }
     }
 }
@@ -371,7 +376,8 @@ impl<C: Connector, const BUF: usize, const URL: usize> HttpTransport for HttpCli
             }
             match HttpClient::read_body(self, room)? {
                 0 => return Ok((response.status, len)),
-                n => len += n,
+                // `n` is at most the room left in `answer`.
+                n => len = len.saturating_add(n),
             }
         }
     }
@@ -401,6 +407,7 @@ fn write_url<const N: usize>(url: &Url<'_>, out: &mut heapless::String<N>) -> Re
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, reason = "test code: an overflow is a test failure")]
 mod tests {
     use std::cell::RefCell;
     use std::collections::VecDeque;

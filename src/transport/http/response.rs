@@ -5,6 +5,8 @@
 //! [`HeadError::TooLarge`], reported by the caller that owns the buffer. Only the headers the
 //! client acts on are kept; every other header is checked for shape and skipped.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 /// Why a response head was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -154,13 +156,14 @@ pub fn parse_head(buf: &[u8]) -> Result<Parsed<'_>, HeadError> {
 /// Offset just after the blank line that ends the head, if present.
 fn head_end(buf: &[u8]) -> Option<usize> {
     let mut line_start = 0usize;
-    for (i, &b) in buf.iter().enumerate() {
+    // `end` is the index just past byte `i`.
+    for ((i, &b), end) in buf.iter().enumerate().zip(1usize..) {
         if b == b'\n' {
             let line = buf.get(line_start..i).unwrap_or(&[]);
             if line.is_empty() || line == b"\r" {
-                return (line_start > 0).then_some(i + 1);
+                return (line_start > 0).then_some(end);
             }
-            line_start = i + 1;
+            line_start = end;
         }
     }
     None
@@ -191,7 +194,8 @@ fn parse_status_line(line: &[u8]) -> Result<(u8, u16), HeadError> {
     if !code.iter().all(u8::is_ascii_digit) || code[0] == b'0' {
         return Err(HeadError::BadStatusLine);
     }
-    let status = code.iter().fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'));
+    let status =
+        core::str::from_utf8(&code).ok().and_then(|c| c.parse().ok()).ok_or(HeadError::BadStatusLine)?;
     if line.iter().any(|&b| b < b' ' && b != b'\t') {
         return Err(HeadError::BadStatusLine);
     }
@@ -201,7 +205,7 @@ fn parse_status_line(line: &[u8]) -> Result<(u8, u16), HeadError> {
 fn split_header(line: &[u8]) -> Result<(&[u8], &[u8]), HeadError> {
     let colon = line.iter().position(|&b| b == b':').ok_or(HeadError::BadHeader)?;
     let name = line.get(..colon).unwrap_or(&[]);
-    let value = line.get(colon + 1..).unwrap_or(&[]);
+    let value = line.get(colon..).and_then(|v| v.get(1..)).unwrap_or(&[]);
     let token = |b: &u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b);
     if name.is_empty() || !name.iter().all(token) {
         return Err(HeadError::BadHeader);

@@ -1,5 +1,7 @@
 //! [`HttpSource`]: a [`ChunkSource`] that downloads one URL with resumable `Range` requests.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use super::{HttpError, HttpTransport, status_error};
 use crate::transport::{ChunkSource, SourceError};
 

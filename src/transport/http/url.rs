@@ -4,6 +4,8 @@
 //! received), the fragment dropped. [`Url::join`] resolves a server's download path such as
 //! `/version/15912345678` against the server's base URL.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 /// Why a URL text was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -25,6 +25,8 @@
 //! An answer is only accepted for a chunk that is requested and not yet received, with
 //! exactly the chunk's length; anything else is dropped and counted in [`ClientStats`].
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use super::frame::{BODY_OVERHEAD, DecodeEvent, FrameDecoder, FrameEncoder, max_frame_len};
 use super::message::{CHUNK_OVERHEAD, MAX_VERSION_TEXT, Message, error_code, kind, result_code};
 use crate::transport::SourceError;
@@ -193,11 +195,11 @@ impl<const N: usize, const B: usize> ChunkClient<N, B> {
     /// A client with `config`, checked against the buffers.
     pub fn new(config: ClientConfig) -> Result<Self, ConfigError> {
         let chunk = usize::from(config.chunk_len);
-        if chunk == 0 || chunk + CHUNK_OVERHEAD + BODY_OVERHEAD > N {
+        if chunk == 0 || chunk.checked_add(CHUNK_OVERHEAD + BODY_OVERHEAD).is_none_or(|n| n > N) {
             return Err(ConfigError::ChunkLen);
         }
         let window = usize::from(config.window);
-        if window == 0 || window > MAX_WINDOW || window * chunk > B {
+        if window == 0 || window > MAX_WINDOW || window.checked_mul(chunk).is_none_or(|n| n > B) {
             return Err(ConfigError::Window);
         }
         Ok(Self {
@@ -315,19 +317,17 @@ impl<const B: usize> Core<B> {
     fn chunk_range(&self, k: u32) -> Option<(u32, u32)> {
         let size = self.size?;
         let start = k.checked_mul(self.chunk_len())?.checked_add(self.origin)?;
-        if start >= size {
-            return None;
-        }
-        Some((start, (size - start).min(self.chunk_len())))
+        let left = size.checked_sub(start).filter(|&left| left > 0)?;
+        Some((start, left.min(self.chunk_len())))
     }
 
     fn head_chunk(&self) -> Option<u32> {
         let head = self.head?;
-        Some((head - self.origin) / self.chunk_len())
+        head.checked_sub(self.origin)?.checked_div(self.chunk_len())
     }
 
     fn slot_index(&self, k: u32) -> usize {
-        usize::try_from(k % self.window()).unwrap_or(0)
+        k.checked_rem(self.window()).and_then(|i| usize::try_from(i).ok()).unwrap_or(0)
     }
 
     fn region(&mut self, k: u32) -> Option<&mut [u8]> {
@@ -362,16 +362,18 @@ impl<const B: usize> Core<B> {
         if !ready {
             return Err(nb::Error::WouldBlock);
         }
-        let within = offset - start;
-        let n = (len - within).min(u32::try_from(buf.len()).unwrap_or(u32::MAX));
+        let protocol = nb::Error::Other(SourceError::Protocol);
+        // `start <= offset < start + len` by how `k` was found; checked all the same.
+        let within = offset.checked_sub(start).ok_or(protocol)?;
+        let n = len.checked_sub(within).ok_or(protocol)?.min(u32::try_from(buf.len()).unwrap_or(u32::MAX));
         let from = usize::try_from(within).unwrap_or(0);
         let count = usize::try_from(n).unwrap_or(0);
-        let region = self.region(k).ok_or(nb::Error::Other(SourceError::Protocol))?;
-        let src = region.get(from..from + count).ok_or(nb::Error::Other(SourceError::Protocol))?;
-        buf.get_mut(..count).ok_or(nb::Error::Other(SourceError::Protocol))?.copy_from_slice(src);
-        let next = offset + n;
+        let region = self.region(k).ok_or(protocol)?;
+        let src = region.get(from..).and_then(|r| r.get(..count)).ok_or(protocol)?;
+        buf.get_mut(..count).ok_or(protocol)?.copy_from_slice(src);
+        let next = offset.checked_add(n).ok_or(protocol)?;
         self.head = Some(next);
-        if within + n == len
+        if within.checked_add(n) == Some(len)
             && let Some(s) = self.slots.get_mut(slot)
         {
             *s = FREE;
@@ -394,7 +396,8 @@ impl<const B: usize> Core<B> {
                     self.control = None;
                     self.reply = Some(Err(SourceError::Timeout));
                 } else {
-                    p.tries += 1;
+                    // At most `max_retries + 1`: checked just above.
+                    p.tries = p.tries.saturating_add(1);
                     p.sent_at = Some(now);
                     let msg = p.msg.clone();
                     let m = match &msg {
@@ -531,7 +534,7 @@ impl<const B: usize> Core<B> {
         if !rel.is_multiple_of(self.chunk_len()) {
             return None;
         }
-        let k = rel / self.chunk_len();
+        let k = rel.checked_div(self.chunk_len())?;
         if k < hk || k >= hk.saturating_add(self.window()) {
             return None;
         }
@@ -566,7 +569,7 @@ impl<const B: usize> Core<B> {
                 && !*due
             {
                 *due = true;
-                fast += 1;
+                fast = fast.saturating_add(1);
             }
         }
         self.stats.fast_retransmits = self.stats.fast_retransmits.saturating_add(fast);

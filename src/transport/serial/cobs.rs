@@ -1,9 +1,12 @@
 //! Consistent Overhead Byte Stuffing: removes every 0x00 from a frame body so that 0x00 can
 //! delimit frames on the wire. Overhead is one byte per 254 bytes of body, plus one.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 /// Largest encoded size of a body of `len` bytes (without delimiters).
+/// Saturates at `usize::MAX` for lengths no buffer can hold.
 pub const fn max_encoded_len(len: usize) -> usize {
-    len + len / 254 + 1
+    len.saturating_add(len / 254).saturating_add(1)
 }
 
 /// Encodes the bytes of `input` into `out`, returning the encoded length, or `None` when
@@ -22,7 +25,8 @@ pub fn encode(input: impl IntoIterator<Item = u8>, out: &mut [u8]) -> Option<usi
         } else {
             *out.get_mut(write)? = byte;
             write = write.checked_add(1)?;
-            code += 1;
+            // `code` is below 0xFF here: a block is flushed as soon as it reaches 0xFF.
+            code = code.saturating_add(1);
             if code == 0xFF {
                 *out.get_mut(code_at)? = code;
                 code_at = write;
@@ -71,14 +75,17 @@ impl Unstuffer {
 
     /// Decodes one non-zero encoded byte.
     pub fn push(&mut self, byte: u8) -> Unstuffed {
-        if self.left == 0 {
-            let zero = self.zero_due;
-            self.left = byte.saturating_sub(1);
-            self.zero_due = byte != 0xFF;
-            if zero { Unstuffed::Zero } else { Unstuffed::Nothing }
-        } else {
-            self.left -= 1;
-            Unstuffed::One(byte)
+        match self.left.checked_sub(1) {
+            Some(left) => {
+                self.left = left;
+                Unstuffed::One(byte)
+            }
+            None => {
+                let zero = self.zero_due;
+                self.left = byte.saturating_sub(1);
+                self.zero_due = byte != 0xFF;
+                if zero { Unstuffed::Zero } else { Unstuffed::Nothing }
+            }
         }
     }
 

@@ -14,6 +14,8 @@
 //! [`FrameDecoder`] is sans-I/O: feed it whatever bytes the UART produced and it hands back
 //! whole frames, resynchronising at the next delimiter after any error.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use super::cobs::{self, Unstuffed, Unstuffer};
 
 /// The frame check: CRC-32/ISCSI.
@@ -26,8 +28,9 @@ pub const BODY_OVERHEAD: usize = 5;
 pub const DELIMITER: u8 = 0x00;
 
 /// Largest number of bytes [`FrameEncoder::encode`] writes for a payload of `len` bytes.
+/// Saturates at `usize::MAX` for lengths no buffer can hold.
 pub const fn max_frame_len(len: usize) -> usize {
-    cobs::max_encoded_len(len + BODY_OVERHEAD) + 2
+    cobs::max_encoded_len(len.saturating_add(BODY_OVERHEAD)).saturating_add(2)
 }
 
 /// Why a frame was dropped.
@@ -93,7 +96,8 @@ impl FrameEncoder {
         let n = cobs::encode(body, rest).ok_or(FrameError::BufferTooSmall)?;
         *rest.get_mut(n).ok_or(FrameError::BufferTooSmall)? = DELIMITER;
         self.seq = seq.wrapping_add(1);
-        Ok(n + 2)
+        // `rest[n]` exists and `rest` is `out` minus one byte, so this is at most `out.len()`.
+        n.checked_add(2).ok_or(FrameError::BufferTooSmall)
     }
 }
 
@@ -214,7 +218,8 @@ impl<const N: usize> FrameDecoder<N> {
         match self.buf.get_mut(self.len) {
             Some(slot) => {
                 *slot = byte;
-                self.len += 1;
+                // Below `N`: `buf[len]` exists.
+                self.len = self.len.saturating_add(1);
             }
             None => self.overflow = true,
         }
@@ -228,14 +233,15 @@ impl<const N: usize> FrameDecoder<N> {
             self.handed_out = false;
             self.restart();
         }
-        for (i, &byte) in input.iter().enumerate() {
+        // `used` counts the bytes up to and including this one.
+        for (used, &byte) in (1usize..).zip(input) {
             if byte == DELIMITER {
                 match self.finish() {
                     Some(Ok((seq, len))) => {
-                        let payload = self.buf.get(1..1 + len).unwrap_or(&[]);
-                        return (i + 1, Some(DecodeEvent::Frame(Frame { seq, payload })));
+                        let payload = self.buf.get(1..).and_then(|b| b.get(..len)).unwrap_or(&[]);
+                        return (used, Some(DecodeEvent::Frame(Frame { seq, payload })));
                     }
-                    Some(Err(e)) => return (i + 1, Some(DecodeEvent::Dropped(e))),
+                    Some(Err(e)) => return (used, Some(DecodeEvent::Dropped(e))),
                     None => continue,
                 }
             }
@@ -276,13 +282,9 @@ impl<const N: usize> FrameDecoder<N> {
             return Some(Err(error));
         }
         let body = self.buf.get(..self.len).unwrap_or(&[]);
-        let (data, crc) = body.split_at_checked(self.len - 4).unwrap_or((body, &[]));
-        let expected = u32::from_le_bytes([
-            crc.first().copied().unwrap_or(0),
-            crc.get(1).copied().unwrap_or(0),
-            crc.get(2).copied().unwrap_or(0),
-            crc.get(3).copied().unwrap_or(0),
-        ]);
+        // At least `BODY_OVERHEAD` bytes (checked above), so the CRC is there.
+        let (data, crc) = body.split_last_chunk::<4>().map_or((body, [0; 4]), |(data, crc)| (data, *crc));
+        let expected = u32::from_le_bytes(crc);
         if FRAME_CRC.checksum(data) != expected {
             self.stats.crc_errors = self.stats.crc_errors.saturating_add(1);
             self.restart();

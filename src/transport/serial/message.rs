@@ -15,6 +15,8 @@
 //! A chunk answer costs 10 bytes of CBOR around its data (array, kind, offset, byte-string
 //! header), so a 1,024-byte chunk fills its frame to 98 %.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use minicbor::encode::write::{Cursor, EndOfSlice};
 use minicbor::{Decoder, Encoder};
 
@@ -169,7 +171,7 @@ pub fn result_code(outcome: Result<(), FailureCause>) -> u8 {
         Err(cause) => FailureCause::ALL
             .iter()
             .position(|c| *c == cause)
-            .and_then(|i| u8::try_from(i + 1).ok())
+            .and_then(|i| u8::try_from(i).ok()?.checked_add(1))
             .unwrap_or(u8::MAX),
     }
 }
@@ -178,7 +180,11 @@ pub fn result_code(outcome: Result<(), FailureCause>) -> u8 {
 pub fn outcome_of(code: u8) -> Result<(), FailureCause> {
     match code {
         0 => Ok(()),
-        n => Err(FailureCause::ALL.get(usize::from(n) - 1).copied().unwrap_or(FailureCause::UpdateFailed)),
+        n => Err(n
+            .checked_sub(1)
+            .and_then(|i| FailureCause::ALL.get(usize::from(i)))
+            .copied()
+            .unwrap_or(FailureCause::UpdateFailed)),
     }
 }
 

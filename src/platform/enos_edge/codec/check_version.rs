@@ -182,7 +182,12 @@ fn unescape_into<const L: usize>(raw: &str, out: &mut heapless::String<L>) -> Re
                 Some('\\') => '\\',
                 Some('"') => '"',
                 Some('u') => {
-                    let hex: heapless::String<4> = chars.by_ref().take(4).collect();
+                    // Room for four characters of up to four bytes each: collecting into a
+                    // smaller string panics (heapless unwraps) on multi-byte characters.
+                    let mut hex: heapless::String<16> = heapless::String::new();
+                    for c in chars.by_ref().take(4) {
+                        hex.push(c).map_err(|_| CodecError::BadUrl)?;
+                    }
                     u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32).ok_or(CodecError::BadUrl)?
                 }
                 _ => return Err(CodecError::BadUrl),

@@ -5,6 +5,8 @@
 //! integer fields the seed is loose about (`code`, `httpstatus`, `errcode`) are accepted as
 //! a number or a string of digits.
 
+#![deny(clippy::arithmetic_side_effects)]
+
 use serde::{Deserialize, Serialize};
 
 use crate::FailureCause;

@@ -101,6 +101,20 @@ fn bad_answers() {
         panic!()
     };
     assert_eq!(u.to_offer::<64>(0).unwrap_err(), CodecError::BadUrl);
+    // Regression (found by the `edge_check_version` fuzz target): the four characters after
+    // `\u` were collected into a 4-byte string, which panics on multi-byte characters.
+    for url in [r"/:\uў\\\79", r"/\u𐍈𐍈𐍈𐍈", r"/\u00e9ѐ"] {
+        let body = full("MD5", MD5, url, "2.0");
+        let CheckVersionAnswer::Update(u) = decode_check_version_answer(body.as_bytes()).unwrap() else {
+            panic!("{url}")
+        };
+        let offer = u.to_offer::<64>(0);
+        if url.ends_with('ѐ') {
+            assert_eq!(offer.unwrap().location.as_str(), "/éѐ");
+        } else {
+            assert_eq!(offer.unwrap_err(), CodecError::BadUrl, "{url}");
+        }
+    }
 }
 
 #[test]
