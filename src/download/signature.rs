@@ -94,9 +94,10 @@ impl Trailer {
         let mut out = [0u8; TRAILER_LEN];
         let head = [TRAILER_FORMAT, self.algorithm, self.key_id, 0];
         let len = self.body_len.to_le_bytes();
-        for (dst, src) in out.iter_mut().zip(
-            TRAILER_MAGIC.iter().chain(head.iter()).chain(len.iter()).chain(self.signature.iter()),
-        ) {
+        for (dst, src) in out
+            .iter_mut()
+            .zip(TRAILER_MAGIC.iter().chain(head.iter()).chain(len.iter()).chain(self.signature.iter()))
+        {
             *dst = *src;
         }
         out
@@ -304,9 +305,12 @@ mod tests {
         let raw = trailer().encode();
         assert_eq!(Trailer::decode(&raw[..75]), Err(TrailerError::Length));
         assert_eq!(Trailer::decode(&[]), Err(TrailerError::Length));
-        for (at, err) in
-            [(0, TrailerError::Magic), (4, TrailerError::Format), (5, TrailerError::Algorithm), (7, TrailerError::Reserved)]
-        {
+        for (at, err) in [
+            (0, TrailerError::Magic),
+            (4, TrailerError::Format),
+            (5, TrailerError::Algorithm),
+            (7, TrailerError::Reserved),
+        ] {
             let mut bad = raw;
             bad[at] ^= 0x40;
             assert_eq!(Trailer::decode(&bad), Err(err), "byte {at}");
