@@ -33,6 +33,13 @@
 //! - A source that claims more bytes than the buffer it was given is broken, not flaky: the
 //!   engine stops at once with [`FailureCause::UpdateFailed`]; nothing of that answer is
 //!   hashed or written, and the checkpoint stays (the bytes on flash are still good).
+//! - With [`SignaturePolicy::Required`] (feature `ed25519`) the image must end in a signed
+//!   trailer ([`signature`](super::signature)): the bytes pass through a trailer collector
+//!   that takes the body's SHA-256 from the running hash at the body/trailer boundary and
+//!   keeps the trailer bytes, on the fetch path and on the resume path alike; the Ed25519
+//!   check runs once, after the digests, and a refusal is
+//!   [`FailureCause::IntegrityCheckFailure`] like a digest mismatch. An image too short to
+//!   hold a trailer is refused before anything is fetched.
 //! - At the end it checks size and digests. On success a last checkpoint (offset = size) is
 //!   written so that a reboot before staging resumes without fetching anything, and the
 //!   result is a [`VerifiedImage`]. On an integrity failure the checkpoint is removed. If the
