@@ -337,6 +337,50 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any image split into any chunks: the collector's body digest and trailer are the
+        /// image's, and the verifier saw every byte once.
+        #[test]
+        fn collector_matches_a_second_pass(
+            image in proptest::collection::vec(proptest::num::u8::ANY, 0..400),
+            cuts in proptest::collection::vec(1usize..90, 1..40),
+        ) {
+            use sha2::Digest as _;
+            let Some(mut c) = TrailerCollector::new(image.len() as u32) else {
+                proptest::prop_assert!(image.len() <= TRAILER_LEN);
+                return Ok(());
+            };
+            let mut v = Verifier::new(&Digest::default());
+            let mut rest = &image[..];
+            for cut in cuts.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (head, tail) = rest.split_at((*cut).min(rest.len()));
+                c.feed(&mut v, head);
+                rest = tail;
+            }
+            let body = &image[..image.len() - TRAILER_LEN];
+            let want: [u8; 32] = sha2::Sha256::digest(body).into();
+            proptest::prop_assert_eq!(c.body_sha256(), Some(want));
+            proptest::prop_assert_eq!(&c.trailer().unwrap()[..], &image[body.len()..]);
+            proptest::prop_assert_eq!(v.len(), image.len() as u64);
+        }
+
+        /// Decoding is total, and whatever decodes encodes back to the same bytes.
+        #[test]
+        fn decode_is_total(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..100), magic: bool) {
+            let mut raw = raw;
+            if magic && raw.len() >= 8 {
+                let id = raw[6];
+                raw[..8].copy_from_slice(&[b'O', b'T', b'A', b'S', 1, 1, id, 0]);
+            }
+            if let Ok(t) = Trailer::decode(&raw) {
+                proptest::prop_assert_eq!(&t.encode()[..], &raw[..]);
+            }
+        }
+    }
+
     #[test]
     fn collector_needs_a_body() {
         assert!(TrailerCollector::new(76).is_none());
