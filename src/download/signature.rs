@@ -282,6 +282,7 @@ fn check(keys: &[TrustedKey], raw: &[u8], body_len: u32, digest: &[u8; 32]) -> R
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, reason = "test code: an overflow is a test failure")]
 mod tests {
     use super::*;
     use crate::Digest;
