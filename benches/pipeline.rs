@@ -1,11 +1,12 @@
 //! Pipeline throughput: in-memory chunk source → download engine (MD5 + SHA-256, write-size
 //! aligned writes, checkpoints) → SimFlash, against raw MD5 + SHA-256 over the same bytes in
 //! the same chunk size, measured in the same run. Also the cost of re-hashing a written
-//! prefix on resume. Prints the pipeline/raw ratio (goal ≥ 0.9).
+//! prefix on resume. Prints the pipeline/raw ratio (goal ≥ 0.9), and the cost of a signed
+//! image (`SignaturePolicy::Required`: body digest at the boundary, one Ed25519 check).
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use ota_client::boot::{Slot, SlotRegion};
-use ota_client::download::{Download, DownloadConfig, VerifiedImage};
+use ota_client::download::{Download, DownloadConfig, SignaturePolicy, TrustedKey, VerifiedImage};
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::mock::{ChunkServer, SimFlash};
 use ota_client::{Digest, Offer, Version};
@@ -25,15 +26,35 @@ struct Setup {
     image: Vec<u8>,
     offer: Offer,
     blank: Flash,
+    /// The same size, signed: body ‖ trailer.
+    signed: Vec<u8>,
+    signed_offer: Offer,
+    signed_cfg: DownloadConfig,
+}
+
+const SECRET: [u8; 32] = [0x5E; 32];
+
+fn offer_for(image: &[u8]) -> Offer {
+    let digest =
+        Digest { md5: Some(md5::compute(image).0), sha256: Some(sha2::Sha256::digest(image).into()) };
+    Offer::new(Version::parse("1.2.3").unwrap(), image.len() as u32, digest)
 }
 
 fn setup() -> Setup {
     let image: Vec<u8> = (0..IMAGE_LEN as u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-    let digest =
-        Digest { md5: Some(md5::compute(&image).0), sha256: Some(sha2::Sha256::digest(&image).into()) };
-    let offer = Offer::new(Version::parse("1.2.3").unwrap(), IMAGE_LEN as u32, digest);
+    let offer = offer_for(&image);
     let blank = Flash::new((STATE_LEN + 2 * SLOT_LEN) as usize, 0xFF);
-    Setup { image, offer, blank }
+    let signed = ota_client::mock::sign_image(
+        &image[..IMAGE_LEN - ota_client::download::signature::TRAILER_LEN],
+        &SECRET,
+        1,
+    );
+    let signed_offer = offer_for(&signed);
+    let keys: &'static [TrustedKey] =
+        Box::leak(Box::new([TrustedKey { id: 1, public_key: ota_client::mock::public_key(&SECRET) }]));
+    let signed_cfg =
+        DownloadConfig { signature: SignaturePolicy::Required { keys }, ..DownloadConfig::default() };
+    Setup { image, offer, blank, signed, signed_offer, signed_cfg }
 }
 
 fn raw_hash(image: &[u8]) -> ([u8; 16], [u8; 32]) {
@@ -68,6 +89,11 @@ fn download(flash: Flash, mut server: ChunkServer, s: &Setup) -> (VerifiedImage,
 /// Just the engine's work, the source's copy and the flash copy: the server clone and the
 /// blank flash are made outside the timed part.
 fn download_timed(flash: Flash, server: ChunkServer, s: &Setup) -> Duration {
+    download_timed_with(flash, server, &s.offer, DownloadConfig::default())
+}
+
+/// [`download_timed`] of any offer and configuration (the signed variant).
+fn download_timed_with(flash: Flash, server: ChunkServer, offer: &Offer, cfg: DownloadConfig) -> Duration {
     let state = Partition::new(&flash, 0, STATE_LEN, 0xFF).unwrap();
     let target = SlotRegion {
         slot: Slot::B,
@@ -78,7 +104,7 @@ fn download_timed(flash: Flash, server: ChunkServer, s: &Setup) -> Duration {
     let mut server = server;
     let mut buf = [0u8; CHUNK];
     let t = Instant::now();
-    let mut dl = Download::new(&s.offer, target, DownloadConfig::default());
+    let mut dl = Download::new(offer, target, cfg);
     loop {
         match dl.poll(&mut storage, &mut journal, &mut server, &mut buf, 0) {
             Ok(done) => {
@@ -110,6 +136,13 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || (written.clone(), ChunkServer::new(Vec::new())),
             |(flash, server)| download(flash, server, &s),
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("engine_to_simflash_signed", |b| {
+        b.iter_batched(
+            || (s.blank.clone(), ChunkServer::new(s.signed.clone())),
+            |(flash, server)| download_timed_with(flash, server, &s.signed_offer, s.signed_cfg),
             BatchSize::LargeInput,
         )
     });
@@ -205,6 +238,7 @@ fn ratio() {
     let mut pipe = Vec::new();
     let mut bare = Vec::new();
     let mut ram = Vec::new();
+    let mut signed = Vec::new();
     let ram_len = (STATE_LEN + 2 * SLOT_LEN) as usize;
     for _ in 0..60 {
         ram.push(download_ram_timed(RamFlash(vec![0xFF; ram_len]), ChunkServer::new(s.image.clone()), &s));
@@ -213,7 +247,14 @@ fn ratio() {
         black_box(raw_hash(black_box(&s.image)));
         raw.push(t.elapsed());
         pipe.push(download_timed(s.blank.clone(), ChunkServer::new(s.image.clone()), &s));
+        signed.push(download_timed_with(
+            s.blank.clone(),
+            ChunkServer::new(s.signed.clone()),
+            &s.signed_offer,
+            s.signed_cfg,
+        ));
     }
+    signed.sort();
     raw.sort();
     pipe.sort();
     bare.sort();
@@ -226,6 +267,14 @@ fn ratio() {
         mbps(r),
         mbps(p),
         r.as_secs_f64() / p.as_secs_f64()
+    );
+    let sg = signed[signed.len() / 2];
+    println!(
+        "signed image (Required, Ed25519): engine→SimFlash {:.0} MB/s, {:.0} µs per image against {:.0} µs unsigned, unsigned/signed ratio {:.3}",
+        mbps(sg),
+        sg.as_secs_f64() * 1e6,
+        p.as_secs_f64() * 1e6,
+        p.as_secs_f64() / sg.as_secs_f64()
     );
     println!("engine→plain RAM flash {:.0} MB/s, ratio {:.3}", mbps(m), r.as_secs_f64() / m.as_secs_f64());
     println!(

@@ -118,3 +118,48 @@ if command -v qemu-system-arm >/dev/null 2>&1; then
 else
     printf '\n(qemu-system-arm not installed: peak stack not measured; apt-get install -y qemu-system-arm)\n'
 fi
+
+# Image signatures: probe-agent-signed (SignaturePolicy::Required, Ed25519 over the body's
+# SHA-256) against probe-agent, each in a target directory of its own because the board's
+# feature `signed` turns on ota-client's `ed25519` for every binary it builds. Once as is, once
+# with sha2's compact software rounds (`force-soft-compact`): Ed25519 needs SHA-512, whose
+# unrolled rounds are most of the default figure. The signed probe also runs on QEMU: the
+# Ed25519 check passing on the Cortex-M4, and its peak stack.
+printf '\nImage signatures (opt-level "s"): flash of probe-agent-signed against probe-agent\n\n'
+printf '| sha2 rounds | probe-agent | probe-agent-signed | signatures add (flash) | peak stack unsigned | peak stack signed |\n'
+printf '|---|---:|---:|---:|---:|---:|\n'
+for variant in unrolled compact; do
+    if [ "$variant" = unrolled ]; then extra=""; else extra=",sha2/force-soft-compact"; fi
+    # The unrolled plain build is the "s" build above.
+    if [ "$variant" = unrolled ]; then plain_dir=target; else plain_dir="target/size-sig-$variant-plain"; fi
+    signed_dir="target/size-sig-$variant-signed"
+    cargo build --release --quiet --bin probe-agent --target-dir "$plain_dir" ${extra:+--features "${extra#,}"}
+    cargo build --release --quiet --bin probe-agent-signed --features "signed$extra" --target-dir "$signed_dir"
+    plain_elf="$plain_dir/thumbv7em-none-eabihf/release/probe-agent"
+    signed_elf="$signed_dir/thumbv7em-none-eabihf/release/probe-agent-signed"
+    read -r pt pr pd _ < <(sections "$plain_elf")
+    read -r st sr sd _ < <(sections "$signed_elf")
+    plain=$((pt + pr + pd))
+    signed=$((st + sr + sd))
+    stacks=()
+    for pair in "probe-agent:$plain_elf" "probe-agent-signed:$signed_elf"; do
+        name=${pair%%:*}
+        elf=${pair#*:}
+        if ! command -v qemu-system-arm >/dev/null 2>&1; then
+            stacks+=("-")
+            continue
+        fi
+        if ! run_log=$(timeout -k 10 120 qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -nographic -monitor none \
+            -serial none -semihosting-config enable=on,target=native -kernel "$elf" </dev/null 2>&1); then
+            printf '%s\nFAIL: %s (%s) failed on QEMU\n' "$run_log" "$name" "$variant" >&2
+            exit 1
+        fi
+        peak=$(sed -n "s/^$name: peak stack \([0-9]*\) B$/\1/p" <<<"$run_log")
+        if [ -z "$peak" ] || ! grep -qx "$name: ok" <<<"$run_log"; then
+            printf '%s\nFAIL: %s (%s) did not pass on QEMU\n' "$run_log" "$name" "$variant" >&2
+            exit 1
+        fi
+        stacks+=("$peak B")
+    done
+    printf '| %s | %d | %d | +%d | %s | %s |\n' "$variant" "$plain" "$signed" "$((signed - plain))" "${stacks[0]}" "${stacks[1]}"
+done

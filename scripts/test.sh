@@ -19,6 +19,9 @@ step "no_std builds, default features off"
 for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
     cargo build --lib --no-default-features --target "$target"
 done
+# Image signatures (Ed25519, no alloc) on the smallest core, and with the rest of the library.
+cargo build --lib --no-default-features --features ed25519 --target thumbv6m-none-eabi
+cargo build --lib --no-default-features --features ed25519 --target thumbv7em-none-eabihf
 # The same library with its defmt logging compiled in.
 cargo build --lib --no-default-features --features defmt --target thumbv7em-none-eabihf
 

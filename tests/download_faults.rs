@@ -24,6 +24,7 @@ fn cfg() -> DownloadConfig {
         max_attempts: 5,
         chunk_timeout_ms: 1_000,
         overall_timeout_ms: 0,
+        ..DownloadConfig::default()
     }
 }
 
@@ -470,7 +471,10 @@ fn the_target_slot_may_live_on_a_second_chip() {
 fn the_engine_is_small() {
     let size = std::mem::size_of::<Download>();
     println!("size_of::<Download>() = {size} bytes");
-    assert!(size <= 768, "Download grew to {size} bytes");
+    // Tests build with feature `mock`, which implies `ed25519`: the signed-image trailer
+    // collector (body digest, trailer bytes) and the policy add 160 bytes to the 672 of an
+    // engine built without it.
+    assert!(size <= 896, "Download grew to {size} bytes");
 }
 
 #[test]

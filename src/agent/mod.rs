@@ -33,7 +33,9 @@ pub struct AgentConfig {
     pub trial_attempts: u8,
     /// Queue a progress report every this many percent (0 = none).
     pub progress_step: u8,
-    /// The download engine's settings (checkpoint interval, retries, timeouts).
+    /// The download engine's settings (checkpoint interval, retries, timeouts, and the
+    /// [`SignaturePolicy`](crate::download::SignaturePolicy): with `Required`, only images
+    /// with a valid signature trailer are staged).
     pub download: DownloadConfig,
     /// Accept transport-checked offers ([`Offer::transport_checked`]: no image digest, only a
     /// package id, as Huawei PCP sends). Off by default: an offer without a digest is then

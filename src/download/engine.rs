@@ -33,6 +33,13 @@
 //! - A source that claims more bytes than the buffer it was given is broken, not flaky: the
 //!   engine stops at once with [`FailureCause::UpdateFailed`]; nothing of that answer is
 //!   hashed or written, and the checkpoint stays (the bytes on flash are still good).
+//! - With [`SignaturePolicy::Required`] (feature `ed25519`) the image must end in a signed
+//!   trailer ([`signature`](super::signature)): the bytes pass through a trailer collector
+//!   that takes the body's SHA-256 from the running hash at the body/trailer boundary and
+//!   keeps the trailer bytes, on the fetch path and on the resume path alike; the Ed25519
+//!   check runs once, after the digests, and a refusal is
+//!   [`FailureCause::IntegrityCheckFailure`] like a digest mismatch. An image too short to
+//!   hold a trailer is refused before anything is fetched.
 //! - At the end it checks size and digests. On success a last checkpoint (offset = size) is
 //!   written so that a reboot before staging resumes without fetching anything, and the
 //!   result is a [`VerifiedImage`]. On an integrity failure the checkpoint is removed. If the
@@ -55,6 +62,9 @@
 
 use super::checkpoint::{CHECKPOINT_LEN, Checkpoint};
 use super::integrity::Verifier;
+use super::signature::SignaturePolicy;
+#[cfg(feature = "ed25519")]
+use super::signature::TrailerCollector;
 use crate::boot::{Slot, SlotRegion};
 use crate::flash::{Journal, JournalError, MAX_ACCESS_SIZE, Storage, kinds};
 use crate::transport::{ChunkSource, SourceError};
@@ -78,6 +88,9 @@ pub struct DownloadConfig {
     /// The whole download fails with [`FailureCause::DownloadTimeout`] after this long;
     /// 0: no limit.
     pub overall_timeout_ms: u64,
+    /// Whether the image must end in a valid signature trailer
+    /// ([`signature`](super::signature)). Default [`SignaturePolicy::None`].
+    pub signature: SignaturePolicy,
 }
 
 impl Default for DownloadConfig {
@@ -89,6 +102,7 @@ impl Default for DownloadConfig {
             max_attempts: 8,
             chunk_timeout_ms: 30_000,
             overall_timeout_ms: 0,
+            signature: SignaturePolicy::None,
         }
     }
 }
@@ -106,6 +120,9 @@ pub struct VerifiedImage {
     pub md5: Option<[u8; 16]>,
     /// The version the offer announced.
     pub version: Version,
+    /// The key id of the trusted key whose signature verified, under
+    /// [`SignaturePolicy::Required`]; `None` when no signature was required.
+    pub signed_by: Option<u8>,
 }
 
 /// Download progress.
@@ -183,6 +200,9 @@ pub struct Download {
     interval: u32,
     state: State,
     verifier: Verifier,
+    /// Body digest and trailer bytes, under [`SignaturePolicy::Required`].
+    #[cfg(feature = "ed25519")]
+    signed: Option<TrailerCollector>,
     /// Bytes of the image on flash (a multiple of the write size until the end).
     flushed: u32,
     /// Received bytes not yet written: fewer than the write size.
@@ -215,6 +235,8 @@ impl Download {
             interval: 0,
             state: State::Start,
             verifier: Verifier::new(&offer.digest),
+            #[cfg(feature = "ed25519")]
+            signed: collector(&cfg.signature, offer.size),
             flushed: 0,
             tail: [0; MAX_ACCESS_SIZE],
             tail_len: 0,
@@ -290,7 +312,7 @@ impl Download {
                 let n = buf.len().min((to - at) as usize);
                 let piece = buf.get_mut(..n).ok_or(FailureCause::OutOfMemory)?;
                 self.region.read(storage, at, piece).map_err(|_| FailureCause::UpdateFailed)?;
-                self.verifier.update(piece);
+                self.consume(piece);
                 self.rehashed += n as u64;
                 let at = at + n as u32;
                 self.state = if at < to { State::Rehash { at, to } } else { self.after_rehash() };
@@ -326,6 +348,11 @@ impl Download {
         }
         if buf.is_empty() {
             return Err(FailureCause::OutOfMemory);
+        }
+        #[cfg(feature = "ed25519")]
+        if matches!(self.cfg.signature, SignaturePolicy::Required { .. }) && self.signed.is_none() {
+            // Too short to hold a trailer and a body: refused before any byte is fetched.
+            return Err(FailureCause::IntegrityCheckFailure);
         }
         let ws = part.write_size();
         let es = part.erase_size();
@@ -414,7 +441,7 @@ impl Download {
                 self.waiting_since = None;
                 self.fetched += n as u64;
                 let chunk = window.get(..n).ok_or(FailureCause::UpdateFailed)?;
-                self.verifier.update(chunk);
+                self.consume(chunk);
                 self.absorb(storage, chunk)?;
                 if self.flushed >= self.next_checkpoint && self.flushed < self.size {
                     self.write_checkpoint(storage, journal, self.flushed)?;
@@ -527,8 +554,8 @@ impl Download {
         } else {
             verifier.finish_size_only(self.size)
         };
-        match checked {
-            Ok(v) => {
+        match checked.and_then(|v| Ok((v, self.check_signature()?))) {
+            Ok((v, signed_by)) => {
                 if self.resumed_from < self.size {
                     self.write_checkpoint(storage, journal, self.size)?;
                 }
@@ -538,6 +565,7 @@ impl Download {
                     sha256: v.sha256,
                     md5: v.md5,
                     version: self.version.clone(),
+                    signed_by,
                 }))
             }
             Err(cause) => {
@@ -560,6 +588,10 @@ impl Download {
     fn restart(&mut self) {
         self.restarts = self.restarts.saturating_add(1);
         self.verifier = Verifier::new(&self.digest);
+        #[cfg(feature = "ed25519")]
+        {
+            self.signed = collector(&self.cfg.signature, self.size);
+        }
         self.flushed = 0;
         self.tail_len = 0;
         self.erased_upto = 0;
@@ -568,6 +600,34 @@ impl Download {
         self.attempts = 0;
         self.waiting_since = None;
         self.state = State::Fetch;
+    }
+
+    /// Hashes the next image bytes (fetched, or read back when resuming), through the trailer
+    /// collector when a signature is required.
+    fn consume(&mut self, bytes: &[u8]) {
+        #[cfg(feature = "ed25519")]
+        if let Some(collector) = self.signed.as_mut() {
+            collector.feed(&mut self.verifier, bytes);
+            return;
+        }
+        self.verifier.update(bytes);
+    }
+
+    /// The signature check of the policy, once the whole image went through
+    /// [`consume`](Self::consume): the signing key id, `None` when no signature is required.
+    fn check_signature(&self) -> Result<Option<u8>, FailureCause> {
+        #[cfg(feature = "ed25519")]
+        if let SignaturePolicy::Required { keys } = self.cfg.signature {
+            let collector = self.signed.as_ref().ok_or(FailureCause::IntegrityCheckFailure)?;
+            return match collector.verify(keys) {
+                Ok(id) => Ok(Some(id)),
+                Err(e) => {
+                    crate::log::warning!("image signature refused: {}", e);
+                    Err(FailureCause::IntegrityCheckFailure)
+                }
+            };
+        }
+        Ok(None)
     }
 
     fn write_checkpoint<S: Storage, const K: usize>(
@@ -668,5 +728,14 @@ impl Download {
     /// True once the download is done or failed.
     pub fn is_finished(&self) -> bool {
         matches!(self.state, State::Done(_) | State::Failed(_))
+    }
+}
+
+/// The trailer collector a policy needs for an image of `size` bytes.
+#[cfg(feature = "ed25519")]
+fn collector(policy: &SignaturePolicy, size: u32) -> Option<TrailerCollector> {
+    match policy {
+        SignaturePolicy::None => None,
+        SignaturePolicy::Required { .. } => TrailerCollector::new(size),
     }
 }

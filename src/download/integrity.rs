@@ -59,6 +59,13 @@ impl Verifier {
         self.len = self.len.saturating_add(bytes.len() as u64);
     }
 
+    /// The SHA-256 of the bytes fed so far, without ending the stream: the running state is
+    /// cloned and the clone finalized (one or two more blocks of hashing). The signature
+    /// check takes the body digest this way at the body/trailer boundary.
+    pub fn sha256_so_far(&self) -> [u8; 32] {
+        self.sha256.clone().finalize().into()
+    }
+
     /// Bytes fed so far.
     pub fn len(&self) -> u64 {
         self.len

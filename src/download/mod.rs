@@ -4,12 +4,17 @@
 //!
 //! - [`integrity`]: streaming SHA-256 / MD5 and size check ([`Verifier`]).
 //! - [`checkpoint`]: the persisted progress record ([`Checkpoint`]).
+//! - [`signature`]: the signed-image trailer and the [`SignaturePolicy`].
 //! - [`engine`]: the non-blocking state machine ([`Download`]).
 
 pub mod checkpoint;
 pub mod engine;
 pub mod integrity;
+pub mod signature;
 
 pub use checkpoint::Checkpoint;
 pub use engine::{Download, DownloadConfig, Progress, VerifiedImage};
 pub use integrity::{Verified, Verifier};
+#[cfg(feature = "ed25519")]
+pub use signature::verify_image;
+pub use signature::{SignatureError, SignaturePolicy, Trailer, TrailerCollector, TrailerError, TrustedKey};

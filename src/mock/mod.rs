@@ -26,3 +26,7 @@ pub use manual_clock::ManualClock;
 mod chunk_server;
 
 pub use chunk_server::{ChunkServer, Fault, ServerStats};
+
+mod signing;
+
+pub use signing::{public_key, sign_image};
