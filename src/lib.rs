@@ -10,7 +10,8 @@
 //!   page): staging, trial boots, confirm, rollback, anti-rollback, `prepare_boot` for the
 //!   bootloader.
 //! - [`download`]: the resumable, sans-I/O download engine: checkpoints in the Journal,
-//!   MD5/SHA-256 checked while the bytes stream in.
+//!   MD5/SHA-256 checked while the bytes stream in, and Ed25519 image signatures (feature
+//!   `ed25519`).
 //! - [`agent`]: the [`Agent`](agent::Agent): offer → decide → download → stage → reboot →
 //!   confirm or roll back → report, with reports persisted until delivered.
 //! - [`transport`]: how bytes arrive: the [`ChunkSource`](transport::ChunkSource) trait, an
