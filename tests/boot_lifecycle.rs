@@ -5,9 +5,13 @@ use ota_client::Version;
 use ota_client::boot::{
     BootError, BootEvent, BootManager, ImageInfo, Layout, LayoutError, Phase, Slot, Strategy,
 };
-use ota_client::flash::{Journal, OneFlash, Partition, Storage, TwoFlashes};
+use ota_client::flash::{Journal, OneFlash, Partition, TwoFlashes};
 use ota_client::mock::SimFlash;
 use sha2::{Digest, Sha256};
+
+#[path = "support/slots.rs"]
+mod slots;
+use slots::write_image;
 
 const E: u32 = 1024;
 type Flash = SimFlash<4, 1024>;
@@ -18,17 +22,6 @@ fn one_chip(strategy: Strategy) -> (OneFlash<Flash>, BootManager) {
     let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
     let layout = Layout::new::<OneFlash<Flash>>(p(0, 2), p(2, 8), p(10, 9), strategy).unwrap();
     (storage, BootManager::new(layout))
-}
-
-fn write_image<S: Storage>(boot: &BootManager, storage: &mut S, slot: Slot, bytes: &[u8]) {
-    let region = boot.layout().slot(slot);
-    for s in 0..(bytes.len() as u32).div_ceil(region.part.erase_size()) {
-        region.erase_sector(storage, s).unwrap();
-    }
-    let w = region.part.write_size() as usize;
-    let mut padded = bytes.to_vec();
-    padded.resize(bytes.len().div_ceil(w) * w, 0xFF);
-    region.write(storage, 0, &padded).unwrap();
 }
 
 fn info(bytes: &[u8], version: &str, counter: u32) -> ImageInfo {

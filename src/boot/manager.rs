@@ -15,6 +15,8 @@ use super::layout::{Layout, Strategy};
 use super::slot::{Slot, SlotRegion};
 use super::state::{BootState, MAX_ENCODED, Phase};
 use super::swap::{SwapProgress, exchange};
+#[cfg(feature = "ed25519")]
+use crate::download::signature::{TRAILER_LEN, TrustedKey, verify_digest};
 use crate::flash::{Journal, Storage, kinds};
 
 /// What happened during [`BootManager::prepare_boot`].
@@ -32,6 +34,9 @@ pub enum BootEvent {
     RolledBack,
     /// The staged image did not match its SHA-256 and was discarded.
     StagedImageCorrupt,
+    /// A signature is required ([`BootManager::require_signature`]) and the staged image
+    /// carried no valid one; it was discarded.
+    StagedImageUnsigned,
     /// The staged image's security counter is below the minimum; it was discarded.
     StagedImageRevoked,
 }
@@ -87,12 +92,58 @@ pub struct BootDecision {
 pub struct BootManager {
     layout: Layout,
     verify_before_trial: bool,
+    #[cfg(feature = "ed25519")]
+    signature_keys: Option<&'static [TrustedKey]>,
 }
 
 impl BootManager {
     /// A manager for `layout` that checks a staged image's SHA-256 before its first boot.
     pub fn new(layout: Layout) -> Self {
-        Self { layout, verify_before_trial: true }
+        Self {
+            layout,
+            verify_before_trial: true,
+            #[cfg(feature = "ed25519")]
+            signature_keys: None,
+        }
+    }
+
+    /// Requires a staged image to end in a valid signed-image trailer
+    /// ([`download::signature`](crate::download::signature)) signed by one of `keys`, checked
+    /// before its first boot (feature `ed25519`). An image that fails is discarded with
+    /// [`BootEvent::StagedImageUnsigned`] and the running image boots on.
+    ///
+    /// The download engine already checks the signature while the image streams in
+    /// ([`SignaturePolicy::Required`](crate::download::SignaturePolicy)); this second check
+    /// reads the slot once more at boot, so the bootloader trusts only what it verified
+    /// itself (an application that staged an image by other means, or flash changed after
+    /// the download, cannot get an unsigned image booted).
+    #[cfg(feature = "ed25519")]
+    pub fn require_signature(mut self, keys: &'static [TrustedKey]) -> Self {
+        self.signature_keys = Some(keys);
+        self
+    }
+
+    /// True unless a signature is required and the staged image of `size` bytes in `region`
+    /// does not carry a valid one.
+    fn signature_ok<S: Storage>(
+        &self,
+        storage: &mut S,
+        region: &SlotRegion,
+        size: u32,
+    ) -> Result<bool, BootError> {
+        #[cfg(feature = "ed25519")]
+        if let Some(keys) = self.signature_keys {
+            let trailer_len = u32::try_from(TRAILER_LEN).unwrap_or(u32::MAX);
+            let Some(body_len) = size.checked_sub(trailer_len).filter(|&b| b > 0) else {
+                return Ok(false);
+            };
+            let digest = region.sha256(storage, body_len)?;
+            let mut raw = [0u8; TRAILER_LEN];
+            region.read(storage, body_len, &mut raw)?;
+            return Ok(verify_digest(keys, &raw, body_len, &digest).is_ok());
+        }
+        let _ = (storage, region, size);
+        Ok(true)
     }
 
     /// Turns the SHA-256 check of a staged image at boot on or off (on by default; it reads
@@ -278,6 +329,9 @@ impl BootManager {
                     } else if self.verify_before_trial && region.sha256(storage, image.size)? != image.sha256
                     {
                         event = BootEvent::StagedImageCorrupt;
+                        state.phase = Phase::Idle;
+                    } else if !self.signature_ok(storage, &region, image.size)? {
+                        event = BootEvent::StagedImageUnsigned;
                         state.phase = Phase::Idle;
                     } else if self.layout.strategy() == Strategy::Select {
                         state.phase = Phase::Trial {

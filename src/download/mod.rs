@@ -15,6 +15,6 @@ pub mod signature;
 pub use checkpoint::Checkpoint;
 pub use engine::{Download, DownloadConfig, Progress, VerifiedImage};
 pub use integrity::{Verified, Verifier};
-#[cfg(feature = "ed25519")]
-pub use signature::verify_image;
 pub use signature::{SignatureError, SignaturePolicy, Trailer, TrailerCollector, TrailerError, TrustedKey};
+#[cfg(feature = "ed25519")]
+pub use signature::{verify_digest, verify_image};

@@ -248,7 +248,7 @@ impl TrailerCollector {
     pub fn verify(&self, keys: &[TrustedKey]) -> Result<u8, SignatureError> {
         let raw = self.trailer().ok_or(SignatureError::Trailer(TrailerError::Length))?;
         let digest = self.body_sha256.ok_or(SignatureError::Trailer(TrailerError::Length))?;
-        check(keys, raw, self.body_len, &digest)
+        verify_digest(keys, raw, self.body_len, &digest)
     }
 }
 
@@ -263,11 +263,19 @@ pub fn verify_image(keys: &[TrustedKey], image: &[u8]) -> Result<u8, SignatureEr
     let (body, raw) = image.split_at(body_len);
     let body_len = u32::try_from(body_len).map_err(|_| SignatureError::BodyLength)?;
     let digest: [u8; 32] = sha2::Sha256::digest(body).into();
-    check(keys, raw, body_len, &digest)
+    verify_digest(keys, raw, body_len, &digest)
 }
 
+/// Checks a trailer (`raw`, the image's last [`TRAILER_LEN`] bytes) against `keys`, given
+/// the body's length and SHA-256: the check the engine and the boot manager share. Returns
+/// the key id that signed.
 #[cfg(feature = "ed25519")]
-fn check(keys: &[TrustedKey], raw: &[u8], body_len: u32, digest: &[u8; 32]) -> Result<u8, SignatureError> {
+pub fn verify_digest(
+    keys: &[TrustedKey],
+    raw: &[u8],
+    body_len: u32,
+    digest: &[u8; 32],
+) -> Result<u8, SignatureError> {
     let trailer = Trailer::decode(raw).map_err(SignatureError::Trailer)?;
     if trailer.body_len != body_len {
         return Err(SignatureError::BodyLength);

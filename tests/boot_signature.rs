@@ -1,0 +1,115 @@
+//! The bootloader's own signature check (`BootManager::require_signature`): a staged image
+//! boots on trial only if its signed-image trailer verifies against the bootloader's keys;
+//! an unsigned, tampered or foreign-signed image is discarded and the running image boots on,
+//! for both strategies.
+
+use ota_client::Version;
+use ota_client::boot::{BootEvent, BootManager, ImageInfo, Layout, Phase, Slot, Strategy};
+use ota_client::download::TrustedKey;
+use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::mock::{SimFlash, public_key, sign_image};
+use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+
+#[path = "support/slots.rs"]
+mod slots;
+use slots::write_image;
+
+const E: u32 = 1024;
+type Flash = SimFlash<4, 1024>;
+
+const RELEASE_SECRET: [u8; 32] = [0x5A; 32];
+const OTHER_SECRET: [u8; 32] = [0x33; 32];
+
+/// The bootloader's trusted keys: id 1 is the release key.
+static KEYS: LazyLock<[TrustedKey; 1]> =
+    LazyLock::new(|| [TrustedKey { id: 1, public_key: public_key(&RELEASE_SECRET) }]);
+
+fn device(strategy: Strategy) -> (OneFlash<Flash>, BootManager) {
+    let storage = OneFlash(Flash::new(19 * E as usize, 0xFF));
+    let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
+    let layout = Layout::new::<OneFlash<Flash>>(p(0, 2), p(2, 8), p(10, 9), strategy).unwrap();
+    let keys: &'static [TrustedKey] = &*KEYS;
+    (storage, BootManager::new(layout).require_signature(keys))
+}
+
+fn info(bytes: &[u8]) -> ImageInfo {
+    ImageInfo {
+        size: bytes.len() as u32,
+        sha256: Sha256::digest(bytes).into(),
+        version: Version::parse("2.0.0").unwrap(),
+        security_counter: 0,
+    }
+}
+
+/// Stages `image` over a running 1.0 image and boots once: returns the boot event.
+fn boot_staged(strategy: Strategy, image: &[u8]) -> (BootEvent, Slot, bool, Vec<u8>) {
+    let (mut storage, boot) = device(strategy);
+    let mut journal = Journal::<8>::open(&mut storage.0, boot.layout().state()).unwrap();
+    let old = vec![0x11u8; 3000];
+    write_image(&boot, &mut storage, Slot::A, &old);
+    write_image(&boot, &mut storage, Slot::B, image);
+    boot.stage(&mut storage, &mut journal, info(image), 2).unwrap();
+    let d = boot.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
+    if d.event == BootEvent::StagedImageUnsigned {
+        assert_eq!(boot.state(&mut storage, &journal).unwrap().phase, Phase::Idle);
+        let a0 = boot.layout().slot(Slot::A).part.offset() as usize;
+        assert_eq!(&storage.0.contents()[a0..a0 + old.len()], &old[..], "the running image is intact");
+    }
+    let running = boot.layout().slot(d.slot).part.offset() as usize;
+    let head = storage.0.contents()[running..running + 16].to_vec();
+    (d.event, d.slot, d.trial, head)
+}
+
+#[test]
+fn a_signed_image_boots_on_trial() {
+    let body: Vec<u8> = (0..2500u32).map(|i| (i * 7 % 251) as u8).collect();
+    let image = sign_image(&body, &RELEASE_SECRET, 1);
+    for strategy in [Strategy::Select, Strategy::Swap] {
+        let (event, _, trial, head) = boot_staged(strategy, &image);
+        assert_eq!((event, trial), (BootEvent::TrialStarted, true), "{strategy:?}");
+        assert_eq!(&head[..], &image[..16], "{strategy:?}: the new image runs");
+    }
+}
+
+#[test]
+fn unsigned_tampered_or_foreign_images_are_discarded_at_boot() {
+    let body: Vec<u8> = (0..2500u32).map(|i| (i * 13 % 253) as u8).collect();
+    let signed = sign_image(&body, &RELEASE_SECRET, 1);
+    let mut flipped_body = signed.clone();
+    flipped_body[100] ^= 0x04;
+    let mut flipped_signature = signed.clone();
+    let last = flipped_signature.len() - 1;
+    flipped_signature[last] ^= 0x80;
+    let cases: [(&str, Vec<u8>); 5] = [
+        ("no trailer", body.clone()),
+        ("a flipped bit in the body", flipped_body),
+        ("a flipped bit in the signature", flipped_signature),
+        ("signed by an untrusted key", sign_image(&body, &OTHER_SECRET, 1)),
+        ("an unknown key id", sign_image(&body, &RELEASE_SECRET, 9)),
+    ];
+    for strategy in [Strategy::Select, Strategy::Swap] {
+        for (what, image) in &cases {
+            // The recorded SHA-256 matches what is on flash: only the signature can refuse it.
+            let (event, slot, trial, head) = boot_staged(strategy, image);
+            assert_eq!(
+                (event, slot, trial),
+                (BootEvent::StagedImageUnsigned, Slot::A, false),
+                "{strategy:?}: {what}"
+            );
+            assert_eq!(head, vec![0x11u8; 16], "{strategy:?}: {what}: the old image runs");
+        }
+    }
+}
+
+#[test]
+fn without_the_requirement_any_image_boots() {
+    let body = vec![0x42u8; 2000];
+    let (mut storage, boot) = device(Strategy::Select);
+    let plain = BootManager::new(*boot.layout());
+    let mut journal = Journal::<8>::open(&mut storage.0, boot.layout().state()).unwrap();
+    write_image(&plain, &mut storage, Slot::B, &body);
+    plain.stage(&mut storage, &mut journal, info(&body), 1).unwrap();
+    let d = plain.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
+    assert_eq!((d.event, d.slot), (BootEvent::TrialStarted, Slot::B));
+}
