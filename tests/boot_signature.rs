@@ -7,7 +7,7 @@ use ota_client::Version;
 use ota_client::boot::{BootEvent, BootManager, ImageInfo, Layout, Phase, Slot, Strategy};
 use ota_client::download::TrustedKey;
 use ota_client::flash::{Journal, OneFlash, Partition};
-use ota_client::mock::{SimFlash, public_key, sign_image};
+use ota_client::mock::{SimFlash, power_sweep, public_key, sign_image};
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
@@ -112,4 +112,75 @@ fn without_the_requirement_any_image_boots() {
     plain.stage(&mut storage, &mut journal, info(&body), 1).unwrap();
     let d = plain.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
     assert_eq!((d.event, d.slot), (BootEvent::TrialStarted, Slot::B));
+}
+
+/// Power cut at every flash operation of: stage an unsigned image → reboot → `prepare_boot`
+/// refuses it. After every cut and reboot the bootloader never runs the unsigned image, and
+/// the device settles on the old image with nothing staged.
+fn refusal_sweep<const W: usize>(erased: u8, strategy: Strategy) {
+    let fresh = || {
+        let flash = SimFlash::<W, 1024>::new(19 * E as usize, erased);
+        let p = |o: u32, n: u32| Partition::new(&flash, o * E, n * E, erased).unwrap();
+        let layout =
+            Layout::new::<OneFlash<SimFlash<W, 1024>>>(p(0, 2), p(2, 8), p(10, 9), strategy).unwrap();
+        let boot = BootManager::new(layout).require_signature(&*KEYS);
+        // The images are placed directly, not through flash operations, so the sweep cuts
+        // only the staging and the refusal.
+        let mut storage = OneFlash(flash);
+        let (a0, b0) = (2 * E as usize, 10 * E as usize);
+        storage.0.contents_mut()[a0..a0 + 3000].fill(0x11);
+        storage.0.contents_mut()[b0..b0 + 2500].fill(0x22);
+        (storage, boot)
+    };
+    let name = format!("boot refusal {strategy:?} W={W} erased={erased:#04x}");
+    let report = power_sweep(
+        &name,
+        || fresh().0.0,
+        |flash, _: &mut ()| {
+            let (_, boot) = fresh();
+            let mut storage = OneFlash(std::mem::replace(flash, SimFlash::new(1024, erased)));
+            if let Ok(mut journal) = Journal::<8>::open(&mut storage.0, boot.layout().state())
+                && boot.stage(&mut storage, &mut journal, info(&[0x22; 2500]), 2).is_ok()
+                && let Ok(mut journal) = Journal::<8>::open(&mut storage.0, boot.layout().state())
+            {
+                let _ = boot.prepare_boot(&mut storage, &mut journal, &mut |_| {});
+            }
+            *flash = storage.0;
+        },
+        |flash, _| {
+            let (_, boot) = fresh();
+            let mut storage = OneFlash(flash.clone());
+            let mut journal =
+                Journal::<8>::open(&mut storage.0, boot.layout().state()).map_err(|e| format!("{e:?}"))?;
+            for _ in 0..3 {
+                let d = boot
+                    .prepare_boot(&mut storage, &mut journal, &mut |_| {})
+                    .map_err(|e| format!("{e:?}"))?;
+                if d.trial || d.slot != Slot::A {
+                    return Err(format!("the unsigned image was booted: {d:?}"));
+                }
+            }
+            let a0 = boot.layout().slot(Slot::A).part.offset() as usize;
+            if storage.0.contents()[a0..a0 + 3000] != [0x11; 3000] {
+                return Err("the old image was changed".into());
+            }
+            if boot.state(&mut storage, &journal).map_err(|e| format!("{e:?}"))?.phase != Phase::Idle {
+                return Err("the device did not settle".into());
+            }
+            Ok(())
+        },
+    );
+    println!("{}", report.summary());
+    report.assert_clean();
+}
+
+#[test]
+fn refusing_an_unsigned_image_is_power_safe() {
+    for erased in [0xFF, 0x00] {
+        for strategy in [Strategy::Select, Strategy::Swap] {
+            refusal_sweep::<1>(erased, strategy);
+            refusal_sweep::<4>(erased, strategy);
+            refusal_sweep::<16>(erased, strategy);
+        }
+    }
 }
