@@ -92,8 +92,14 @@ fn download_timed(flash: Flash, server: ChunkServer, s: &Setup) -> Duration {
     download_timed_with(flash, server, &s.offer, DownloadConfig::default())
 }
 
-/// [`download_timed`] of any offer and configuration (the signed variant).
-fn download_timed_with(flash: Flash, server: ChunkServer, offer: &Offer, cfg: DownloadConfig) -> Duration {
+/// [`download_timed`] of any flash, offer and configuration (the RAM flash and signed
+/// variants).
+fn download_timed_with<F: embedded_storage::nor_flash::NorFlash>(
+    flash: F,
+    server: ChunkServer,
+    offer: &Offer,
+    cfg: DownloadConfig,
+) -> Duration {
     let state = Partition::new(&flash, 0, STATE_LEN, 0xFF).unwrap();
     let target = SlotRegion {
         slot: Slot::B,
@@ -183,31 +189,6 @@ impl embedded_storage::nor_flash::NorFlash for RamFlash {
     }
 }
 
-fn download_ram_timed(flash: RamFlash, server: ChunkServer, s: &Setup) -> Duration {
-    let state = Partition::new(&flash, 0, STATE_LEN, 0xFF).unwrap();
-    let target = SlotRegion {
-        slot: Slot::B,
-        part: Partition::new(&flash, STATE_LEN + SLOT_LEN, SLOT_LEN, 0xFF).unwrap(),
-    };
-    let mut storage = OneFlash(flash);
-    let mut journal: Journal = Journal::open(&mut storage.0, state).unwrap();
-    let mut server = server;
-    let mut buf = [0u8; CHUNK];
-    let t = Instant::now();
-    let mut dl = Download::new(&s.offer, target, DownloadConfig::default());
-    loop {
-        match dl.poll(&mut storage, &mut journal, &mut server, &mut buf, 0) {
-            Ok(done) => {
-                let d = t.elapsed();
-                black_box(done);
-                return d;
-            }
-            Err(nb::Error::WouldBlock) => {}
-            Err(nb::Error::Other(c)) => panic!("{c:?}"),
-        }
-    }
-}
-
 /// The same flash and source work without the engine or any hashing: erase each sector,
 /// copy each chunk out of the source, write it.
 fn flash_only(mut flash: Flash, s: &Setup) -> Duration {
@@ -241,7 +222,12 @@ fn ratio() {
     let mut signed = Vec::new();
     let ram_len = (STATE_LEN + 2 * SLOT_LEN) as usize;
     for _ in 0..60 {
-        ram.push(download_ram_timed(RamFlash(vec![0xFF; ram_len]), ChunkServer::new(s.image.clone()), &s));
+        ram.push(download_timed_with(
+            RamFlash(vec![0xFF; ram_len]),
+            ChunkServer::new(s.image.clone()),
+            &s.offer,
+            DownloadConfig::default(),
+        ));
         bare.push(flash_only(s.blank.clone(), &s));
         let t = Instant::now();
         black_box(raw_hash(black_box(&s.image)));

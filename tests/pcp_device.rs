@@ -13,10 +13,9 @@ use ota_client::boot::{BootManager, Layout, Phase, Slot, Strategy};
 use ota_client::download::Checkpoint;
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::mock::pcp_platform::{PcpPackage, PcpPlatform};
-use ota_client::mock::{CutKind, PowerCut, SimFlash};
+use ota_client::mock::{CountingSource, CutKind, PowerCut, SimFlash};
 use ota_client::platform::huawei_pcp::codec::{MAX_DEVICE_FRAME, result, version_field};
 use ota_client::platform::huawei_pcp::{FlowConfig, PcpFlow, PcpSource, ReportStart, SourceEvent};
-use ota_client::transport::{ChunkSource, SourceError};
 use ota_client::{FailureCause, Offer, Version};
 use sha2::Digest as _;
 
@@ -40,23 +39,6 @@ impl Application for App {
     fn request_reboot(&mut self) {
         // A PCP device reboots into the new image only when the platform says so (23).
         self.reboot_wanted = true;
-    }
-}
-
-/// Counts the image bytes the engine takes.
-struct Counting<'a> {
-    inner: &'a mut PcpSource,
-    bytes: u64,
-}
-
-impl ChunkSource for Counting<'_> {
-    fn fetch(&mut self, offset: u32, buf: &mut [u8]) -> nb::Result<usize, SourceError> {
-        let n = self.inner.fetch(offset, buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-    fn reset(&mut self) {
-        self.inner.reset();
     }
 }
 
@@ -177,7 +159,7 @@ impl Device {
             }
         }
         let mut buf = [0u8; 256];
-        let mut src = Counting { inner: &mut self.source, bytes: 0 };
+        let mut src = CountingSource::new(&mut self.source);
         let event =
             self.agent.poll(&mut self.storage, &mut self.journal, &mut src, &mut buf, now, &mut self.app);
         self.fetched += src.bytes;

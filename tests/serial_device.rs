@@ -9,10 +9,9 @@ use ota_client::boot::{BootManager, Layout, Slot, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::mock::serial_link::{DeviceEnd, HostEnd, LinkConfig, SerialLink, VirtualClock};
 use ota_client::mock::serial_server::{Image, SerialServer};
-use ota_client::mock::{CutKind, PowerCut, SimFlash};
+use ota_client::mock::{CountingSource, CutKind, PowerCut, SimFlash};
 use ota_client::time::Clock;
 use ota_client::transport::serial::{ChunkClient, ClientConfig, SerialClient, SerialUpdater};
-use ota_client::transport::{ChunkSource, SourceError};
 use ota_client::{Offer, Version};
 
 const E: u32 = 4096;
@@ -35,23 +34,6 @@ impl Application for App {
     }
     fn request_reboot(&mut self) {
         self.reboot_wanted = true;
-    }
-}
-
-/// Counts the image bytes the engine takes from the client.
-struct Counting<'a> {
-    inner: &'a mut Client,
-    bytes: u64,
-}
-
-impl ChunkSource for Counting<'_> {
-    fn fetch(&mut self, offset: u32, buf: &mut [u8]) -> nb::Result<usize, SourceError> {
-        let n = self.inner.fetch(offset, buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-    fn reset(&mut self) {
-        self.inner.reset();
     }
 }
 
@@ -142,7 +124,7 @@ impl Device {
             .unwrap();
         self.offers.extend(offer);
         let mut buf = [0u8; CHUNK];
-        let mut source = Counting { inner: &mut self.client, bytes: 0 };
+        let mut source = CountingSource::new(&mut self.client);
         let event =
             self.agent.poll(&mut self.storage, &mut self.journal, &mut source, &mut buf, now, &mut self.app);
         self.fetched += source.bytes;

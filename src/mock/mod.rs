@@ -27,6 +27,10 @@ mod chunk_server;
 
 pub use chunk_server::{ChunkServer, Fault, ServerStats};
 
+mod counting_source;
+
+pub use counting_source::CountingSource;
+
 mod signing;
 
 pub use signing::{public_key, sign_image};

@@ -3,6 +3,7 @@
 //! common steps.
 #![no_std]
 
+pub mod agent_probe;
 pub mod board;
 pub mod probe;
 pub mod ram_flash;
