@@ -184,3 +184,18 @@ fn refusing_an_unsigned_image_is_power_safe() {
         }
     }
 }
+
+#[test]
+fn one_read_gives_the_body_and_whole_image_digests() {
+    let (mut storage, boot) = device(Strategy::Select);
+    let image: Vec<u8> = (0..1000u32).map(|i| (i * 37 % 255) as u8).collect();
+    write_image(&boot, &mut storage, Slot::B, &image);
+    let region = boot.layout().slot(Slot::B);
+    for split in [0u32, 1, 255, 256, 257, 924, 999, 1000, 2000] {
+        let (prefix, whole) = region.sha256_split(&mut storage, 1000, split).unwrap();
+        let cut = (split as usize).min(image.len());
+        assert_eq!(prefix, <[u8; 32]>::from(Sha256::digest(&image[..cut])), "split {split}");
+        assert_eq!(whole, <[u8; 32]>::from(Sha256::digest(&image)), "split {split}");
+    }
+    assert_eq!(region.sha256(&mut storage, 1000).unwrap(), <[u8; 32]>::from(Sha256::digest(&image)));
+}

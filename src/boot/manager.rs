@@ -114,8 +114,8 @@ impl BootManager {
     ///
     /// The download engine already checks the signature while the image streams in
     /// ([`SignaturePolicy::Required`](crate::download::SignaturePolicy)); this second check
-    /// reads the slot once more at boot, so the bootloader trusts only what it verified
-    /// itself (an application that staged an image by other means, or flash changed after
+    /// reads the slot at boot (in the same pass as the SHA-256 check), so the bootloader
+    /// trusts only what it verified itself (an application that staged an image by other means, or flash changed after
     /// the download, cannot get an unsigned image booted).
     #[cfg(feature = "ed25519")]
     pub fn require_signature(mut self, keys: &'static [TrustedKey]) -> Self {
@@ -123,27 +123,34 @@ impl BootManager {
         self
     }
 
-    /// True unless a signature is required and the staged image of `size` bytes in `region`
-    /// does not carry a valid one.
-    fn signature_ok<S: Storage>(
+    /// The boot-time checks of a staged image, from one read of its slot: its SHA-256
+    /// against the record (with [`verify_before_trial`](Self::verify_before_trial)), then its
+    /// signature (with [`require_signature`](Self::require_signature)). Returns the event that
+    /// discards it, or `None` when it may boot.
+    fn check_staged<S: Storage>(
         &self,
         storage: &mut S,
         region: &SlotRegion,
-        size: u32,
-    ) -> Result<bool, BootError> {
+        image: &ImageInfo,
+    ) -> Result<Option<BootEvent>, BootError> {
         #[cfg(feature = "ed25519")]
         if let Some(keys) = self.signature_keys {
             let trailer_len = u32::try_from(TRAILER_LEN).unwrap_or(u32::MAX);
-            let Some(body_len) = size.checked_sub(trailer_len).filter(|&b| b > 0) else {
-                return Ok(false);
-            };
-            let digest = region.sha256(storage, body_len)?;
+            let body_len = image.size.checked_sub(trailer_len).filter(|&b| b > 0);
+            let (body, whole) = region.sha256_split(storage, image.size, body_len.unwrap_or(0))?;
+            if self.verify_before_trial && whole != image.sha256 {
+                return Ok(Some(BootEvent::StagedImageCorrupt));
+            }
+            let Some(body_len) = body_len else { return Ok(Some(BootEvent::StagedImageUnsigned)) };
             let mut raw = [0u8; TRAILER_LEN];
             region.read(storage, body_len, &mut raw)?;
-            return Ok(verify_digest(keys, &raw, body_len, &digest).is_ok());
+            let signed = verify_digest(keys, &raw, body_len, &body).is_ok();
+            return Ok((!signed).then_some(BootEvent::StagedImageUnsigned));
         }
-        let _ = (storage, region, size);
-        Ok(true)
+        if self.verify_before_trial && region.sha256(storage, image.size)? != image.sha256 {
+            return Ok(Some(BootEvent::StagedImageCorrupt));
+        }
+        Ok(None)
     }
 
     /// Turns the SHA-256 check of a staged image at boot on or off (on by default; it reads
@@ -326,12 +333,8 @@ impl BootManager {
                     if image.security_counter < state.min_security_counter {
                         event = BootEvent::StagedImageRevoked;
                         state.phase = Phase::Idle;
-                    } else if self.verify_before_trial && region.sha256(storage, image.size)? != image.sha256
-                    {
-                        event = BootEvent::StagedImageCorrupt;
-                        state.phase = Phase::Idle;
-                    } else if !self.signature_ok(storage, &region, image.size)? {
-                        event = BootEvent::StagedImageUnsigned;
+                    } else if let Some(refused) = self.check_staged(storage, &region, &image)? {
+                        event = refused;
                         state.phase = Phase::Idle;
                     } else if self.layout.strategy() == Strategy::Select {
                         state.phase = Phase::Trial {

@@ -115,17 +115,36 @@ impl SlotRegion {
 
     /// SHA-256 of the first `len` bytes of the slot, read in 256-byte pieces.
     pub fn sha256<S: Storage>(&self, storage: &mut S, len: u32) -> Result<[u8; 32], SlotError> {
+        Ok(self.sha256_split(storage, len, len)?.1)
+    }
+
+    /// From one read of the first `len` bytes: the SHA-256 of the first `split` of them
+    /// (clamped to `len`) and of all `len` (a signed image's body and the whole image).
+    pub fn sha256_split<S: Storage>(
+        &self,
+        storage: &mut S,
+        len: u32,
+        split: u32,
+    ) -> Result<([u8; 32], [u8; 32]), SlotError> {
         use sha2::Digest as _;
+        let split = split.min(len);
         let mut h = sha2::Sha256::new();
+        let mut prefix: Option<[u8; 32]> = None;
         let mut buf = [0u8; 256];
         let mut at = 0u32;
         while at < len {
-            let n = (len - at).min(buf.len() as u32);
+            if at == split {
+                prefix = Some(h.clone().finalize().into());
+            }
+            // Pieces end at `split`, so the prefix digest is taken exactly there.
+            let end = if at < split { split } else { len };
+            let n = (end - at).min(buf.len() as u32);
             let chunk = buf.get_mut(..n as usize).ok_or(SlotError::Bounds)?;
             self.read(storage, at, chunk)?;
             h.update(&*chunk);
             at += n;
         }
-        Ok(h.finalize().into())
+        let whole: [u8; 32] = h.finalize().into();
+        Ok((prefix.unwrap_or(whole), whole))
     }
 }
