@@ -6,12 +6,14 @@
 #[allow(clippy::indexing_slicing, clippy::panic)]
 mod sim_flash;
 
-pub use sim_flash::{CutKind, FlashStats, OpKind, PowerCut, SimFlash, SimFlashError};
+pub use sim_flash::{CutKind, FlashStats, OpKind, PowerCut, PowerSupply, SimFlash, SimFlashError};
 
 #[allow(clippy::indexing_slicing, clippy::panic)]
 mod power_sweep;
 
-pub use power_sweep::{SweepReport, power_sweep};
+pub use power_sweep::{
+    Boot, LifecycleSweep, PowerDomain, Run, SweepReport, lifecycle_sweep, power_sweep, two_chips,
+};
 
 pub mod enos_edge_server;
 pub mod http_server;

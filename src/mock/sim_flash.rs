@@ -9,8 +9,15 @@
 //! [`CutKind`]. After the cut every operation fails with [`SimFlashError::PowerLoss`] until
 //! the test "reboots" with [`SimFlash::power_cycle`] and builds fresh library objects over the
 //! same contents. Torn bytes come from a deterministic generator seeded by the user.
+//!
+//! The power, the armed cut and the operation counter belong to a [`PowerSupply`]. Each new
+//! `SimFlash` has a private one; [`SimFlash::on_supply`] puts several chips on one supply, as
+//! on a board where the MCU's internal flash and an external SPI NOR share one regulator: the
+//! operations of every chip count on the supply's one counter, and a cut stops them all.
 
 use embedded_storage::nor_flash::{ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash};
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::vec::Vec;
 
 /// How the power is cut at the armed operation.
@@ -50,8 +57,8 @@ pub enum OpKind {
 /// Where and how to cut the power.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PowerCut {
-    /// Index (from 0) of the mutating operation to strike, counted since construction or
-    /// the last [`SimFlash::power_cycle`].
+    /// Index (from 0) of the mutating operation to strike, counted on the chip's
+    /// [`PowerSupply`] (over every chip on it) since its creation or the last power cycle.
     pub at_op: u64,
     /// How to strike.
     pub kind: CutKind,
@@ -66,7 +73,8 @@ pub enum SimFlashError {
     OutOfBounds,
     /// A write to bytes that are not erased.
     WriteOverProgrammed,
-    /// The power is off: cut by [`SimFlash::arm`], restored by [`SimFlash::power_cycle`].
+    /// The power is off: cut by [`SimFlash::arm`] (or [`PowerSupply::arm`]), restored by
+    /// [`SimFlash::power_cycle`] (or [`PowerSupply::power_cycle`]).
     PowerLoss,
 }
 
@@ -87,6 +95,121 @@ impl core::fmt::Display for SimFlashError {
 }
 
 impl std::error::Error for SimFlashError {}
+
+/// The state one power supply shares among its chips.
+#[derive(Debug, Clone)]
+struct SupplyState {
+    powered: bool,
+    armed: Option<PowerCut>,
+    ops: u64,
+    op_log: Vec<OpKind>,
+}
+
+/// The power supply of one or more [`SimFlash`] chips: whether the power is on, the armed
+/// [`PowerCut`], and the counter and log of the mutating operations of every chip on it.
+///
+/// A `PowerSupply` is a cheap handle: a clone is the same supply (a cut armed through one
+/// handle strikes the chips of all). Handles are `!Send`: a supply and its chips live on one
+/// thread.
+///
+/// ```
+/// use embedded_storage::nor_flash::{NorFlash, ReadNorFlash};
+/// use ota_client::mock::{CutKind, PowerCut, PowerSupply, SimFlash, SimFlashError};
+///
+/// // An internal flash and an external SPI NOR on one regulator.
+/// let supply = PowerSupply::new();
+/// let mut internal = SimFlash::<8, 2048>::new(8192, 0xFF).on_supply(&supply);
+/// let mut external = SimFlash::<1, 4096>::new(16384, 0xFF).on_supply(&supply);
+/// internal.write(0, &[0; 8]).unwrap(); // supply operation 0
+/// supply.arm(PowerCut { at_op: 1, kind: CutKind::Before });
+/// assert_eq!(external.write(0, &[0]), Err(SimFlashError::PowerLoss)); // operation 1
+/// assert_eq!(internal.read(0, &mut [0; 8]), Err(SimFlashError::PowerLoss)); // both dead
+/// supply.power_cycle();
+/// assert!(internal.is_powered() && external.is_powered());
+/// ```
+#[derive(Debug, Clone)]
+pub struct PowerSupply(Rc<RefCell<SupplyState>>);
+
+impl PowerSupply {
+    /// A new supply: powered, nothing armed, no operations yet.
+    pub fn new() -> Self {
+        Self(Rc::new(RefCell::new(SupplyState { powered: true, armed: None, ops: 0, op_log: Vec::new() })))
+    }
+
+    /// A new, separate supply in the same state as this one (what a [`SimFlash`] clone gets).
+    fn snapshot(&self) -> Self {
+        Self(Rc::new(RefCell::new(self.0.borrow().clone())))
+    }
+
+    /// Arms a power cut (replacing a pending one); `cut.at_op` indexes this supply's
+    /// operations, see [`PowerSupply::ops`].
+    pub fn arm(&self, cut: PowerCut) {
+        self.0.borrow_mut().armed = Some(cut);
+    }
+
+    /// Disarms a pending cut.
+    pub fn disarm(&self) {
+        self.0.borrow_mut().armed = None;
+    }
+
+    /// "Reboots": restores the power and disarms; the contents of every chip stay as the cut
+    /// left them and the operation counter and log restart empty.
+    pub fn power_cycle(&self) {
+        let mut s = self.0.borrow_mut();
+        s.powered = true;
+        s.armed = None;
+        s.ops = 0;
+        s.op_log.clear();
+    }
+
+    /// False after a cut, until [`PowerSupply::power_cycle`].
+    pub fn is_powered(&self) -> bool {
+        self.0.borrow().powered
+    }
+
+    /// Mutating operations attempted by the chips of this supply since its creation or the
+    /// last power cycle.
+    pub fn ops(&self) -> u64 {
+        self.0.borrow().ops
+    }
+
+    /// A copy of the kind of every mutating operation since the supply's creation or the last
+    /// power cycle, in order (`op_log()[i]` is the operation a cut at `at_op: i` strikes).
+    pub fn op_log(&self) -> Vec<OpKind> {
+        self.0.borrow().op_log.clone()
+    }
+
+    /// True when both handles are the same supply.
+    pub fn same_as(&self, other: &PowerSupply) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Counts a mutating operation and decides whether the power dies now.
+    fn strike(&self, op: OpKind) -> Option<CutKind> {
+        let mut s = self.0.borrow_mut();
+        let index = s.ops;
+        s.ops += 1;
+        s.op_log.push(op);
+        match s.armed {
+            Some(cut) if cut.at_op == index => {
+                s.armed = None;
+                Some(cut.kind)
+            }
+            _ => None,
+        }
+    }
+
+    /// Cuts the power now.
+    fn cut(&self) {
+        self.0.borrow_mut().powered = false;
+    }
+}
+
+impl Default for PowerSupply {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// Operation counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -144,17 +267,37 @@ impl FlashStats {
 /// flash.read(0, &mut buf).unwrap();
 /// assert_eq!(buf, [0x12, 0x34]);
 /// ```
-#[derive(Debug, Clone)]
+///
+/// The power belongs to the chip's [`PowerSupply`] (a private one unless
+/// [`SimFlash::on_supply`] joined a shared one); `arm`, `disarm`, `power_cycle`, `is_powered`,
+/// `ops` and `op_log` act on that supply, so on a shared supply they act for every chip on it.
+///
+/// `Clone` copies the contents, the settings, the torn-byte generator and the counters; the
+/// clone gets a private supply of its own in the same state as the original's (powered or
+/// not, the same cut armed, the same counter). It does not join the original's supply: a
+/// snapshot taken with `clone` is not disturbed by later cuts. Use [`SimFlash::on_supply`] on
+/// the clone to share.
+#[derive(Debug)]
 pub struct SimFlash<const WRITE: usize, const ERASE: usize, const READ: usize = 1> {
     data: Vec<u8>,
     erased: u8,
     and_overwrite: bool,
-    powered: bool,
-    armed: Option<PowerCut>,
-    ops: u64,
-    op_log: Vec<OpKind>,
+    supply: PowerSupply,
     rng: u64,
     stats: FlashStats,
+}
+
+impl<const WRITE: usize, const ERASE: usize, const READ: usize> Clone for SimFlash<WRITE, ERASE, READ> {
+    fn clone(&self) -> Self {
+        Self {
+            data: self.data.clone(),
+            erased: self.erased,
+            and_overwrite: self.and_overwrite,
+            supply: self.supply.snapshot(),
+            rng: self.rng,
+            stats: self.stats.clone(),
+        }
+    }
 }
 
 impl<const WRITE: usize, const ERASE: usize, const READ: usize> SimFlash<WRITE, ERASE, READ> {
@@ -185,10 +328,7 @@ impl<const WRITE: usize, const ERASE: usize, const READ: usize> SimFlash<WRITE, 
             data: std::vec![erased; size],
             erased,
             and_overwrite: false,
-            powered: true,
-            armed: None,
-            ops: 0,
-            op_log: Vec::new(),
+            supply: PowerSupply::new(),
             rng: 0x9E37_79B9_7F4A_7C15,
             stats: FlashStats { erases: std::vec![0; size / ERASE], ..FlashStats::default() },
         }
@@ -206,11 +346,36 @@ impl<const WRITE: usize, const ERASE: usize, const READ: usize> SimFlash<WRITE, 
 
     /// Seeds the generator of torn bytes (deterministic per seed).
     pub fn with_seed(mut self, seed: u64) -> Self {
+        self.set_seed(seed);
+        self
+    }
+
+    /// Seeds the generator of torn bytes in place (as [`SimFlash::with_seed`]).
+    pub fn set_seed(&mut self, seed: u64) {
         self.rng = seed ^ 0x9E37_79B9_7F4A_7C15;
         if self.rng == 0 {
             self.rng = 1;
         }
+    }
+
+    /// Puts the chip on `supply` (leaving its previous supply): from now on its operations
+    /// count on that supply's counter and a cut on it stops this chip too.
+    ///
+    /// ```
+    /// use ota_client::mock::{PowerSupply, SimFlash};
+    /// let supply = PowerSupply::new();
+    /// let a = SimFlash::<4, 256>::new(1024, 0xFF).on_supply(&supply);
+    /// let b = SimFlash::<1, 512>::new(1024, 0x00).on_supply(&a.supply());
+    /// assert!(b.supply().same_as(&supply));
+    /// ```
+    pub fn on_supply(mut self, supply: &PowerSupply) -> Self {
+        self.supply = supply.clone();
         self
+    }
+
+    /// A handle to the chip's power supply.
+    pub fn supply(&self) -> PowerSupply {
+        self.supply.clone()
     }
 
     /// Models parts that allow writing over programmed bytes: the result is the AND (for
@@ -220,38 +385,38 @@ impl<const WRITE: usize, const ERASE: usize, const READ: usize> SimFlash<WRITE, 
         self
     }
 
-    /// Arms a power cut.
+    /// Arms a power cut on the chip's supply ([`PowerSupply::arm`]).
     pub fn arm(&mut self, cut: PowerCut) {
-        self.armed = Some(cut);
+        self.supply.arm(cut);
     }
 
-    /// Disarms a pending cut.
+    /// Disarms a pending cut ([`PowerSupply::disarm`]).
     pub fn disarm(&mut self) {
-        self.armed = None;
+        self.supply.disarm();
     }
 
     /// "Reboots": restores power and disarms; the contents stay as the cut left them and the
-    /// operation counter restarts at 0.
+    /// operation counter restarts at 0 ([`PowerSupply::power_cycle`]: on a shared supply,
+    /// every chip on it is rebooted).
     pub fn power_cycle(&mut self) {
-        self.powered = true;
-        self.armed = None;
-        self.ops = 0;
-        self.op_log.clear();
+        self.supply.power_cycle();
     }
 
     /// False after a cut, until [`SimFlash::power_cycle`].
     pub fn is_powered(&self) -> bool {
-        self.powered
+        self.supply.is_powered()
     }
 
-    /// Mutating operations attempted since construction or the last power cycle.
+    /// Mutating operations attempted since construction or the last power cycle, by every
+    /// chip on the supply ([`PowerSupply::ops`]).
     pub fn ops(&self) -> u64 {
-        self.ops
+        self.supply.ops()
     }
 
-    /// The kind of every mutating operation since construction or the last power cycle.
-    pub fn op_log(&self) -> &[OpKind] {
-        &self.op_log
+    /// A copy of the kind of every mutating operation since construction or the last power
+    /// cycle, by every chip on the supply ([`PowerSupply::op_log`]).
+    pub fn op_log(&self) -> Vec<OpKind> {
+        self.supply.op_log()
     }
 
     /// Operation counters.
@@ -294,22 +459,8 @@ impl<const WRITE: usize, const ERASE: usize, const READ: usize> SimFlash<WRITE, 
         (self.next_random() >> 56) as u8
     }
 
-    /// Counts a mutating operation and decides whether the power dies now.
-    fn strike(&mut self, op: OpKind) -> Option<CutKind> {
-        let index = self.ops;
-        self.ops += 1;
-        self.op_log.push(op);
-        match self.armed {
-            Some(cut) if cut.at_op == index => {
-                self.armed = None;
-                Some(cut.kind)
-            }
-            _ => None,
-        }
-    }
-
     fn check_range(&self, offset: u32, len: usize, align: usize) -> Result<(usize, usize), SimFlashError> {
-        if !self.powered {
+        if !self.supply.is_powered() {
             return Err(SimFlashError::PowerLoss);
         }
         let start = offset as usize;
@@ -374,18 +525,18 @@ impl<const WRITE: usize, const ERASE: usize, const READ: usize> NorFlash for Sim
         }
         let (start, end) = self.check_range(from, (to - from) as usize, ERASE)?;
         let (first, last) = (start / ERASE, end / ERASE);
-        match self.strike(OpKind::Erase) {
+        match self.supply.strike(OpKind::Erase) {
             None => {
                 (first..last).for_each(|s| self.erase_sector(s));
                 Ok(())
             }
             Some(CutKind::Before) => {
-                self.powered = false;
+                self.supply.cut();
                 Err(SimFlashError::PowerLoss)
             }
             Some(CutKind::After) => {
                 (first..last).for_each(|s| self.erase_sector(s));
-                self.powered = false;
+                self.supply.cut();
                 Ok(())
             }
             Some(CutKind::MidErase | CutKind::MidWrite) => {
@@ -401,7 +552,7 @@ impl<const WRITE: usize, const ERASE: usize, const READ: usize> NorFlash for Sim
                     }
                 }
                 self.stats.erases[torn] += 1;
-                self.powered = false;
+                self.supply.cut();
                 Err(SimFlashError::PowerLoss)
             }
         }
@@ -414,10 +565,10 @@ impl<const WRITE: usize, const ERASE: usize, const READ: usize> NorFlash for Sim
         if !self.and_overwrite && self.data[start..end].iter().fold(0u8, |acc, &b| acc | (b ^ erased)) != 0 {
             return Err(SimFlashError::WriteOverProgrammed);
         }
-        let cut = self.strike(OpKind::Write);
+        let cut = self.supply.strike(OpKind::Write);
         match cut {
             Some(CutKind::Before) => {
-                self.powered = false;
+                self.supply.cut();
                 return Err(SimFlashError::PowerLoss);
             }
             Some(CutKind::MidWrite | CutKind::MidErase) if !bytes.is_empty() => {
@@ -427,7 +578,7 @@ impl<const WRITE: usize, const ERASE: usize, const READ: usize> NorFlash for Sim
                 self.data[start + prefix] = junk;
                 self.stats.writes += 1;
                 self.stats.bytes_programmed += prefix as u64 + 1;
-                self.powered = false;
+                self.supply.cut();
                 return Err(SimFlashError::PowerLoss);
             }
             _ => {}
@@ -436,8 +587,130 @@ impl<const WRITE: usize, const ERASE: usize, const READ: usize> NorFlash for Sim
         self.stats.writes += 1;
         self.stats.bytes_programmed += bytes.len() as u64;
         if cut.is_some() {
-            self.powered = false;
+            self.supply.cut();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type A = SimFlash<4, 256>;
+    type B = SimFlash<1, 512>;
+
+    fn pair() -> (PowerSupply, A, B) {
+        let supply = PowerSupply::new();
+        let a = A::new(1024, 0xFF).on_supply(&supply);
+        let b = B::new(1024, 0x00).on_supply(&supply);
+        (supply, a, b)
+    }
+
+    #[test]
+    fn a_new_flash_has_a_private_supply() {
+        let mut a = A::new(1024, 0xFF);
+        let b = A::new(1024, 0xFF);
+        assert!(!a.supply().same_as(&b.supply()));
+        assert!(a.supply().same_as(&a.supply()));
+        a.arm(PowerCut { at_op: 0, kind: CutKind::Before });
+        assert_eq!(a.write(0, &[0; 4]), Err(SimFlashError::PowerLoss));
+        assert!(!a.is_powered());
+        assert!(b.is_powered());
+    }
+
+    #[test]
+    fn chips_on_one_supply_share_the_counter_and_the_log() {
+        let (supply, mut a, mut b) = pair();
+        a.write(0, &[0; 4]).unwrap();
+        b.erase(0, 512).unwrap();
+        b.write(3, &[1]).unwrap();
+        a.erase(256, 512).unwrap();
+        assert_eq!(supply.ops(), 4);
+        assert_eq!((a.ops(), b.ops()), (4, 4));
+        assert_eq!(supply.op_log(), [OpKind::Write, OpKind::Erase, OpKind::Write, OpKind::Erase]);
+        assert_eq!(a.op_log(), b.op_log());
+        // Reads are not counted, on either chip.
+        a.read(0, &mut [0; 4]).unwrap();
+        b.read(0, &mut [0; 4]).unwrap();
+        assert_eq!(supply.ops(), 4);
+    }
+
+    #[test]
+    fn a_cut_armed_at_op_n_lands_on_the_chip_that_does_op_n() {
+        for kind in [CutKind::Before, CutKind::MidWrite, CutKind::After] {
+            let (supply, mut a, mut b) = pair();
+            a.write(0, &[0; 4]).unwrap(); // op 0, chip A
+            supply.arm(PowerCut { at_op: 1, kind });
+            // Reads on A do not count: the cut waits for op 1.
+            a.read(0, &mut [0; 4]).unwrap();
+            let r = b.write(8, &[0x5A, 0xA5]); // op 1, chip B
+            assert_eq!(r.is_ok(), kind == CutKind::After, "{kind:?}");
+            match kind {
+                CutKind::Before => assert_eq!(b.contents()[8..10], [0x00, 0x00]),
+                CutKind::After => assert_eq!(b.contents()[8..10], [0x5A, 0xA5]),
+                _ => assert_ne!(b.stats().bytes_programmed, 0, "the torn write programmed nothing"),
+            }
+            // Both chips are dead now, for reads, writes and erases.
+            assert!(!supply.is_powered() && !a.is_powered() && !b.is_powered());
+            assert_eq!(a.read(0, &mut [0; 4]), Err(SimFlashError::PowerLoss));
+            assert_eq!(a.write(4, &[0; 4]), Err(SimFlashError::PowerLoss));
+            assert_eq!(a.erase(0, 256), Err(SimFlashError::PowerLoss));
+            assert_eq!(b.read(0, &mut [0; 1]), Err(SimFlashError::PowerLoss));
+            assert_eq!(b.write(100, &[1]), Err(SimFlashError::PowerLoss));
+            // Chip A's write before the cut survived.
+            assert_eq!(a.contents()[..4], [0; 4]);
+            // One power cycle revives both and restarts the counter.
+            a.power_cycle();
+            assert!(a.is_powered() && b.is_powered());
+            assert_eq!(supply.ops(), 0);
+            assert!(supply.op_log().is_empty());
+            let mut buf = [0xEE; 4];
+            a.read(0, &mut buf).unwrap();
+            assert_eq!(buf, [0; 4]);
+            b.write(200, &[7]).unwrap();
+            a.write(4, &[1; 4]).unwrap();
+            assert_eq!(supply.ops(), 2);
+        }
+    }
+
+    #[test]
+    fn a_cut_disarmed_through_another_handle_does_not_strike() {
+        let (supply, mut a, mut b) = pair();
+        a.arm(PowerCut { at_op: 0, kind: CutKind::Before });
+        b.disarm();
+        a.write(0, &[0; 4]).unwrap();
+        assert!(supply.is_powered());
+    }
+
+    #[test]
+    fn torn_bytes_stay_per_chip() {
+        // The same torn write on chip B gives the same bytes whatever chip A's seed is.
+        let torn = |seed_a: u64| {
+            let supply = PowerSupply::new();
+            let mut a = A::new(1024, 0xFF).with_seed(seed_a).on_supply(&supply);
+            let mut b = B::new(1024, 0x00).with_seed(7).on_supply(&supply);
+            a.arm(PowerCut { at_op: 0, kind: CutKind::MidWrite });
+            let _ = b.write(0, &[0xFF; 64]);
+            b.contents()[..64].to_vec()
+        };
+        assert_eq!(torn(1), torn(2));
+    }
+
+    #[test]
+    fn a_clone_gets_a_private_copy_of_the_supply() {
+        let (supply, mut a, _b) = pair();
+        a.write(0, &[0; 4]).unwrap();
+        supply.arm(PowerCut { at_op: 1, kind: CutKind::Before });
+        let mut snapshot = a.clone();
+        assert!(!snapshot.supply().same_as(&supply));
+        assert_eq!(snapshot.ops(), 1);
+        // The copy carries the armed cut, on its own counter.
+        assert_eq!(snapshot.write(4, &[0; 4]), Err(SimFlashError::PowerLoss));
+        assert!(supply.is_powered());
+        a.write(4, &[0; 4]).unwrap_err();
+        assert!(!a.is_powered());
+        snapshot.power_cycle();
+        assert!(!a.is_powered());
     }
 }
