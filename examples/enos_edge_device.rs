@@ -113,6 +113,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Startup::Confirmed(v) => println!("boot: {v} passed its self-test and is confirmed"),
             Startup::RollbackRequested(v) | Startup::RolledBack(v) => println!("boot: {v} rolled back"),
             Startup::RebootPending(v) => println!("boot: {v} staged, reboot pending"),
+            Startup::Requeued { reports } => println!("boot: {reports} undelivered report(s) queued again"),
         }
         let confirmed = matches!(startup, Startup::Confirmed(_));
         run(&mut device, &mut storage, &mut journal, &mut app, &clock, confirmed)?;

@@ -53,6 +53,7 @@ fn describe(s: &Startup) -> String {
         Startup::RollbackRequested(v) => format!("{v} failed its self-test: rollback requested"),
         Startup::RolledBack(v) => format!("{v} was rolled back"),
         Startup::RebootPending(v) => format!("{v} is staged, waiting for a reboot"),
+        Startup::Requeued { reports } => format!("{reports} undelivered report(s) queued again"),
     }
 }
 
@@ -67,7 +68,7 @@ fn send_reports(agent: &mut Agent, storage: &mut Storage, journal: &mut Journal)
         if !matches!(r, Report::Progress { .. }) {
             println!("  report to platform: {r}");
         }
-        agent.report_delivered(storage, journal).unwrap();
+        agent.report_delivered(storage, journal, &r).unwrap();
     }
 }
 

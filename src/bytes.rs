@@ -1,7 +1,7 @@
 //! Bounds-checked little-endian byte cursors for the library's hand-written record formats.
 //! Every call returns `None` instead of panicking when the buffer runs out.
 
-use crate::Version;
+use crate::{JobId, UpdateId, Version};
 
 /// Writes into a caller buffer.
 pub(crate) struct ByteWriter<'a> {
@@ -34,6 +34,19 @@ impl<'a> ByteWriter<'a> {
         let t = v.as_str().as_bytes();
         self.u8(u8::try_from(t.len()).ok()?)?;
         self.bytes(t)
+    }
+
+    /// A job id as a length byte and its text.
+    pub(crate) fn job(&mut self, j: &JobId) -> Option<()> {
+        let t = j.as_bytes();
+        self.u8(u8::try_from(t.len()).ok()?)?;
+        self.bytes(t)
+    }
+
+    /// An update id: its version, then its job id.
+    pub(crate) fn update(&mut self, u: &UpdateId) -> Option<()> {
+        self.version(&u.version)?;
+        self.job(&u.job)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -75,6 +88,18 @@ impl<'a> ByteReader<'a> {
         let n = usize::from(self.u8()?);
         let t = core::str::from_utf8(self.bytes(n)?).ok()?;
         Version::parse(t).ok()
+    }
+
+    pub(crate) fn job(&mut self) -> Option<JobId> {
+        let n = usize::from(self.u8()?);
+        let t = core::str::from_utf8(self.bytes(n)?).ok()?;
+        let mut j = JobId::new();
+        j.push_str(t).ok()?;
+        Some(j)
+    }
+
+    pub(crate) fn update(&mut self) -> Option<UpdateId> {
+        Some(UpdateId { version: self.version()?, job: self.job()? })
     }
 
     /// True when every byte was consumed.

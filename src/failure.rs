@@ -37,6 +37,9 @@ pub enum FailureCause {
     DeclinedByApplication,
     /// The offer itself is malformed (size 0, bad digest, unparsable version).
     InvalidOffer,
+    /// A newer offer replaced this update before it was staged (see the Agent's rule for
+    /// offers during a download, [`Agent::offer`](crate::agent::Agent::offer)).
+    Superseded,
 }
 
 impl FailureCause {
@@ -58,11 +61,13 @@ impl FailureCause {
             Self::LowBattery => "low battery",
             Self::DeclinedByApplication => "declined by application",
             Self::InvalidOffer => "invalid offer",
+            Self::Superseded => "superseded by a newer offer",
         }
     }
 
-    /// Every cause, for exhaustive mapping tests.
-    pub const ALL: [FailureCause; 15] = [
+    /// Every cause, for exhaustive mapping tests. The index of a cause here is its code in
+    /// persisted reports: new causes are only ever appended.
+    pub const ALL: [FailureCause; 16] = [
         Self::NotEnoughStorage,
         Self::OutOfMemory,
         Self::ConnectionLost,
@@ -78,6 +83,7 @@ impl FailureCause {
         Self::LowBattery,
         Self::DeclinedByApplication,
         Self::InvalidOffer,
+        Self::Superseded,
     ];
 }
 

@@ -59,5 +59,5 @@ pub mod version;
 pub mod mock;
 
 pub use failure::FailureCause;
-pub use offer::{Digest, Offer};
+pub use offer::{Digest, JobId, Offer, UpdateId};
 pub use version::Version;

@@ -85,6 +85,44 @@ impl Digest {
 /// Longest download location an [`Offer`] holds by default (presigned URLs are long).
 pub const DEFAULT_LOCATION_LEN: usize = 512;
 
+/// Longest platform job id an [`Offer`] (and every report about it) keeps: Huawei IoTDA's
+/// `task_id` and the EnOS Edge download id are at most this long.
+pub const MAX_JOB_LEN: usize = 64;
+
+/// The platform's identifier of one update job (Huawei IoTDA `task_id`, the EnOS Edge
+/// download id), empty for a platform that has none (Tencent, EnOS cloud, serial, PCP).
+pub type JobId = heapless::String<MAX_JOB_LEN>;
+
+/// Which update a report is about: the target version and the platform's job id (empty when
+/// the platform has none). Two reports about the same update carry equal `UpdateId`s, so a
+/// late acknowledgement of one update's report can never remove another update's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpdateId {
+    /// The target version.
+    pub version: Version,
+    /// The platform's job id, empty when none.
+    pub job: JobId,
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for UpdateId {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{} (job {=str})", self.version, self.job.as_str());
+    }
+}
+
+impl UpdateId {
+    /// The update of `offer`.
+    pub fn of<const L: usize>(offer: &Offer<L>) -> Self {
+        Self { version: offer.version.clone(), job: offer.job.clone() }
+    }
+
+    /// True when both name the same update (the same version text and job id).
+    pub fn same_as(&self, other: &UpdateId) -> bool {
+        self.version.same_text(&other.version) && self.job == other.job
+    }
+}
+
 /// An update offered by a platform.
 ///
 /// `L` bounds the location and token texts. The identity of the firmware, the thing a
@@ -109,6 +147,10 @@ pub struct Offer<const L: usize = DEFAULT_LOCATION_LEN> {
     /// its size only, and this identifier (with version and size) decides whether a download
     /// may resume. See [`Offer::transport_checked`].
     pub package_id: Option<u32>,
+    /// The platform's id of this update job ([`JobId`]), empty when the platform has none.
+    /// Every report about the offer carries it (see [`UpdateId`]). It is not part of the
+    /// firmware's identity: the same firmware offered under a new job resumes its download.
+    pub job: JobId,
 }
 
 impl<const L: usize> Offer<L> {
@@ -121,6 +163,7 @@ impl<const L: usize> Offer<L> {
             location: heapless::String::new(),
             token: heapless::String::new(),
             package_id: None,
+            job: JobId::new(),
         }
     }
 
@@ -151,6 +194,21 @@ impl<const L: usize> Offer<L> {
     pub fn with_token(mut self, token: &str) -> Result<Self, FailureCause> {
         self.token.clear();
         self.token.push_str(token).map_err(|_| FailureCause::OutOfMemory)?;
+        Ok(self)
+    }
+
+    /// Sets the platform's job id. An id longer than [`MAX_JOB_LEN`] bytes is not kept (the
+    /// offer then has none, and its reports name the version only): returns
+    /// [`FailureCause::InvalidOffer`] so the caller can decide.
+    ///
+    /// ```
+    /// use ota_client::{Digest, Offer, Version};
+    /// let offer: Offer = Offer::new(Version::parse("2.0").unwrap(), 10, Digest::default());
+    /// assert_eq!(offer.with_job("task-17").unwrap().job.as_str(), "task-17");
+    /// ```
+    pub fn with_job(mut self, job: &str) -> Result<Self, FailureCause> {
+        self.job.clear();
+        self.job.push_str(job).map_err(|_| FailureCause::InvalidOffer)?;
         Ok(self)
     }
 

@@ -2,114 +2,14 @@
 //! success report, across reboots; a failed self-test rolls back and reports failure; final
 //! reports survive reboots until delivered; offers are judged before anything is written.
 
-use ota_client::agent::{
-    Agent, AgentConfig, AgentEvent, Application, Decision, OfferOutcome, Report, Stage, Startup,
-};
-use ota_client::boot::{BootManager, Layout, Phase, Slot, Strategy};
-use ota_client::flash::{Journal, OneFlash, Partition};
-use ota_client::mock::{ChunkServer, Fault, SimFlash};
-use ota_client::{Digest, FailureCause, Offer, Version};
+use ota_client::agent::{AgentEvent, Decision, OfferOutcome, Report, Stage, Startup};
+use ota_client::boot::{BootManager, Phase, Strategy};
+use ota_client::mock::{ChunkServer, Fault};
+use ota_client::{Digest, FailureCause, Offer};
 
-const E: u32 = 4096;
-type Flash = SimFlash<4, 4096>;
-type Storage = OneFlash<Flash>;
-
-#[derive(Default)]
-struct App {
-    reboots: u32,
-    fail_self_test: bool,
-    decision: Option<Decision>,
-}
-
-impl Application for App {
-    fn decide<const L: usize>(&mut self, _offer: &Offer<L>) -> Decision {
-        self.decision.unwrap_or(Decision::AcceptNow)
-    }
-    fn self_test(&mut self) -> bool {
-        !self.fail_self_test
-    }
-    fn request_reboot(&mut self) {
-        self.reboots += 1;
-    }
-}
-
-struct Device {
-    storage: Storage,
-    layout: Layout,
-}
-
-impl Device {
-    fn new(strategy: Strategy) -> Self {
-        let storage = OneFlash(Flash::new((2 + 32 + 33) as usize * E as usize, 0xFF));
-        let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
-        let layout = Layout::new::<Storage>(p(0, 2), p(2, 32), p(34, 33), strategy).unwrap();
-        Self { storage, layout }
-    }
-
-    fn journal(&mut self) -> Journal {
-        Journal::open(&mut self.storage.0, self.layout.state()).unwrap()
-    }
-
-    /// The bootloader runs at reset.
-    fn reset(&mut self) -> Slot {
-        let boot = BootManager::new(self.layout);
-        let mut journal = self.journal();
-        boot.prepare_boot(&mut self.storage, &mut journal, &mut |_| {}).unwrap().slot
-    }
-
-    fn agent(&mut self, running: &str, app: &mut App) -> (Agent, Journal, Startup) {
-        let mut journal = self.journal();
-        let mut agent = Agent::new(BootManager::new(self.layout), AgentConfig::default(), v(running));
-        let startup = agent.start(&mut self.storage, &mut journal, app).unwrap();
-        (agent, journal, startup)
-    }
-
-    fn slot_holds(&self, slot: Slot, image: &[u8]) -> bool {
-        let base = self.layout.slot(slot).part.offset() as usize;
-        self.storage.0.contents()[base..base + image.len()] == image[..]
-    }
-}
-
-fn v(s: &str) -> Version {
-    Version::parse(s).unwrap()
-}
-
-fn image(len: usize) -> Vec<u8> {
-    (0..len as u32).map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes()[2]).collect()
-}
-
-fn offer_for(bytes: &[u8], version: &str) -> Offer {
-    let md5 = md5::compute(bytes).0;
-    Offer::new(v(version), bytes.len() as u32, Digest { md5: Some(md5), sha256: None })
-        .with_location("/fw.bin")
-        .unwrap()
-}
-
-fn run(
-    dev: &mut Device,
-    agent: &mut Agent,
-    journal: &mut Journal,
-    src: &mut ChunkServer,
-    app: &mut App,
-) -> AgentEvent {
-    let mut buf = [0u8; 1024];
-    for now in 0..10_000u64 {
-        match agent.poll(&mut dev.storage, journal, src, &mut buf, now, app) {
-            AgentEvent::Downloading { .. } | AgentEvent::Waiting => continue,
-            other => return other,
-        }
-    }
-    panic!("download never ended");
-}
-
-fn drain(dev: &mut Device, agent: &mut Agent, journal: &mut Journal) -> Vec<Report> {
-    let mut out = Vec::new();
-    while let Some(r) = agent.next_report().cloned() {
-        out.push(r);
-        agent.report_delivered(&mut dev.storage, journal).unwrap();
-    }
-    out
-}
+#[path = "support/agent_rig.rs"]
+mod rig;
+use rig::*;
 
 #[test]
 fn full_update_reports_success_after_confirm() {
@@ -128,7 +28,10 @@ fn full_update_reports_success_after_confirm() {
         let reports = drain(&mut dev, &mut agent, &mut journal);
         assert_eq!(reports.first(), Some(&Report::Version { current: v("1.0.0") }));
         assert!(reports.iter().any(|r| matches!(r, Report::Progress { percent: 100, .. })));
-        assert_eq!(reports.last(), Some(&Report::Downloaded { target: v("1.1.0") }));
+        assert_eq!(
+            reports.last(),
+            Some(&Report::Downloaded { target: v("1.1.0"), job: ota_client::JobId::new() })
+        );
 
         // Reset: the bootloader starts the trial of the new image.
         let slot = dev.reset();
@@ -138,10 +41,13 @@ fn full_update_reports_success_after_confirm() {
         // The success report survives a reboot before it is delivered.
         dev.reset();
         let (mut agent2, mut journal2, _) = dev.agent("1.1.0", &mut app);
-        assert_eq!(agent2.next_report(), Some(&Report::Succeeded { version: v("1.1.0") }));
+        assert_eq!(
+            agent2.next_report(),
+            Some(&Report::Succeeded { version: v("1.1.0"), job: ota_client::JobId::new() })
+        );
         assert_eq!(
             drain(&mut dev, &mut agent2, &mut journal2),
-            vec![Report::Succeeded { version: v("1.1.0") }]
+            vec![Report::Succeeded { version: v("1.1.0"), job: ota_client::JobId::new() }]
         );
         // Delivered: gone after the next reboot.
         dev.reset();
@@ -174,6 +80,7 @@ fn failed_self_test_rolls_back_and_reports_failure() {
             reports,
             vec![Report::Failed {
                 target: v("2.0"),
+                job: ota_client::JobId::new(),
                 cause: FailureCause::UpdateFailed,
                 stage: Stage::Install
             }]
@@ -203,6 +110,7 @@ fn corrupt_download_is_never_staged() {
         drain(&mut dev, &mut agent, &mut journal),
         vec![Report::Failed {
             target: v("2.0"),
+            job: ota_client::JobId::new(),
             cause: FailureCause::IntegrityCheckFailure,
             stage: Stage::Verify
         }]

@@ -139,9 +139,8 @@ impl Device {
                     self.offers.push(outcome);
                 }
                 Some(SourceEvent::ReportAcknowledged) => {
-                    let sent = self.in_flight.take();
-                    if sent.is_some() && sent.as_ref() == self.agent.next_report() {
-                        self.agent.report_delivered(&mut self.storage, &mut self.journal).unwrap();
+                    if let Some(sent) = self.in_flight.take() {
+                        self.agent.report_delivered(&mut self.storage, &mut self.journal, &sent).unwrap();
                     }
                 }
                 Some(SourceEvent::Execute) => self.execute = true,
@@ -153,7 +152,7 @@ impl Device {
         {
             match self.source.start_report(&report, self.agent.running()) {
                 ReportStart::Delivered => {
-                    self.agent.report_delivered(&mut self.storage, &mut self.journal).unwrap()
+                    self.agent.report_delivered(&mut self.storage, &mut self.journal, &report).unwrap();
                 }
                 ReportStart::Sent => self.in_flight = Some(report),
             }

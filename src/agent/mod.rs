@@ -9,9 +9,39 @@
 //! ```
 //!
 //! The Agent does no I/O of its own: a platform flow feeds it offers, lends it the flash,
-//! the journal and a chunk source, and sends the reports it queues. Final reports (success,
-//! failure after the download started) are written to the Journal before they are queued,
-//! so they survive the reboot an update causes, and are removed only once delivered.
+//! the journal and a chunk source, and sends the reports it queues.
+//!
+//! # Outcome reports: never lost, never overwritten
+//!
+//! Every report names its update (target version and platform job id, [`UpdateId`]), and
+//! [`Agent::report_delivered`] takes the report that was delivered and forgets only that one:
+//! a late or repeated acknowledgement of another update's report changes nothing.
+//!
+//! The outcome of a staged update is owed from the moment it is staged: the
+//! [`BootState::awaiting`](crate::boot::BootState::awaiting) field names it, written in the
+//! **same** Journal record that stages the image, so no power cut separates the two. While it
+//! is set, the outcome follows from the boot state alone ([`BootState::outcome`]): the awaited
+//! image confirmed is a success; rolled back, refused at boot or its rollback requested is a
+//! failure. Confirming needs no separate report write, and the field is cleared only when the
+//! platform acknowledged the outcome. Every other final report (a failure after the offer was
+//! accepted, a superseded job, and an undelivered outcome when the next image is staged) goes
+//! into a persisted list of at most [`FINAL_REPORTS`] reports (kind
+//! [`PENDING_REPORT`](crate::flash::kinds::PENDING_REPORT)) before it is queued, and leaves it
+//! only when acknowledged. After every boot, [`Agent::start`] queues them all again
+//! ([`Startup::Requeued`]).
+//!
+//! The queue ([`OUTBOX`] reports) never drops a final report: when it is full, the oldest
+//! progress report goes first, then the oldest other report that is not final; a newer
+//! progress report replaces older ones. An offer that could leave more final reports
+//! outstanding than the list holds is refused with [`FailureCause::Busy`]
+//! (see [`Agent::offer`]).
+//!
+//! Delivery is at least once: a power cut after the platform took a report but before the
+//! acknowledgement's write landed sends it again after the reboot. Platforms take a
+//! repeated final report for the same job as the same outcome.
+//!
+//! [`BootState::outcome`]: crate::boot::BootState::outcome
+//! [`UpdateId`]: crate::UpdateId
 
 mod application;
 mod report;
@@ -19,12 +49,21 @@ mod report;
 pub use application::{Application, Decision};
 pub use report::{Report, Stage};
 
-use crate::boot::{BootError, BootManager, ImageInfo, Phase};
+use crate::boot::{BootError, BootManager, BootState, ImageInfo, Outcome, Phase};
 use crate::download::{Download, DownloadConfig};
 use crate::flash::{Journal, Storage, kinds};
 use crate::transport::ChunkSource;
-use crate::{FailureCause, Offer, Version};
-use report::Pending;
+use crate::{FailureCause, JobId, Offer, UpdateId, Version};
+use report::Persisted;
+
+/// Final reports the Journal keeps besides the outcome the boot state owes: failures after an
+/// offer was accepted, superseded jobs, and an undelivered outcome when the next image is
+/// staged.
+pub const FINAL_REPORTS: usize = report::FINALS;
+
+/// Reports the Agent's queue holds: every persisted final report and the owed outcome, plus
+/// three for progress, version and offer refusals.
+pub const OUTBOX: usize = FINAL_REPORTS + 4;
 
 /// Tunables of the [`Agent`].
 #[derive(Debug, Clone, Copy)]
@@ -68,10 +107,17 @@ pub enum Startup {
     /// A new image failed its self-test; failure is queued and a rollback requested:
     /// reboot.
     RollbackRequested(Version),
-    /// The previous boot rolled an image back (or refused it); failure is queued.
+    /// An earlier boot rolled this image back (or refused it at boot); its failure is queued.
+    /// Said at every boot until the platform acknowledged the failure.
     RolledBack(Version),
     /// An image is staged and waits for a reboot.
     RebootPending(Version),
+    /// Final reports of earlier boots that the platform has not acknowledged were queued again
+    /// (a success confirmed in an earlier boot, a download failure, a superseded job).
+    Requeued {
+        /// How many.
+        reports: u8,
+    },
 }
 
 /// What an offer led to.
@@ -105,6 +151,16 @@ pub enum AgentEvent {
     Failed(FailureCause),
 }
 
+/// What [`Agent::report_delivered`] did with an acknowledgement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The report was queued and is forgotten now, its persisted copy too.
+    Forgotten,
+    /// No queued report is this one (a repeated or stale acknowledgement, or a report of
+    /// another device): nothing changed.
+    NotQueued,
+}
+
 struct Job<const L: usize> {
     offer: Offer<L>,
     start_at_ms: u64,
@@ -112,8 +168,26 @@ struct Job<const L: usize> {
     last_percent: Option<u8>,
 }
 
-/// Reports waiting to be sent.
-const OUTBOX: usize = 4;
+/// A queued report and where its persisted copy lives.
+#[derive(Debug, Clone)]
+struct Queued {
+    report: Report,
+    /// In the persisted list of final reports.
+    listed: bool,
+    /// The outcome [`BootState::awaiting`] owes.
+    owed: bool,
+}
+
+impl Queued {
+    fn transient(report: Report) -> Self {
+        Self { report, listed: false, owed: false }
+    }
+
+    /// True when nothing on flash keeps it: the queue may drop it to make room.
+    fn droppable(&self) -> bool {
+        !self.listed && !self.owed
+    }
+}
 
 /// The update agent. `L` bounds the offer's location and token texts.
 pub struct Agent<const L: usize = 512> {
@@ -122,13 +196,13 @@ pub struct Agent<const L: usize = 512> {
     running: Version,
     job: Option<Job<L>>,
     staged: Option<Version>,
-    outbox: heapless::Deque<Report, OUTBOX>,
+    outbox: heapless::Vec<Queued, OUTBOX>,
 }
 
 impl<const L: usize> Agent<L> {
     /// An agent for a device running `running`.
     pub fn new(boot: BootManager, config: AgentConfig, running: Version) -> Self {
-        Self { boot, config, running, job: None, staged: None, outbox: heapless::Deque::new() }
+        Self { boot, config, running, job: None, staged: None, outbox: heapless::Vec::new() }
     }
 
     /// The running version.
@@ -146,89 +220,129 @@ impl<const L: usize> Agent<L> {
         self.job.as_ref().map(|j| &j.offer)
     }
 
+    /// The queued reports, the next to send first.
+    pub fn reports(&self) -> impl Iterator<Item = &Report> {
+        self.outbox.iter().map(|q| &q.report)
+    }
+
     /// Call once after every boot, before anything else: confirms a trial image whose
-    /// self-test passes (or requests its rollback), and queues the outcome of the previous
-    /// update if it was not delivered yet.
+    /// self-test passes (or requests its rollback), and queues every final report the platform
+    /// has not acknowledged: the outcome the boot state owes and the persisted list.
     pub fn start<S: Storage, const K: usize>(
         &mut self,
         storage: &mut S,
         journal: &mut Journal<K>,
         app: &mut impl Application,
     ) -> Result<Startup, BootError> {
-        let state = self.boot.state(storage, journal)?;
-        let pending = self.read_pending(storage, journal)?;
-        let startup = match (&state.phase, pending) {
-            (Phase::Trial { image, .. }, _) => {
+        let mut state = self.boot.state(storage, journal)?;
+        let persisted = self.read_persisted(storage, journal)?;
+        if let (None, Some(version)) = (&state.awaiting, persisted.legacy_awaiting.clone()) {
+            // A record of the format before the list: the boot state owes that outcome now.
+            let update = UpdateId { version, job: JobId::new() };
+            self.boot.set_awaiting(storage, journal, update)?;
+            state = self.boot.state(storage, journal)?;
+        }
+        let mut now = None;
+        match state.phase.clone() {
+            Phase::Trial { image, revert_requested: false, .. } => {
                 let v = image.version.clone();
+                let owed = state.awaiting.as_ref().is_some_and(|a| a.version.same_text(&v));
                 if app.self_test() && self.boot.confirm(storage, journal)? {
-                    self.persist(storage, journal, Report::Succeeded { version: v.clone() })?;
                     self.running = v.clone();
-                    Startup::Confirmed(v)
+                    if !owed {
+                        // Staged without the Agent: nothing owes its outcome, so list it.
+                        self.persist(
+                            storage,
+                            journal,
+                            Report::Succeeded { version: v.clone(), job: JobId::new() },
+                        )?;
+                    }
+                    now = Some(Startup::Confirmed(v));
                 } else {
-                    let failed = Report::Failed {
-                        target: v.clone(),
-                        cause: FailureCause::UpdateFailed,
-                        stage: Stage::Install,
-                    };
-                    self.persist(storage, journal, failed)?;
                     self.boot.request_rollback(storage, journal)?;
+                    if !owed {
+                        let failed = Report::Failed {
+                            target: v.clone(),
+                            job: JobId::new(),
+                            cause: FailureCause::UpdateFailed,
+                            stage: Stage::Install,
+                        };
+                        self.persist(storage, journal, failed)?;
+                    }
                     app.request_reboot();
-                    Startup::RollbackRequested(v)
+                    now = Some(Startup::RollbackRequested(v));
                 }
+                state = self.boot.state(storage, journal)?;
             }
-            (Phase::Staged { image, .. }, _) => {
+            Phase::Trial { image, revert_requested: true, .. } => {
+                // The rollback was requested in an earlier boot that then lost power.
+                app.request_reboot();
+                now = Some(Startup::RollbackRequested(image.version));
+            }
+            Phase::Staged { image, .. } => {
                 self.staged = Some(image.version.clone());
                 app.request_reboot();
-                Startup::RebootPending(image.version.clone())
+                now = Some(Startup::RebootPending(image.version));
             }
-            (_, Some(Pending::Awaiting { target })) => {
-                // Staged before the last reboot, and no trial now: it was confirmed (and the
-                // report write was cut), or rolled back, or refused at boot.
-                let confirmed = state.active_image.as_ref().is_some_and(|i| i.version.same_text(&target));
-                if confirmed {
-                    self.persist(storage, journal, Report::Succeeded { version: target.clone() })?;
-                    Startup::Confirmed(target)
-                } else {
-                    let failed = Report::Failed {
-                        target: target.clone(),
-                        cause: FailureCause::UpdateFailed,
-                        stage: Stage::Install,
-                    };
-                    self.persist(storage, journal, failed)?;
-                    Startup::RolledBack(target)
-                }
+            Phase::Idle | Phase::Installing { .. } | Phase::Reverting { .. } => {}
+        }
+        for r in persisted.reports {
+            self.enqueue(Queued { report: r, listed: true, owed: false });
+        }
+        let mut rolled_back = None;
+        if let Some(owed) = owed_report(&state) {
+            if let Report::Failed { target, .. } = &owed {
+                rolled_back = Some(target.clone());
             }
-            (_, Some(Pending::Report(r))) => {
-                let out = match &r {
-                    Report::Failed { target, stage: Stage::Install, .. } => {
-                        Startup::RolledBack(target.clone())
-                    }
-                    _ => Startup::Normal,
-                };
-                self.queue(r);
-                out
-            }
-            (_, None) => Startup::Normal,
-        };
-        Ok(startup)
+            self.enqueue(Queued { report: owed, listed: false, owed: true });
+        }
+        let outstanding = self.outbox.iter().filter(|q| !q.droppable()).count();
+        let requeued = u8::try_from(outstanding).unwrap_or(u8::MAX);
+        Ok(match (now, rolled_back) {
+            (Some(now), _) => now,
+            (None, Some(v)) => Startup::RolledBack(v),
+            (None, None) if requeued > 0 => Startup::Requeued { reports: requeued },
+            (None, None) => Startup::Normal,
+        })
     }
 
     /// Queues a report of the running version.
     pub fn report_version(&mut self) {
         let r = Report::Version { current: self.running.clone() };
-        self.queue(r);
+        self.enqueue(Queued::transient(r));
     }
 
     /// Queues the failure report of an offer of `target` refused before it reached
     /// [`Agent::offer`] (its message could not be used: a malformed digest or size, no URL),
     /// so that the platform hears why. Nothing is written to flash.
     pub fn report_refused(&mut self, target: Version, cause: FailureCause) {
-        self.queue(Report::Failed { target, cause, stage: Stage::Offer });
+        self.enqueue(Queued::transient(Report::Failed {
+            target,
+            job: JobId::new(),
+            cause,
+            stage: Stage::Offer,
+        }));
     }
 
     /// Takes an offer from the platform. Checks it (already latest, busy, invalid, too large,
     /// transport-checked without [`AgentConfig::accept_transport_checked`]) and asks the
     /// application.
+    ///
+    /// **An offer while another is under way** (accepted or deferred, not yet staged): the same
+    /// firmware is a [`OfferOutcome::Duplicate`]; a *higher* version supersedes it, once it has
+    /// passed every check and the application accepted it: the old job's download stops and
+    /// it gets a persisted `Failed` report with [`FailureCause::Superseded`] (stage
+    /// [`Stage::Download`]); anything else (a lower or equal version) is refused with
+    /// [`FailureCause::Busy`] and the job under way carries on. While an image is staged or
+    /// on trial, every other offer is refused as busy.
+    ///
+    /// **Room for outcomes**: an offer is refused as busy when its outcome (and the
+    /// superseded job's) could not be kept with the final reports still unacknowledged
+    /// ([`FINAL_REPORTS`] plus the owed outcome): a device whose platform never acknowledges
+    /// stops taking updates rather than forget an outcome.
+    ///
+    /// The download checkpoint of a superseded job is replaced by the new job's at its first
+    /// checkpoint; the same firmware offered again later starts over.
     pub fn offer<S: Storage, const K: usize>(
         &mut self,
         storage: &mut S,
@@ -243,7 +357,13 @@ impl<const L: usize> Agent<L> {
             return OfferOutcome::Duplicate;
         }
         let refuse = |agent: &mut Self, cause| {
-            agent.queue(Report::Failed { target: offer.version.clone(), cause, stage: Stage::Offer });
+            let r = Report::Failed {
+                target: offer.version.clone(),
+                job: offer.job.clone(),
+                cause,
+                stage: Stage::Offer,
+            };
+            agent.enqueue(Queued::transient(r));
             OfferOutcome::Refused(cause)
         };
         if offer.version.same_text(&self.running) {
@@ -252,6 +372,11 @@ impl<const L: usize> Agent<L> {
         if self.staged.is_some() {
             return refuse(self, FailureCause::Busy);
         }
+        let supersedes = match &self.job {
+            Some(j) if offer.version > j.offer.version => true,
+            Some(_) => return refuse(self, FailureCause::Busy),
+            None => false,
+        };
         if let Err(cause) = offer.validate(self.boot.layout().max_image_size()) {
             return refuse(self, cause);
         }
@@ -263,11 +388,31 @@ impl<const L: usize> Agent<L> {
             Ok(_) => return refuse(self, FailureCause::Busy),
             Err(_) => return refuse(self, FailureCause::UpdateFailed),
         }
+        // The outcomes still owed, this offer's, and the superseded job's must fit the list
+        // and the boot state's one owed outcome.
+        let outstanding = self.outbox.iter().filter(|q| q.listed || q.owed).count();
+        if outstanding.saturating_add(1).saturating_add(usize::from(supersedes))
+            > FINAL_REPORTS.saturating_add(1)
+        {
+            return refuse(self, FailureCause::Busy);
+        }
         let start_at_ms = match app.decide(&offer) {
             Decision::AcceptNow => now_ms,
             Decision::Later { delay_ms } => now_ms.saturating_add(delay_ms),
             Decision::Decline => return refuse(self, FailureCause::DeclinedByApplication),
         };
+        if supersedes && let Some(old) = self.job.take() {
+            let r = Report::Failed {
+                target: old.offer.version,
+                job: old.offer.job,
+                cause: FailureCause::Superseded,
+                stage: Stage::Download,
+            };
+            // If the journal cannot take it, the report is still queued for this boot.
+            if self.persist(storage, journal, r.clone()).is_err() {
+                self.enqueue(Queued::transient(r));
+            }
+        }
         self.job = Some(Job { offer, start_at_ms, download: None, last_percent: None });
         if start_at_ms > now_ms { OfferOutcome::Deferred } else { OfferOutcome::Accepted }
     }
@@ -277,8 +422,8 @@ impl<const L: usize> Agent<L> {
         self.job.as_ref().and_then(|j| j.download.as_ref())
     }
 
-    /// Drops the current offer (the platform cancelled it). The download checkpoint stays, so
-    /// the same firmware offered again resumes.
+    /// Drops the current offer (the platform cancelled it, so no report is owed). The
+    /// download checkpoint stays, so the same firmware offered again resumes.
     pub fn cancel(&mut self) {
         self.job = None;
     }
@@ -311,8 +456,12 @@ impl<const L: usize> Agent<L> {
                 let step = self.config.progress_step;
                 if step > 0 && job.last_percent.is_none_or(|p| percent >= p.saturating_add(step)) {
                     job.last_percent = Some(percent);
-                    let r = Report::Progress { target: job.offer.version.clone(), percent };
-                    self.queue(r);
+                    let r = Report::Progress {
+                        target: job.offer.version.clone(),
+                        job: job.offer.job.clone(),
+                        percent,
+                    };
+                    self.enqueue(Queued::transient(r));
                 }
                 AgentEvent::Downloading { percent }
             }
@@ -325,27 +474,45 @@ impl<const L: usize> Agent<L> {
                 self.fail(storage, journal, cause, stage)
             }
             Ok(image) => {
-                let target = job.offer.version.clone();
+                let update = UpdateId::of(&job.offer);
                 let info = ImageInfo {
                     size: image.size,
                     sha256: image.sha256,
-                    version: target.clone(),
+                    version: update.version.clone(),
                     security_counter: app.security_counter(&job.offer),
                 };
-                if let Err(e) = self.boot.stage(storage, journal, info, self.config.trial_attempts) {
+                // The boot state owes one outcome at a time: one still owed moves to the list
+                // first. A cut after this write leaves it in both places; `start` queues it once.
+                if let Some(i) = self.outbox.iter().position(|q| q.owed && !q.listed)
+                    && self.write_list(storage, journal, |j, q| q.listed || j == i).is_err()
+                {
+                    return self.fail(storage, journal, FailureCause::UpdateFailed, Stage::Install);
+                }
+                for q in self.outbox.iter_mut().filter(|q| q.owed) {
+                    q.listed = true;
+                }
+                let attempts = self.config.trial_attempts;
+                if let Err(e) = self.boot.stage_awaited(storage, journal, info, attempts, update.clone()) {
                     return self.fail(storage, journal, boot_cause(&e), Stage::Install);
                 }
-                let awaiting = Pending::Awaiting { target: target.clone() };
-                if self.write_pending(storage, journal, &awaiting).is_err() {
-                    return self.fail(storage, journal, FailureCause::UpdateFailed, Stage::Install);
+                for q in self.outbox.iter_mut() {
+                    q.owed = false;
                 }
                 // The checkpoint has served its purpose; if this write is cut, a later offer of
                 // other firmware overwrites it, and the same firmware re-verifies and re-stages.
                 let _ = Download::clear_checkpoint(storage, journal);
                 self.job = None;
-                self.staged = Some(target.clone());
-                self.queue(Report::Progress { target: target.clone(), percent: 100 });
-                self.queue(Report::Downloaded { target });
+                self.staged = Some(update.version.clone());
+                let progress = Report::Progress {
+                    target: update.version.clone(),
+                    job: update.job.clone(),
+                    percent: 100,
+                };
+                self.enqueue(Queued::transient(progress));
+                self.enqueue(Queued::transient(Report::Downloaded {
+                    target: update.version,
+                    job: update.job,
+                }));
                 app.request_reboot();
                 AgentEvent::Staged
             }
@@ -360,10 +527,10 @@ impl<const L: usize> Agent<L> {
         stage: Stage,
     ) -> AgentEvent {
         if let Some(job) = self.job.take() {
-            let r = Report::Failed { target: job.offer.version, cause, stage };
+            let r = Report::Failed { target: job.offer.version, job: job.offer.job, cause, stage };
             // If the journal cannot take it, the report is still queued for this boot.
             if self.persist(storage, journal, r.clone()).is_err() {
-                self.queue(r);
+                self.enqueue(Queued::transient(r));
             }
         }
         AgentEvent::Failed(cause)
@@ -371,86 +538,148 @@ impl<const L: usize> Agent<L> {
 
     /// The next report to send, if any. It stays first until [`Agent::report_delivered`].
     pub fn next_report(&self) -> Option<&Report> {
-        self.outbox.front()
+        self.outbox.first().map(|q| &q.report)
     }
 
-    /// The platform acknowledged the report [`Agent::next_report`] gave: forget it (and its
-    /// persisted copy).
+    /// The platform acknowledged `delivered` (a report [`Agent::next_report`] gave, or any
+    /// queued one): forget it, and its persisted copy. Only that report is forgotten; an
+    /// acknowledgement of a report that is not queued (repeated, stale, from before a reboot
+    /// that already forgot it) returns [`Delivery::NotQueued`] and changes nothing.
+    ///
+    /// On a flash error the report stays queued (and persisted), so a later acknowledgement
+    /// can forget it.
     pub fn report_delivered<S: Storage, const K: usize>(
         &mut self,
         storage: &mut S,
         journal: &mut Journal<K>,
-    ) -> Result<(), BootError> {
-        if let Some(r) = self.outbox.pop_front()
-            && r.must_persist()
-        {
-            journal.remove(storage.primary(), kinds::PENDING_REPORT)?;
+        delivered: &Report,
+    ) -> Result<Delivery, BootError> {
+        let Some(i) = self.outbox.iter().position(|q| q.report.same_as(delivered)) else {
+            return Ok(Delivery::NotQueued);
+        };
+        let Some(q) = self.outbox.get(i).cloned() else { return Ok(Delivery::NotQueued) };
+        if q.listed {
+            self.write_list(storage, journal, |j, x| x.listed && j != i)?;
+            if let Some(x) = self.outbox.get_mut(i) {
+                x.listed = false;
+            }
         }
-        Ok(())
+        if q.owed
+            && let Some(update) = q.report.update()
+        {
+            self.boot.clear_awaiting(storage, journal, &update)?;
+        }
+        self.outbox.remove(i);
+        Ok(Delivery::Forgotten)
     }
 
-    /// Queues `r`; a newer progress report replaces an older one, and a full queue drops its
-    /// oldest report that is not persisted.
-    fn queue(&mut self, r: Report) {
-        if matches!(r, Report::Progress { .. }) {
-            let mut kept: heapless::Deque<Report, OUTBOX> = heapless::Deque::new();
-            while let Some(x) = self.outbox.pop_front() {
-                if !matches!(x, Report::Progress { .. }) {
-                    let _ = kept.push_back(x);
-                }
-            }
-            self.outbox = kept;
+    /// Queues `q` and returns its index. An equal report already queued takes `q`'s flash
+    /// homes instead (one entry per report); a progress report replaces older ones; a full
+    /// queue drops its oldest progress report, else its oldest droppable report that is not
+    /// final, else its oldest droppable one. `None` when only undroppable reports fill it
+    /// (the capacity rules of [`Agent::offer`] keep that from happening).
+    fn enqueue(&mut self, q: Queued) -> Option<usize> {
+        if let Some(i) = self.outbox.iter().position(|x| x.report.same_as(&q.report)) {
+            let x = self.outbox.get_mut(i)?;
+            x.listed |= q.listed;
+            x.owed |= q.owed;
+            return Some(i);
+        }
+        if matches!(q.report, Report::Progress { .. }) {
+            self.outbox.retain(|x| !matches!(x.report, Report::Progress { .. }) || !x.droppable());
         }
         if self.outbox.is_full() {
-            let mut kept: heapless::Deque<Report, OUTBOX> = heapless::Deque::new();
-            let mut dropped = false;
-            while let Some(x) = self.outbox.pop_front() {
-                if !dropped && !x.must_persist() {
-                    dropped = true;
-                } else {
-                    let _ = kept.push_back(x);
+            let victim = self
+                .outbox
+                .iter()
+                .position(|x| x.droppable() && matches!(x.report, Report::Progress { .. }))
+                .or_else(|| self.outbox.iter().position(|x| x.droppable() && !x.report.is_final()))
+                .or_else(|| self.outbox.iter().position(Queued::droppable));
+            match victim {
+                Some(v) => {
+                    self.outbox.remove(v);
                 }
+                None => return None,
             }
-            self.outbox = kept;
         }
-        let _ = self.outbox.push_back(r);
+        self.outbox.push(q).ok()?;
+        self.outbox.len().checked_sub(1)
     }
 
-    /// Writes a final report to the journal, then queues it.
+    /// Writes a final report to the persisted list, then queues it. If the write fails, the
+    /// report is not queued (the caller decides).
     fn persist<S: Storage, const K: usize>(
         &mut self,
         storage: &mut S,
         journal: &mut Journal<K>,
         r: Report,
     ) -> Result<(), BootError> {
-        self.write_pending(storage, journal, &Pending::Report(r.clone()))?;
-        self.queue(r);
-        Ok(())
+        let Some(i) = self.enqueue(Queued::transient(r.clone())) else { return Err(BootError::StateFull) };
+        let result = self.write_list(storage, journal, |j, x| x.listed || j == i);
+        match result {
+            Ok(()) => {
+                if let Some(x) = self.outbox.get_mut(i) {
+                    x.listed = true;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                // Not on flash: the caller queues it for this boot or fails.
+                if self.outbox.get(i).is_some_and(|x| x.report.same_as(&r) && x.droppable()) {
+                    self.outbox.remove(i);
+                }
+                Err(e)
+            }
+        }
     }
 
-    fn write_pending<S: Storage, const K: usize>(
+    /// Writes the persisted list: the queued reports `keep` selects (by index), oldest
+    /// first; an empty list removes the record.
+    fn write_list<S: Storage, const K: usize>(
         &self,
         storage: &mut S,
         journal: &mut Journal<K>,
-        p: &Pending,
+        keep: impl Fn(usize, &Queued) -> bool,
     ) -> Result<(), BootError> {
-        let mut buf = [0u8; Pending::MAX_ENCODED];
-        let bytes = p.encode(&mut buf).ok_or(BootError::StateFull)?;
+        let mut buf = [0u8; report::MAX_ENCODED];
+        let mut kept =
+            self.outbox.iter().enumerate().filter(|(j, q)| keep(*j, q)).map(|(_, q)| &q.report).peekable();
+        if kept.peek().is_none() {
+            journal.remove(storage.primary(), kinds::PENDING_REPORT)?;
+            return Ok(());
+        }
+        let bytes = report::encode_list(kept, &mut buf).ok_or(BootError::StateFull)?;
         journal.write(storage.primary(), kinds::PENDING_REPORT, bytes)?;
         Ok(())
     }
 
-    fn read_pending<S: Storage, const K: usize>(
+    fn read_persisted<S: Storage, const K: usize>(
         &self,
         storage: &mut S,
         journal: &Journal<K>,
-    ) -> Result<Option<Pending>, BootError> {
-        let mut buf = [0u8; Pending::MAX_ENCODED];
+    ) -> Result<Persisted, BootError> {
+        let mut buf = [0u8; report::MAX_ENCODED];
         match journal.read(storage.primary(), kinds::PENDING_REPORT, &mut buf) {
-            Ok(Some(b)) => Ok(Pending::decode(b)),
-            Ok(None) | Err(crate::flash::JournalError::BufferTooSmall { .. }) => Ok(None),
+            // A record that does not decode (garbage, a newer format) holds nothing usable.
+            Ok(Some(b)) => Ok(Persisted::decode(b).unwrap_or_default()),
+            Ok(None) | Err(crate::flash::JournalError::BufferTooSmall { .. }) => Ok(Persisted::default()),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// The outcome report the boot state owes, when it is decided.
+fn owed_report(state: &BootState) -> Option<Report> {
+    let update = state.awaiting.clone()?;
+    match state.outcome()? {
+        Outcome::Pending => None,
+        Outcome::Succeeded => Some(Report::Succeeded { version: update.version, job: update.job }),
+        Outcome::Failed => Some(Report::Failed {
+            target: update.version,
+            job: update.job,
+            cause: FailureCause::UpdateFailed,
+            stage: Stage::Install,
+        }),
     }
 }
 

@@ -15,6 +15,7 @@ use super::layout::{Layout, Strategy};
 use super::slot::{Slot, SlotRegion};
 use super::state::{BootState, MAX_ENCODED, Phase};
 use super::swap::{SwapProgress, exchange};
+use crate::UpdateId;
 #[cfg(feature = "ed25519")]
 use crate::download::signature::{TRAILER_LEN, TrustedKey, verify_digest};
 use crate::flash::{Journal, Storage, kinds};
@@ -220,13 +221,67 @@ impl BootManager {
     }
 
     /// Stages a verified image, already written to the update slot, for a trial boot with
-    /// `attempts` boots (at least 1) to confirm itself.
+    /// `attempts` boots (at least 1) to confirm itself. [`BootState::awaiting`] stays as it is.
     pub fn stage<S: Storage, const K: usize>(
         &self,
         storage: &mut S,
         journal: &mut Journal<K>,
         image: ImageInfo,
         attempts: u8,
+    ) -> Result<(), BootError> {
+        self.stage_with(storage, journal, image, attempts, None)
+    }
+
+    /// [`stage`](Self::stage), and in the same write records that `update`'s outcome is owed
+    /// to the platform ([`BootState::awaiting`]).
+    pub(crate) fn stage_awaited<S: Storage, const K: usize>(
+        &self,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        image: ImageInfo,
+        attempts: u8,
+        update: UpdateId,
+    ) -> Result<(), BootError> {
+        self.stage_with(storage, journal, image, attempts, Some(update))
+    }
+
+    /// Records that `update`'s outcome is owed (for a record of the format before
+    /// [`BootState::awaiting`]).
+    pub(crate) fn set_awaiting<S: Storage, const K: usize>(
+        &self,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        update: UpdateId,
+    ) -> Result<(), BootError> {
+        let mut state = self.state(storage, journal)?;
+        state.awaiting = Some(update);
+        self.save(storage, journal, &state)
+    }
+
+    /// Forgets the awaited update once the platform acknowledged its outcome. Returns
+    /// `false` (and writes nothing) when `update` is not the awaited one.
+    pub(crate) fn clear_awaiting<S: Storage, const K: usize>(
+        &self,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        update: &UpdateId,
+    ) -> Result<bool, BootError> {
+        let mut state = self.state(storage, journal)?;
+        if !state.awaiting.as_ref().is_some_and(|a| a.same_as(update)) {
+            return Ok(false);
+        }
+        state.awaiting = None;
+        self.save(storage, journal, &state)?;
+        Ok(true)
+    }
+
+    fn stage_with<S: Storage, const K: usize>(
+        &self,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        image: ImageInfo,
+        attempts: u8,
+        update: Option<UpdateId>,
     ) -> Result<(), BootError> {
         if attempts == 0 {
             return Err(BootError::InvalidAttempts);
@@ -246,6 +301,9 @@ impl BootManager {
         }
         state.phase = Phase::Staged { image, attempts };
         state.last_rollback = None;
+        if update.is_some() {
+            state.awaiting = update;
+        }
         self.save(storage, journal, &state)
     }
 

@@ -20,5 +20,5 @@ pub use image::ImageInfo;
 pub use layout::{Layout, LayoutError, Strategy};
 pub use manager::{BootDecision, BootEvent, BootManager};
 pub use slot::{Slot, SlotError, SlotRegion};
-pub use state::{BootState, Phase};
+pub use state::{BootState, Outcome, Phase};
 pub use swap::SwapProgress;

@@ -1,20 +1,26 @@
 //! [`BootState`]: what the bootloader and the application agree on, kept in the Journal
 //! (kind [`BOOT_STATE`](crate::flash::kinds::BOOT_STATE)).
 //!
-//! Encoding (little-endian): format `1` | active slot | min security counter u32 | next swap
-//! id u32 | optional active image | phase | optional last rolled-back version. An image is
-//! size u32 | SHA-256 (32) | security counter u32 | version (length byte + text).
+//! Encoding (little-endian): format `2` | active slot | min security counter u32 | next swap
+//! id u32 | optional active image | phase | optional last rolled-back version | optional
+//! awaited update. An image is size u32 | SHA-256 (32) | security counter u32 | version
+//! (length byte + text); an update is a version and a job id (length byte + text). Format `1`
+//! (no awaited update) is still read, so a device updated from a build that wrote it keeps
+//! its state.
 
 #![deny(clippy::arithmetic_side_effects)]
 
 use super::image::ImageInfo;
 use super::slot::Slot;
-use crate::Version;
 use crate::bytes::{ByteReader, ByteWriter};
+use crate::{UpdateId, Version};
 
-const FORMAT: u8 = 1;
-/// Largest encoded boot state.
-pub(crate) const MAX_ENCODED: usize = 256;
+const FORMAT: u8 = 2;
+/// The format before [`BootState::awaiting`].
+const FORMAT_1: u8 = 1;
+/// Largest encoded boot state: 10 fixed bytes, two images of at most 73 bytes, 11 phase
+/// bytes, a 34-byte rolled-back version and a 99-byte awaited update come to 301.
+pub(crate) const MAX_ENCODED: usize = 320;
 
 /// Where the update lifecycle stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +83,13 @@ pub struct BootState {
     pub next_swap_id: u32,
     /// The version of the last image rolled back, until the next image is staged.
     pub last_rollback: Option<Version>,
+    /// The update whose outcome the platform has not acknowledged yet: set by the
+    /// [`Agent`](crate::agent::Agent) in the same write that stages the image, so no power
+    /// cut separates "staged" from "an outcome is owed", and cleared once the platform
+    /// acknowledged the outcome. While it is set, the outcome follows from the phase alone
+    /// ([`BootState::outcome`]). [`BootManager::stage`](super::BootManager::stage) keeps it
+    /// as it is.
+    pub awaiting: Option<UpdateId>,
 }
 
 impl Default for BootState {
@@ -89,8 +102,22 @@ impl Default for BootState {
             min_security_counter: 0,
             next_swap_id: 0,
             last_rollback: None,
+            awaiting: None,
         }
     }
+}
+
+/// The outcome of an awaited update, as the boot state tells it ([`BootState::outcome`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Outcome {
+    /// Not decided yet: staged, installing, or on trial without a rollback request.
+    Pending,
+    /// The awaited image is the confirmed one.
+    Succeeded,
+    /// The awaited image was rolled back, refused at boot, or withdrawn, or its rollback is
+    /// requested.
+    Failed,
 }
 
 fn put_image(w: &mut ByteWriter<'_>, i: &ImageInfo) -> Option<()> {
@@ -116,6 +143,24 @@ impl BootState {
     /// True while an image runs on trial (the application should self-test and confirm).
     pub fn is_trial(&self) -> bool {
         matches!(self.phase, Phase::Trial { .. })
+    }
+
+    /// What became of the [`awaiting`](Self::awaiting) update, from the phase alone: `None`
+    /// when no update is awaited.
+    pub fn outcome(&self) -> Option<Outcome> {
+        let awaiting = self.awaiting.as_ref()?;
+        Some(match &self.phase {
+            Phase::Staged { .. } | Phase::Installing { .. } => Outcome::Pending,
+            Phase::Trial { revert_requested: false, .. } => Outcome::Pending,
+            Phase::Trial { revert_requested: true, .. } | Phase::Reverting { .. } => Outcome::Failed,
+            Phase::Idle => {
+                if self.active_image.as_ref().is_some_and(|i| i.version.same_text(&awaiting.version)) {
+                    Outcome::Succeeded
+                } else {
+                    Outcome::Failed
+                }
+            }
+        })
     }
 
     pub(crate) fn encode<'b>(&self, buf: &'b mut [u8; MAX_ENCODED]) -> Option<&'b [u8]> {
@@ -166,6 +211,13 @@ impl BootState {
                 w.version(v)?;
             }
         }
+        match &self.awaiting {
+            None => w.u8(0)?,
+            Some(u) => {
+                w.u8(1)?;
+                w.update(u)?;
+            }
+        }
         let n = w.len();
         buf.get(..n)
     }
@@ -173,7 +225,8 @@ impl BootState {
     /// Decodes a record; `None` for anything that is not a well-formed boot state.
     pub(crate) fn decode(bytes: &[u8]) -> Option<Self> {
         let mut r = ByteReader::new(bytes);
-        if r.u8()? != FORMAT {
+        let format = r.u8()?;
+        if format != FORMAT && format != FORMAT_1 {
             return None;
         }
         let active = Slot::from_index(r.u8()?)?;
@@ -211,6 +264,12 @@ impl BootState {
             1 => Some(r.version()?),
             _ => return None,
         };
+        let awaiting = match (format, r.u8()) {
+            (FORMAT_1, None) => None,
+            (FORMAT, Some(0)) => None,
+            (FORMAT, Some(1)) => Some(r.update()?),
+            _ => return None,
+        };
         r.is_done().then_some(Self {
             active,
             active_image,
@@ -218,6 +277,7 @@ impl BootState {
             min_security_counter,
             next_swap_id,
             last_rollback,
+            awaiting,
         })
     }
 }
@@ -247,6 +307,10 @@ mod tests {
                 min_security_counter: 9,
                 next_swap_id: 77,
                 last_rollback: Some(Version::parse("0.9").unwrap()),
+                awaiting: Some(UpdateId {
+                    version: Version::parse("1.1.0-with-a-long-suffix-to-32").unwrap(),
+                    job: crate::JobId::try_from("j".repeat(crate::offer::MAX_JOB_LEN).as_str()).unwrap(),
+                }),
             };
             let mut buf = [0u8; MAX_ENCODED];
             let bytes = s.encode(&mut buf).unwrap().to_vec();
@@ -258,6 +322,54 @@ mod tests {
             let mut longer = bytes.clone();
             longer.push(0);
             assert_eq!(BootState::decode(&longer), None);
+        }
+    }
+
+    #[test]
+    fn reads_format_1() {
+        let s = BootState { active: Slot::B, active_image: Some(image("1.0")), ..BootState::default() };
+        let mut buf = [0u8; MAX_ENCODED];
+        let mut bytes = s.encode(&mut buf).unwrap().to_vec();
+        // Format 1 is format 2 without the awaited-update byte.
+        assert_eq!(bytes.pop(), Some(0));
+        bytes[0] = FORMAT_1;
+        assert_eq!(BootState::decode(&bytes), Some(s));
+        // A format-1 record that carries an awaited update is not format 1.
+        bytes.push(0);
+        assert_eq!(BootState::decode(&bytes), None);
+    }
+
+    #[test]
+    fn outcome_follows_the_phase() {
+        let awaited = UpdateId { version: Version::parse("1.1").unwrap(), job: crate::JobId::new() };
+        let mut s = BootState { active_image: Some(image("1.0")), ..BootState::default() };
+        assert_eq!(s.outcome(), None);
+        s.awaiting = Some(awaited);
+        let cases = [
+            (Phase::Staged { image: image("1.1"), attempts: 1 }, Some(image("1.0")), Outcome::Pending),
+            (
+                Phase::Installing { image: image("1.1"), attempts: 1, pages: 1, swap_id: 0 },
+                None,
+                Outcome::Pending,
+            ),
+            (
+                Phase::Trial { image: image("1.1"), attempts_left: 0, revert_requested: false, pages: 0 },
+                None,
+                Outcome::Pending,
+            ),
+            (
+                Phase::Trial { image: image("1.1"), attempts_left: 0, revert_requested: true, pages: 0 },
+                None,
+                Outcome::Failed,
+            ),
+            (Phase::Reverting { image: image("1.1"), pages: 1, swap_id: 0 }, None, Outcome::Failed),
+            (Phase::Idle, Some(image("1.1")), Outcome::Succeeded),
+            (Phase::Idle, Some(image("1.0")), Outcome::Failed),
+            (Phase::Idle, None, Outcome::Failed),
+        ];
+        for (phase, active_image, want) in cases {
+            let s = BootState { phase: phase.clone(), active_image, ..s.clone() };
+            assert_eq!(s.outcome(), Some(want), "{phase:?}");
         }
     }
 

@@ -247,7 +247,6 @@ impl MockCloud {
                     presigned: offer.token.is_empty(),
                     offer: offer.clone(),
                     expires: Some(86400),
-                    task_id: heapless::String::new(),
                 };
                 let env = huawei_iotda::Envelope::default();
                 self.publish_encoded(&topic, |out| huawei_iotda::encode_upgrade(&env, &upgrade, out))

@@ -240,7 +240,7 @@ pub fn decode_downlink<const L: usize>(topic: &str, payload: &[u8]) -> Result<Do
 pub const fn failure_step(cause: FailureCause) -> i8 {
     use FailureCause as C;
     match cause {
-        C::OutOfMemory => -1,
+        C::OutOfMemory | C::Superseded => -1,
         C::ConnectionLost
         | C::DownloadTimeout
         | C::FileNotFound

@@ -73,8 +73,6 @@ pub struct Upgrade<const L: usize = DEFAULT_LOCATION_LEN> {
     pub offer: Offer<L>,
     /// `expires` (token lifetime as the platform states it), when present.
     pub expires: Option<i64>,
-    /// `task_id`, empty when absent.
-    pub task_id: heapless::String<MAX_ID_LEN>,
 }
 
 /// An OTA event from the cloud.
@@ -156,14 +154,11 @@ pub fn decode_downlink<const L: usize>(payload: &[u8]) -> Result<Downlink<L>, De
     let size = size_field(&p, "file_size")?;
     let digest = Digest::sha256_hex(p.text("sign")?).map_err(|_| DecodeError::InvalidField("sign"))?;
     let token = if presigned { None } else { Some("access_token") };
-    let offer = build_offer(version, size, digest, &p, "url", token)?;
-    let mut task_id = heapless::String::new();
-    string_field(&p, "task_id", &mut task_id)?;
+    let mut offer = build_offer(version, size, digest, &p, "url", token)?;
+    // The task (`task_id`, empty when absent) names the job in every report about it.
+    string_field(&p, "task_id", &mut offer.job)?;
     let expires = p.int_opt("expires")?;
-    Ok(Downlink {
-        object_device_id,
-        event: Event::Upgrade(Upgrade { package, presigned, offer, expires, task_id }),
-    })
+    Ok(Downlink { object_device_id, event: Event::Upgrade(Upgrade { package, presigned, offer, expires }) })
 }
 
 /// The `object_device_id` (empty when absent) and `version` of an upgrade event that may not
@@ -188,8 +183,9 @@ pub fn offered_version(payload: &[u8]) -> Option<(heapless::String<MAX_ID_LEN>, 
 pub const fn result_code(cause: FailureCause) -> u8 {
     use FailureCause as C;
     match cause {
-        // A deferral by the application tells the platform to try again later.
-        C::Busy | C::DeclinedByApplication => 1,
+        // A deferral by the application tells the platform to try again later; a job a newer
+        // one replaced lost to "device in use".
+        C::Busy | C::DeclinedByApplication | C::Superseded => 1,
         C::ConnectionLost => 2,
         C::AlreadyLatest => 3,
         C::LowBattery => 4,
@@ -379,7 +375,7 @@ pub fn encode_upgrade<const L: usize>(
         access_token: if upgrade.presigned { None } else { Some(upgrade.offer.token.as_str()) },
         expires: upgrade.expires,
         sign,
-        task_id: if upgrade.task_id.is_empty() { None } else { Some(upgrade.task_id.as_str()) },
+        task_id: if upgrade.offer.job.is_empty() { None } else { Some(upgrade.offer.job.as_str()) },
     };
     encode_event(env, event_type, paras, out)
 }
@@ -522,7 +518,7 @@ mod tests {
         let Event::Upgrade(u) = decode_downlink::<256>(msg.as_bytes()).unwrap().event else { panic!() };
         assert_eq!((u.package, u.presigned, u.offer.size), (Package::Software, true, 4096));
         assert!(u.offer.token.is_empty(), "v2 carries no bearer token");
-        assert_eq!(u.task_id.as_str(), "t1");
+        assert_eq!(u.offer.job.as_str(), "t1");
 
         let q = br#"{"object_device_id":"child","services":[{"service_id":"$ota","event_type":"version_query","paras":{"task_id":"42","sub_device_count":1}}]}"#;
         let d = decode_downlink::<64>(q).unwrap();

@@ -133,7 +133,8 @@ pub const fn failure_code(cause: FailureCause) -> i8 {
         | C::Busy
         | C::LowBattery
         | C::DeclinedByApplication
-        | C::InvalidOffer => -5,
+        | C::InvalidOffer
+        | C::Superseded => -5,
     }
 }
 

@@ -159,8 +159,9 @@ fn deliver(
     let mut sent = heapless::Vec::new();
     while let Some(r) = agent.next_report().cloned() {
         hprintln!("  report -> {}", describe(&r));
+        let delivered = agent.report_delivered(storage, journal, &r);
         let _ = sent.push(r);
-        if c.quiet(agent.report_delivered(storage, journal), "report delivered").is_err() {
+        if c.quiet(delivered, "report delivered").is_err() {
             break;
         }
     }
@@ -186,6 +187,7 @@ fn describe_startup(s: &Startup) -> &'static str {
         Startup::RollbackRequested(_) => "self-test failed: rollback requested",
         Startup::RolledBack(_) => "the last update was rolled back",
         Startup::RebootPending(_) => "an image waits for a reboot",
+        Startup::Requeued { .. } => "undelivered reports queued again",
     }
 }
 

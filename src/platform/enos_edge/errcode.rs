@@ -24,6 +24,7 @@
 //! | AlreadyLatest | −13 |
 //! | Busy | −14 |
 //! | LowBattery | −15 |
+//! | Superseded | −16 |
 
 use crate::FailureCause;
 
@@ -46,6 +47,7 @@ pub const fn errcode(cause: FailureCause) -> i32 {
         C::AlreadyLatest => -13,
         C::Busy => -14,
         C::LowBattery => -15,
+        C::Superseded => -16,
     }
 }
 

@@ -36,6 +36,7 @@ pub enum EdgeCall<'a> {
 /// use ota_client::{FailureCause, Version};
 /// let failed = Report::Failed {
 ///     target: Version::parse("2.0.0").unwrap(),
+///     job: Default::default(),
 ///     cause: FailureCause::IntegrityCheckFailure,
 ///     stage: Stage::Verify,
 /// };
@@ -64,7 +65,7 @@ pub fn calls_for<'a>(
                 push(EdgeCall::DownloadResult(DownloadResult::success(asset_id)));
             }
         }
-        Report::Succeeded { version } => {
+        Report::Succeeded { version, .. } => {
             push(EdgeCall::UpdateResult(UpdateResult::done(asset_id, version.as_str())));
         }
         Report::Failed { cause, stage, .. } => {
@@ -81,7 +82,7 @@ pub fn calls_for<'a>(
 mod tests {
     use super::*;
     use crate::platform::enos_edge::UpdateFlag;
-    use crate::{FailureCause, Version};
+    use crate::{FailureCause, JobId, Version};
 
     fn v(s: &str) -> Version {
         Version::parse(s).unwrap()
@@ -90,23 +91,28 @@ mod tests {
     #[test]
     fn every_report_maps_as_the_table_says() {
         assert!(calls_for(&Report::Version { current: v("1.0") }, "a", "1.0", true).is_empty());
-        let p = Report::Progress { target: v("2.0"), percent: 40 };
+        let p = Report::Progress { target: v("2.0"), job: JobId::new(), percent: 40 };
         assert_eq!(
             calls_for(&p, "a", "1.0", true).as_slice(),
             [EdgeCall::UpdateResult(UpdateResult::in_progress("a", 40))]
         );
-        let d = Report::Downloaded { target: v("2.0") };
+        let d = Report::Downloaded { target: v("2.0"), job: JobId::new() };
         assert_eq!(
             calls_for(&d, "a", "1.0", true).as_slice(),
             [EdgeCall::DownloadResult(DownloadResult::success("a"))]
         );
         assert!(calls_for(&d, "a", "1.0", false).is_empty());
-        let s = Report::Succeeded { version: v("2.0") };
+        let s = Report::Succeeded { version: v("2.0"), job: JobId::new() };
         let calls = calls_for(&s, "a", "1.0", true);
         let [EdgeCall::UpdateResult(u)] = calls.as_slice() else { panic!("{calls:?}") };
         assert_eq!((u.flag, u.process, u.version), (UpdateFlag::Done, 100, "2.0"));
         for stage in [Stage::Offer, Stage::Download, Stage::Verify, Stage::Install] {
-            let f = Report::Failed { target: v("2.0"), cause: FailureCause::DeclinedByApplication, stage };
+            let f = Report::Failed {
+                target: v("2.0"),
+                job: JobId::new(),
+                cause: FailureCause::DeclinedByApplication,
+                stage,
+            };
             let calls = calls_for(&f, "a", "1.0", true);
             let downloaded = matches!(stage, Stage::Download | Stage::Verify);
             assert_eq!(calls.len(), if downloaded { 2 } else { 1 }, "{stage:?}");

@@ -240,7 +240,7 @@ impl<const L: usize> Dialect<L> for EnosDialect {
     ) -> Option<(usize, usize)> {
         let id = self.id();
         let (kind, n) = match report {
-            Report::Version { current: v } | Report::Succeeded { version: v } => {
+            Report::Version { current: v } | Report::Succeeded { version: v, .. } => {
                 (Topic::Inform, enos_cloud::encode_inform(&id, v.as_str(), out))
             }
             Report::Progress { percent, .. } => {

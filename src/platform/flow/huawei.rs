@@ -119,7 +119,7 @@ impl<const L: usize> Dialect<L> for HuaweiDialect {
                 progress(ProgressReport::downloading(*percent, running.as_str()), out)
             }
             Report::Downloaded { .. } => return None,
-            Report::Succeeded { version } => progress(ProgressReport::success(version.as_str()), out),
+            Report::Succeeded { version, .. } => progress(ProgressReport::success(version.as_str()), out),
             Report::Failed { cause, .. } => progress(ProgressReport::failure(*cause, running.as_str()), out),
         };
         n.ok().map(|n| (t, n))

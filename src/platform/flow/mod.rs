@@ -400,15 +400,14 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
             if !acked {
                 return Ok(());
             }
-            // The Agent may have replaced a progress report meanwhile: then it is gone already.
-            let same = self.agent.next_report() == Some(sent);
+            // Only that report: the Agent may have replaced a progress report meanwhile, and
+            // then it is gone already.
+            self.agent.report_delivered(storage, journal, sent)?;
             self.in_flight = None;
-            if same {
-                self.agent.report_delivered(storage, journal)?;
-            }
         }
         while self.ready() {
-            let Some(report) = self.agent.next_report() else { return Ok(()) };
+            let Some(report) = self.agent.next_report().cloned() else { return Ok(()) };
+            let report = &report;
             // A progress report equal to the last one published tells nothing new.
             let repeat = matches!(report, Report::Progress { .. }) && self.last_sent.as_ref() == Some(report);
             if !repeat {
@@ -429,7 +428,7 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
                     }
                 }
             }
-            self.agent.report_delivered(storage, journal)?;
+            self.agent.report_delivered(storage, journal, report)?;
         }
         Ok(())
     }

@@ -81,13 +81,15 @@ impl<const L: usize> Dialect<L> for TencentDialect {
         let t = self.uplink(topic)?;
         let n = match report {
             Report::Version { current } => tencent::encode_report_version(current.as_str(), out),
-            Report::Progress { target, percent } => {
+            Report::Progress { target, percent, .. } => {
                 tencent::encode_progress(&Progress::Downloading { percent: *percent }, target.as_str(), out)
             }
-            Report::Downloaded { target } => {
+            Report::Downloaded { target, .. } => {
                 tencent::encode_progress(&Progress::Burning, target.as_str(), out)
             }
-            Report::Succeeded { version } => tencent::encode_progress(&Progress::Done, version.as_str(), out),
+            Report::Succeeded { version, .. } => {
+                tencent::encode_progress(&Progress::Done, version.as_str(), out)
+            }
             Report::Failed { target, cause, .. } => {
                 tencent::encode_progress(&Progress::Fail(*cause), target.as_str(), out)
             }

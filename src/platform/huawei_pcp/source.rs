@@ -320,7 +320,8 @@ pub fn download_status(cause: FailureCause) -> u8 {
         | C::AlreadyLatest
         | C::Busy
         | C::LowBattery
-        | C::DeclinedByApplication => result::UNSUPPORTED,
+        | C::DeclinedByApplication
+        | C::Superseded => result::UNSUPPORTED,
     }
 }
 

@@ -86,7 +86,7 @@ impl SerialUpdater {
             if self.start(client, &report, agent) {
                 self.in_flight = Some(report);
             } else {
-                agent.report_delivered(storage, journal)?;
+                agent.report_delivered(storage, journal, &report)?;
             }
         }
         if self.in_flight.is_none() {
@@ -103,11 +103,10 @@ impl SerialUpdater {
                 return Ok(None);
             }
         };
-        let sent = self.in_flight.take();
-        // A newer progress report may have replaced the one on the wire in the Agent's
-        // queue: only the report that was sent is removed.
-        if sent.as_ref() == agent.next_report() {
-            agent.report_delivered(storage, journal)?;
+        // Only the report that was sent is removed (a newer progress report may have replaced
+        // it in the Agent's queue already).
+        if let Some(sent) = self.in_flight.take() {
+            agent.report_delivered(storage, journal, &sent)?;
         }
         self.stats.delivered = self.stats.delivered.saturating_add(1);
         match reply {
@@ -142,7 +141,7 @@ impl SerialUpdater {
             Report::Version { current } => client.report_version(current),
             Report::Progress { percent, .. } => client.report_progress(*percent),
             Report::Downloaded { .. } => return false,
-            Report::Succeeded { version } => client.report_result(Ok(()), version),
+            Report::Succeeded { version, .. } => client.report_result(Ok(()), version),
             Report::Failed { cause, .. } => client.report_result(Err(*cause), agent.running()),
         }
         true

@@ -118,6 +118,9 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
         };
         offer.size = size;
         offer.location = url;
+        // Every report of this update carries the download id, so its downloadresult reaches
+        // the right URL even after a reboot.
+        offer.job = id.clone();
         let outcome = match self.config.mode {
             UpgradeMode::ForcedPush => self.agent.offer(storage, journal, offer, &mut Forced(app), now_ms),
             UpgradeMode::UponRequest => self.agent.offer(storage, journal, offer, app, now_ms),

@@ -36,12 +36,18 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
                 Sending::Agent(r) => r.clone(),
                 Sending::Local(l) => Report::Failed {
                     target: Version::parse(&l.version).unwrap_or_else(|_| self.agent.running().clone()),
+                    job: crate::JobId::new(),
                     cause: l.cause,
                     stage: Stage::Offer,
                 },
             };
+            // The report's own job id (the download id of its update), else the current
+            // update's when the report is about it.
             let id = match (&self.current, &report) {
-                (Some((f, id)), Report::Downloaded { target } | Report::Failed { target, .. })
+                (_, Report::Downloaded { job, .. } | Report::Failed { job, .. }) if !job.is_empty() => {
+                    Some(job.clone())
+                }
+                (Some((f, id)), Report::Downloaded { target, .. } | Report::Failed { target, .. })
                     if f.version.as_str() == target.as_str() && !id.is_empty() =>
                 {
                     Some(id.clone())
@@ -112,10 +118,8 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
         match sending {
             Sending::Local(_) => self.local = None,
             Sending::Agent(r) => {
-                // Only if it is still the head (a newer progress report may have replaced it).
-                if self.agent.next_report() == Some(r)
-                    && self.agent.report_delivered(storage, journal).is_err()
-                {
+                // Only that report (a newer progress report may have replaced it).
+                if self.agent.report_delivered(storage, journal, r).is_err() {
                     // The journal could not drop it; it is sent again later (the Edge takes
                     // a repeated report).
                     self.report_due_ms = now_ms.saturating_add(self.config.report_retry_ms);

@@ -257,7 +257,7 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
             Startup::RollbackRequested(v) | Startup::RolledBack(v) => {
                 self.refuse(Firmware::new(v.as_str(), None), now_ms);
             }
-            Startup::Normal | Startup::Confirmed(_) => {}
+            Startup::Normal | Startup::Confirmed(_) | Startup::Requeued { .. } => {}
         }
         Ok(startup)
     }

@@ -1,0 +1,310 @@
+//! Outcome reports through the Agent's public API: each names its update, the queue keeps
+//! every unacknowledged outcome across updates and reboots, an acknowledgement forgets only
+//! the report it names, and an offer during a download follows one rule.
+
+use ota_client::agent::{Agent, AgentEvent, Delivery, FINAL_REPORTS, OfferOutcome, Report, Stage, Startup};
+use ota_client::flash::kinds;
+use ota_client::mock::ChunkServer;
+use ota_client::{FailureCause, JobId};
+
+#[path = "support/agent_rig.rs"]
+mod rig;
+use ota_client::boot::Strategy;
+use rig::*;
+
+fn job(s: &str) -> JobId {
+    JobId::try_from(s).unwrap()
+}
+
+fn succeeded(version: &str, j: &str) -> Report {
+    Report::Succeeded { version: v(version), job: job(j) }
+}
+
+fn failed(version: &str, j: &str, cause: FailureCause, stage: Stage) -> Report {
+    Report::Failed { target: v(version), job: job(j), cause, stage }
+}
+
+/// The final reports queued, in order.
+fn finals(agent: &Agent) -> Vec<Report> {
+    agent.reports().filter(|r| r.is_final()).cloned().collect()
+}
+
+/// Acknowledges every report that is not final.
+fn ack_transient(dev: &mut Device, agent: &mut Agent, journal: &mut ota_client::flash::Journal) {
+    let transient: Vec<Report> = agent.reports().filter(|r| !r.is_final()).cloned().collect();
+    for r in transient {
+        assert_eq!(agent.report_delivered(&mut dev.storage, journal, &r).unwrap(), Delivery::Forgotten);
+    }
+}
+
+/// Offers, downloads and stages `version` under `j`, with the platform acknowledging nothing.
+fn stage(
+    dev: &mut Device,
+    agent: &mut Agent,
+    journal: &mut ota_client::flash::Journal,
+    app: &mut App,
+    version: &str,
+    j: &str,
+) {
+    let img = image(9_000 + version.len() * 100);
+    let offer = offer_for(&img, version).with_job(j).unwrap();
+    assert_eq!(agent.offer(&mut dev.storage, journal, offer, app, 0), OfferOutcome::Accepted);
+    let mut src = ChunkServer::new(img);
+    assert_eq!(run(dev, agent, journal, &mut src, app), AgentEvent::Staged);
+}
+
+#[test]
+fn every_report_of_an_update_names_its_job() {
+    let mut dev = Device::new(Strategy::Select);
+    let mut app = App::default();
+    let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+    stage(&mut dev, &mut agent, &mut journal, &mut app, "1.1.0", "task-7");
+    let reports: Vec<Report> = agent.reports().cloned().collect();
+    assert!(!reports.is_empty());
+    assert!(reports.iter().all(|r| r.job() == "task-7"), "{reports:?}");
+    assert_eq!(reports.last().unwrap().to_string(), "1.1.0: downloaded, verified and staged (job task-7)");
+    dev.reset();
+    let (agent, _, startup) = dev.agent("1.1.0", &mut app);
+    assert_eq!(startup, Startup::Confirmed(v("1.1.0")));
+    assert_eq!(finals(&agent), vec![succeeded("1.1.0", "task-7")]);
+}
+
+/// An unacknowledged success is not overwritten when the next update is staged, and a late
+/// acknowledgement of it leaves the next update's outcome owed.
+#[test]
+fn an_unacknowledged_outcome_survives_the_next_update_and_its_late_ack_removes_only_it() {
+    for strategy in [Strategy::Select, Strategy::Swap] {
+        let mut dev = Device::new(strategy);
+        let mut app = App::default();
+        let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+        stage(&mut dev, &mut agent, &mut journal, &mut app, "1.1.0", "a");
+        dev.reset();
+        let (mut agent, mut journal, startup) = dev.agent("1.1.0", &mut app);
+        assert_eq!(startup, Startup::Confirmed(v("1.1.0")));
+        // The platform does not acknowledge 1.1.0's success (an Edge answering 5xx), and
+        // offers 1.2.0 meanwhile.
+        stage(&mut dev, &mut agent, &mut journal, &mut app, "1.2.0", "b");
+        assert_eq!(finals(&agent), vec![succeeded("1.1.0", "a")]);
+        // A reboot before anything is delivered: still owed.
+        dev.reset();
+        let (mut agent, mut journal, startup) = dev.agent("1.2.0", &mut app);
+        assert_eq!(startup, Startup::Confirmed(v("1.2.0")), "{strategy:?}");
+        assert_eq!(finals(&agent), vec![succeeded("1.1.0", "a"), succeeded("1.2.0", "b")]);
+        // 1.1.0's late acknowledgement forgets 1.1.0's success only.
+        let late = succeeded("1.1.0", "a");
+        assert_eq!(
+            agent.report_delivered(&mut dev.storage, &mut journal, &late).unwrap(),
+            Delivery::Forgotten
+        );
+        assert_eq!(
+            agent.report_delivered(&mut dev.storage, &mut journal, &late).unwrap(),
+            Delivery::NotQueued
+        );
+        dev.reset();
+        let (mut agent, mut journal, startup) = dev.agent("1.2.0", &mut app);
+        assert_eq!(startup, Startup::Requeued { reports: 1 });
+        assert_eq!(finals(&agent), vec![succeeded("1.2.0", "b")]);
+        // Acknowledged after a reboot: forgotten for good.
+        let ack = succeeded("1.2.0", "b");
+        assert_eq!(
+            agent.report_delivered(&mut dev.storage, &mut journal, &ack).unwrap(),
+            Delivery::Forgotten
+        );
+        dev.reset();
+        let (agent, _, startup) = dev.agent("1.2.0", &mut app);
+        assert_eq!((startup, finals(&agent)), (Startup::Normal, vec![]));
+    }
+}
+
+/// The acknowledgement of the previous update's outcome that arrives after the next update is
+/// staged (not yet booted) leaves the staged update's outcome owed: it is reported after the
+/// reboot whether the image is confirmed or rolled back.
+#[test]
+fn a_late_ack_while_the_next_update_is_staged_keeps_its_outcome_owed() {
+    for fail in [false, true] {
+        let mut dev = Device::new(Strategy::Swap);
+        let mut app = App::default();
+        let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+        stage(&mut dev, &mut agent, &mut journal, &mut app, "1.1.0", "a");
+        dev.reset();
+        let (mut agent, mut journal, _) = dev.agent("1.1.0", &mut app);
+        stage(&mut dev, &mut agent, &mut journal, &mut app, "1.2.0", "b");
+        let late = succeeded("1.1.0", "a");
+        assert_eq!(
+            agent.report_delivered(&mut dev.storage, &mut journal, &late).unwrap(),
+            Delivery::Forgotten
+        );
+        dev.reset();
+        app.fail_self_test = fail;
+        let (_, _, startup) = dev.agent("1.2.0", &mut app);
+        app.fail_self_test = false;
+        dev.reset();
+        let (agent, _, second) = dev.agent(if fail { "1.1.0" } else { "1.2.0" }, &mut app);
+        if fail {
+            assert_eq!(startup, Startup::RollbackRequested(v("1.2.0")));
+            assert_eq!(second, Startup::RolledBack(v("1.2.0")));
+            assert_eq!(
+                finals(&agent),
+                vec![failed("1.2.0", "b", FailureCause::UpdateFailed, Stage::Install)]
+            );
+        } else {
+            assert_eq!(startup, Startup::Confirmed(v("1.2.0")));
+            assert_eq!(second, Startup::Requeued { reports: 1 });
+            assert_eq!(finals(&agent), vec![succeeded("1.2.0", "b")]);
+        }
+    }
+}
+
+/// A higher version offered during a download supersedes it, and the superseded job hears
+/// why; a lower or equal one is refused as busy and the download carries on.
+#[test]
+fn an_offer_during_a_download_supersedes_it_only_when_newer() {
+    let mut dev = Device::new(Strategy::Select);
+    let mut app = App::default();
+    let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+    let img = image(40_000);
+    let first = offer_for(&img, "1.1.0").with_job("a").unwrap();
+    assert_eq!(agent.offer(&mut dev.storage, &mut journal, first, &mut app, 0), OfferOutcome::Accepted);
+    let mut src = ChunkServer::new(img.clone());
+    let mut buf = [0u8; 1024];
+    while agent.download().is_none_or(|d| d.progress().percent() < 41) {
+        let event = agent.poll(&mut dev.storage, &mut journal, &mut src, &mut buf, 0, &mut app);
+        assert!(matches!(event, AgentEvent::Downloading { .. }), "{event:?}");
+    }
+    // Older and equal versions: refused, the download goes on.
+    for (version, j) in [("1.0.5", "old"), ("1.1.0", "other-build")] {
+        let other = offer_for(&image(1000), version).with_job(j).unwrap();
+        let outcome = agent.offer(&mut dev.storage, &mut journal, other, &mut app, 0);
+        assert_eq!(outcome, OfferOutcome::Refused(FailureCause::Busy), "{version}");
+        assert_eq!(agent.current_offer().unwrap().job.as_str(), "a");
+    }
+    assert!(agent.download().unwrap().progress().percent() >= 41);
+    // A newer one supersedes: 1.1.0 gets a persisted failure naming its job.
+    let newer_img = image(12_000);
+    let newer = offer_for(&newer_img, "1.2.0").with_job("b").unwrap();
+    assert_eq!(agent.offer(&mut dev.storage, &mut journal, newer, &mut app, 0), OfferOutcome::Accepted);
+    let superseded = failed("1.1.0", "a", FailureCause::Superseded, Stage::Download);
+    assert_eq!(
+        finals(&agent)[..],
+        [
+            failed("1.0.5", "old", FailureCause::Busy, Stage::Offer),
+            failed("1.1.0", "other-build", FailureCause::Busy, Stage::Offer),
+            superseded.clone(),
+        ]
+    );
+    let mut src = ChunkServer::new(newer_img);
+    assert_eq!(run(&mut dev, &mut agent, &mut journal, &mut src, &mut app), AgentEvent::Staged);
+    // The superseded job's failure survives the reboot; the refusals were told at once.
+    dev.reset();
+    let (agent, _, _) = dev.agent("1.2.0", &mut app);
+    assert_eq!(finals(&agent), vec![superseded, succeeded("1.2.0", "b")]);
+}
+
+/// A platform that never acknowledges: outcomes pile up to the documented capacity, further
+/// offers are refused as busy, and none is ever dropped, across reboots.
+#[test]
+fn outcomes_are_never_dropped_when_the_platform_never_acknowledges() {
+    let mut dev = Device::new(Strategy::Select);
+    let mut app = App::default();
+    let mut running = "1.0.0".to_string();
+    let mut want: Vec<Report> = Vec::new();
+    let mut refused = 0;
+    for minor in 1..=FINAL_REPORTS + 3 {
+        let version = format!("1.{minor}.0");
+        let (mut agent, mut journal, _) = dev.agent(&running, &mut app);
+        ack_transient(&mut dev, &mut agent, &mut journal);
+        assert_eq!(finals(&agent), want, "before {version}");
+        let img = image(5_000 + minor);
+        let offer = offer_for(&img, &version).with_job(&format!("j{minor}")).unwrap();
+        match agent.offer(&mut dev.storage, &mut journal, offer, &mut app, 0) {
+            OfferOutcome::Accepted => {
+                let mut src = ChunkServer::new(img);
+                assert_eq!(run(&mut dev, &mut agent, &mut journal, &mut src, &mut app), AgentEvent::Staged);
+                dev.reset();
+                running = version.clone();
+                want.push(succeeded(&version, &format!("j{minor}")));
+            }
+            OfferOutcome::Refused(FailureCause::Busy) => refused += 1,
+            other => panic!("{version}: {other:?}"),
+        }
+    }
+    // Room for the list plus the owed outcome.
+    assert_eq!(want.len(), FINAL_REPORTS + 1);
+    assert_eq!(refused, 2);
+    let (mut agent, mut journal, startup) = dev.agent(&running, &mut app);
+    assert_eq!(startup, Startup::Requeued { reports: (FINAL_REPORTS + 1) as u8 });
+    assert_eq!(finals(&agent), want);
+    // Acknowledged in any order, each exactly once.
+    for r in want.iter().rev() {
+        assert_eq!(agent.report_delivered(&mut dev.storage, &mut journal, r).unwrap(), Delivery::Forgotten);
+    }
+    dev.reset();
+    let (agent, _, startup) = dev.agent(&running, &mut app);
+    assert_eq!((startup, agent.next_report()), (Startup::Normal, None));
+}
+
+/// A queue full of progress and version reports never pushes a final report out.
+#[test]
+fn a_full_queue_drops_progress_first_and_finals_never() {
+    let mut dev = Device::new(Strategy::Select);
+    let mut app = App::default();
+    let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+    stage(&mut dev, &mut agent, &mut journal, &mut app, "1.1.0", "a");
+    dev.reset();
+    let (mut agent, mut journal, _) = dev.agent("1.1.0", &mut app);
+    for i in 0..3 * ota_client::agent::OUTBOX {
+        agent.report_version();
+        agent.report_refused(v(&format!("9.{i}")), FailureCause::InvalidOffer);
+    }
+    let reports: Vec<Report> = agent.reports().cloned().collect();
+    assert_eq!(reports.len(), ota_client::agent::OUTBOX);
+    assert_eq!(reports[0], succeeded("1.1.0", "a"));
+    // The newest refusal is kept (the oldest droppable ones went).
+    let last = failed(
+        &format!("9.{}", 3 * ota_client::agent::OUTBOX - 1),
+        "",
+        FailureCause::InvalidOffer,
+        Stage::Offer,
+    );
+    assert!(reports.contains(&last), "{reports:?}");
+    let _ = &mut journal;
+}
+
+#[test]
+fn acknowledgements_of_reports_that_are_not_queued_change_nothing() {
+    let mut dev = Device::new(Strategy::Select);
+    let mut app = App::default();
+    let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+    stage(&mut dev, &mut agent, &mut journal, &mut app, "1.1.0", "a");
+    dev.reset();
+    let (mut agent, mut journal, _) = dev.agent("1.1.0", &mut app);
+    let before = dev.storage.0.stats().clone();
+    for stranger in [
+        succeeded("1.1.0", "b"),
+        succeeded("1.1", "a"),
+        failed("1.1.0", "a", FailureCause::UpdateFailed, Stage::Install),
+        Report::Version { current: v("7") },
+    ] {
+        let got = agent.report_delivered(&mut dev.storage, &mut journal, &stranger).unwrap();
+        assert_eq!(got, Delivery::NotQueued, "{stranger:?}");
+    }
+    assert_eq!(dev.storage.0.stats().writes, before.writes, "nothing written");
+    assert_eq!(finals(&agent), vec![succeeded("1.1.0", "a")]);
+}
+
+#[test]
+fn garbage_in_the_report_record_is_read_as_no_reports() {
+    for garbage in [&[0x10u8, 9, 2][..], &[0xEE; 40], &[2, 200, b'1'], &[0x10, 1, 3, 1, b'1', 0, 99, 1]] {
+        let mut dev = Device::new(Strategy::Select);
+        let mut app = App::default();
+        let mut journal = dev.journal();
+        journal.write(&mut dev.storage.0, kinds::PENDING_REPORT, garbage).unwrap();
+        let (mut agent, mut journal, startup) = dev.agent("1.0.0", &mut app);
+        assert_eq!((startup, agent.next_report()), (Startup::Normal, None), "{garbage:?}");
+        // The device still updates and reports.
+        stage(&mut dev, &mut agent, &mut journal, &mut app, "1.1.0", "a");
+        dev.reset();
+        let (agent, _, _) = dev.agent("1.1.0", &mut app);
+        assert_eq!(finals(&agent), vec![succeeded("1.1.0", "a")]);
+    }
+}
