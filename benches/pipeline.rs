@@ -46,14 +46,14 @@ fn setup() -> Setup {
     let blank = Flash::new((STATE_LEN + 2 * SLOT_LEN) as usize, 0xFF);
     let signed = ota_client::mock::sign_image(
         &image[..IMAGE_LEN - ota_client::download::signature::TRAILER_LEN],
+        &ota_client::mock::manifest("1.2.3", 0, 1),
         &SECRET,
         1,
     );
     let signed_offer = offer_for(&signed);
     let keys: &'static [TrustedKey] =
         Box::leak(Box::new([TrustedKey { id: 1, public_key: ota_client::mock::public_key(&SECRET) }]));
-    let signed_cfg =
-        DownloadConfig { signature: SignaturePolicy::Required { keys }, ..DownloadConfig::default() };
+    let signed_cfg = DownloadConfig::new(SignaturePolicy::Required { keys, product: 1 });
     Setup { image, offer, blank, signed, signed_offer, signed_cfg }
 }
 
@@ -75,7 +75,8 @@ fn download(flash: Flash, mut server: ChunkServer, s: &Setup) -> (VerifiedImage,
     };
     let mut storage = OneFlash(flash);
     let mut journal: Journal = Journal::open(&mut storage.0, state).unwrap();
-    let mut dl = Download::new(&s.offer, target, DownloadConfig::default());
+    let mut dl =
+        Download::new(&s.offer, target, DownloadConfig::new(ota_client::download::SignaturePolicy::Unsigned));
     let mut buf = [0u8; CHUNK];
     loop {
         match dl.poll(&mut storage, &mut journal, &mut server, &mut buf, 0) {
@@ -89,7 +90,12 @@ fn download(flash: Flash, mut server: ChunkServer, s: &Setup) -> (VerifiedImage,
 /// Just the engine's work, the source's copy and the flash copy: the server clone and the
 /// blank flash are made outside the timed part.
 fn download_timed(flash: Flash, server: ChunkServer, s: &Setup) -> Duration {
-    download_timed_with(flash, server, &s.offer, DownloadConfig::default())
+    download_timed_with(
+        flash,
+        server,
+        &s.offer,
+        DownloadConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+    )
 }
 
 /// [`download_timed`] of any flash, offer and configuration (the RAM flash and signed
@@ -226,7 +232,7 @@ fn ratio() {
             RamFlash(vec![0xFF; ram_len]),
             ChunkServer::new(s.image.clone()),
             &s.offer,
-            DownloadConfig::default(),
+            DownloadConfig::new(ota_client::download::SignaturePolicy::Unsigned),
         ));
         bare.push(flash_only(s.blank.clone(), &s));
         let t = Instant::now();

@@ -145,8 +145,11 @@ fn main() {
     println!("== Update 1: 1.0.0 → 1.1.0 ({} KiB), power cut mid-download", IMAGE_LEN / 1024);
     boot(layout, &mut storage);
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-    let mut agent: Agent =
-        Agent::new(BootManager::new(layout), AgentConfig::default(), Version::parse("1.0.0").unwrap());
+    let mut agent: Agent = Agent::new(
+        BootManager::new(layout),
+        AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+        Version::parse("1.0.0").unwrap(),
+    );
     agent.start(&mut storage, &mut journal, &mut app).unwrap();
     agent.report_version();
     send_reports(&mut agent, &mut storage, &mut journal);
@@ -164,8 +167,11 @@ fn main() {
     println!("== Reboot; the platform offers 1.1.0 again: resume");
     boot(layout, &mut storage);
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-    let mut agent: Agent =
-        Agent::new(BootManager::new(layout), AgentConfig::default(), Version::parse("1.0.0").unwrap());
+    let mut agent: Agent = Agent::new(
+        BootManager::new(layout),
+        AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+        Version::parse("1.0.0").unwrap(),
+    );
     agent.start(&mut storage, &mut journal, &mut app).unwrap();
     let before = server.stats().served;
     agent.offer(&mut storage, &mut journal, offer(&v11, "1.1.0"), &mut app, 0);
@@ -190,8 +196,11 @@ fn main() {
     println!("== Reboot into the new image");
     boot(layout, &mut storage);
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-    let mut agent: Agent =
-        Agent::new(BootManager::new(layout), AgentConfig::default(), Version::parse("1.1.0").unwrap());
+    let mut agent: Agent = Agent::new(
+        BootManager::new(layout),
+        AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+        Version::parse("1.1.0").unwrap(),
+    );
     let startup = agent.start(&mut storage, &mut journal, &mut app).unwrap();
     println!("  agent: {}", describe(&startup));
     send_reports(&mut agent, &mut storage, &mut journal);
@@ -204,14 +213,20 @@ fn main() {
     boot(layout, &mut storage);
     app.self_test_passes = false;
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-    let mut agent: Agent =
-        Agent::new(BootManager::new(layout), AgentConfig::default(), Version::parse("1.2.0").unwrap());
+    let mut agent: Agent = Agent::new(
+        BootManager::new(layout),
+        AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+        Version::parse("1.2.0").unwrap(),
+    );
     println!("  agent: {}", describe(&agent.start(&mut storage, &mut journal, &mut app).unwrap()));
     boot(layout, &mut storage);
     app.self_test_passes = true;
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-    let mut agent: Agent =
-        Agent::new(BootManager::new(layout), AgentConfig::default(), Version::parse("1.1.0").unwrap());
+    let mut agent: Agent = Agent::new(
+        BootManager::new(layout),
+        AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+        Version::parse("1.1.0").unwrap(),
+    );
     let startup = agent.start(&mut storage, &mut journal, &mut app).unwrap();
     println!("  agent: {}", describe(&startup));
     assert!(matches!(startup, Startup::RolledBack(_)));

@@ -37,6 +37,12 @@ pub enum FailureCause {
     DeclinedByApplication,
     /// The offer itself is malformed (size 0, bad digest, unparsable version).
     InvalidOffer,
+    /// The offered version is lower than the running one, and downgrades are not allowed
+    /// ([`AgentConfig::allow_downgrade`](crate::agent::AgentConfig::allow_downgrade)).
+    Downgrade,
+    /// The image's signed manifest names another version than the offer: an old image offered
+    /// under a newer label, or a mislabelled offer. Nothing is staged.
+    VersionMismatch,
     /// A newer offer replaced this update before it was staged (see the Agent's rule for
     /// offers during a download, [`Agent::offer`](crate::agent::Agent::offer)).
     Superseded,
@@ -61,13 +67,15 @@ impl FailureCause {
             Self::LowBattery => "low battery",
             Self::DeclinedByApplication => "declined by application",
             Self::InvalidOffer => "invalid offer",
+            Self::Downgrade => "downgrade refused",
+            Self::VersionMismatch => "signed version differs from the offer",
             Self::Superseded => "superseded by a newer offer",
         }
     }
 
     /// Every cause, for exhaustive mapping tests. The index of a cause here is its code in
     /// persisted reports: new causes are only ever appended.
-    pub const ALL: [FailureCause; 16] = [
+    pub const ALL: [FailureCause; 18] = [
         Self::NotEnoughStorage,
         Self::OutOfMemory,
         Self::ConnectionLost,
@@ -84,6 +92,8 @@ impl FailureCause {
         Self::DeclinedByApplication,
         Self::InvalidOffer,
         Self::Superseded,
+        Self::Downgrade,
+        Self::VersionMismatch,
     ];
 }
 

@@ -2,7 +2,10 @@
 //! every unacknowledged outcome across updates and reboots, an acknowledgement forgets only
 //! the report it names, and an offer during a download follows one rule.
 
-use ota_client::agent::{Agent, AgentEvent, Delivery, FINAL_REPORTS, OfferOutcome, Report, Stage, Startup};
+use ota_client::agent::{
+    Agent, AgentConfig, AgentEvent, Delivery, FINAL_REPORTS, OfferOutcome, Report, Stage, Startup,
+};
+use ota_client::download::SignaturePolicy;
 use ota_client::flash::kinds;
 use ota_client::mock::ChunkServer;
 use ota_client::{FailureCause, JobId};
@@ -179,21 +182,35 @@ fn an_offer_during_a_download_supersedes_it_only_when_newer() {
         assert_eq!(agent.current_offer().unwrap().job.as_str(), "a");
     }
     assert!(agent.download().unwrap().progress().percent() >= 41);
-    // A newer one supersedes: 1.1.0 gets a persisted failure naming its job.
+    // A newer one, before the download has run `supersede_after_ms`: refused as busy.
     let newer_img = image(12_000);
     let newer = offer_for(&newer_img, "1.2.0").with_job("b").unwrap();
-    assert_eq!(agent.offer(&mut dev.storage, &mut journal, newer, &mut app, 0), OfferOutcome::Accepted);
+    let after = AgentConfig::new(SignaturePolicy::Unsigned).supersede_after_ms;
+    let early = agent.offer(&mut dev.storage, &mut journal, newer.clone(), &mut app, after - 1);
+    assert_eq!(early, OfferOutcome::Refused(FailureCause::Busy));
+    // Once it has: it supersedes, and 1.1.0 gets a persisted failure naming its job.
+    assert_eq!(agent.offer(&mut dev.storage, &mut journal, newer, &mut app, after), OfferOutcome::Accepted);
     let superseded = failed("1.1.0", "a", FailureCause::Superseded, Stage::Download);
     assert_eq!(
         finals(&agent)[..],
         [
             failed("1.0.5", "old", FailureCause::Busy, Stage::Offer),
             failed("1.1.0", "other-build", FailureCause::Busy, Stage::Offer),
+            failed("1.2.0", "b", FailureCause::Busy, Stage::Offer),
             superseded.clone(),
         ]
     );
     let mut src = ChunkServer::new(newer_img);
-    assert_eq!(run(&mut dev, &mut agent, &mut journal, &mut src, &mut app), AgentEvent::Staged);
+    let mut now = after;
+    loop {
+        match agent.poll(&mut dev.storage, &mut journal, &mut src, &mut buf, now, &mut app) {
+            AgentEvent::Downloading { .. } => now += 1,
+            other => {
+                assert_eq!(other, AgentEvent::Staged);
+                break;
+            }
+        }
+    }
     // The superseded job's failure survives the reboot; the refusals were told at once.
     dev.reset();
     let (agent, _, _) = dev.agent("1.2.0", &mut app);

@@ -7,7 +7,7 @@ use ota_client::Version;
 use ota_client::boot::{BootEvent, BootManager, ImageInfo, Layout, Phase, Slot, Strategy};
 use ota_client::download::TrustedKey;
 use ota_client::flash::{Journal, OneFlash, Partition};
-use ota_client::mock::{SimFlash, power_sweep, public_key, sign_image};
+use ota_client::mock::{SimFlash, manifest, power_sweep, public_key, sign_image};
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
@@ -25,12 +25,20 @@ const OTHER_SECRET: [u8; 32] = [0x33; 32];
 static KEYS: LazyLock<[TrustedKey; 1]> =
     LazyLock::new(|| [TrustedKey { id: 1, public_key: public_key(&RELEASE_SECRET) }]);
 
+/// The product id of the test device.
+const PRODUCT: u32 = 0x0B0B;
+
+/// `body` signed as 2.0.0 (counter 0) for [`PRODUCT`].
+fn sign(body: &[u8], secret: &[u8; 32], key_id: u8) -> Vec<u8> {
+    sign_image(body, &manifest("2.0.0", 0, PRODUCT), secret, key_id)
+}
+
 fn device(strategy: Strategy) -> (OneFlash<Flash>, BootManager) {
     let storage = OneFlash(Flash::new(19 * E as usize, 0xFF));
     let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
     let layout = Layout::new::<OneFlash<Flash>>(p(0, 2), p(2, 8), p(10, 9), strategy).unwrap();
     let keys: &'static [TrustedKey] = &*KEYS;
-    (storage, BootManager::new(layout).require_signature(keys))
+    (storage, BootManager::new(layout).require_signature(keys, PRODUCT))
 }
 
 fn info(bytes: &[u8]) -> ImageInfo {
@@ -64,7 +72,7 @@ fn boot_staged(strategy: Strategy, image: &[u8]) -> (BootEvent, Slot, bool, Vec<
 #[test]
 fn a_signed_image_boots_on_trial() {
     let body: Vec<u8> = (0..2500u32).map(|i| (i * 7 % 251) as u8).collect();
-    let image = sign_image(&body, &RELEASE_SECRET, 1);
+    let image = sign(&body, &RELEASE_SECRET, 1);
     for strategy in [Strategy::Select, Strategy::Swap] {
         let (event, _, trial, head) = boot_staged(strategy, &image);
         assert_eq!((event, trial), (BootEvent::TrialStarted, true), "{strategy:?}");
@@ -75,18 +83,28 @@ fn a_signed_image_boots_on_trial() {
 #[test]
 fn unsigned_tampered_or_foreign_images_are_discarded_at_boot() {
     let body: Vec<u8> = (0..2500u32).map(|i| (i * 13 % 253) as u8).collect();
-    let signed = sign_image(&body, &RELEASE_SECRET, 1);
+    let signed = sign(&body, &RELEASE_SECRET, 1);
     let mut flipped_body = signed.clone();
     flipped_body[100] ^= 0x04;
     let mut flipped_signature = signed.clone();
     let last = flipped_signature.len() - 1;
     flipped_signature[last] ^= 0x80;
-    let cases: [(&str, Vec<u8>); 5] = [
+    let cases: [(&str, Vec<u8>); 8] = [
+        (
+            "signed for another product",
+            sign_image(&body, &manifest("2.0.0", 0, PRODUCT + 1), &RELEASE_SECRET, 1),
+        ),
+        // What the application recorded (2.0.0, counter 0) is not what was signed.
+        ("signed as another version", sign_image(&body, &manifest("2.0.1", 0, PRODUCT), &RELEASE_SECRET, 1)),
+        (
+            "signed with another counter",
+            sign_image(&body, &manifest("2.0.0", 3, PRODUCT), &RELEASE_SECRET, 1),
+        ),
         ("no trailer", body.clone()),
         ("a flipped bit in the body", flipped_body),
         ("a flipped bit in the signature", flipped_signature),
-        ("signed by an untrusted key", sign_image(&body, &OTHER_SECRET, 1)),
-        ("an unknown key id", sign_image(&body, &RELEASE_SECRET, 9)),
+        ("signed by an untrusted key", sign(&body, &OTHER_SECRET, 1)),
+        ("an unknown key id", sign(&body, &RELEASE_SECRET, 9)),
     ];
     for strategy in [Strategy::Select, Strategy::Swap] {
         for (what, image) in &cases {
@@ -123,7 +141,7 @@ fn refusal_sweep<const W: usize>(erased: u8, strategy: Strategy) {
         let p = |o: u32, n: u32| Partition::new(&flash, o * E, n * E, erased).unwrap();
         let layout =
             Layout::new::<OneFlash<SimFlash<W, 1024>>>(p(0, 2), p(2, 8), p(10, 9), strategy).unwrap();
-        let boot = BootManager::new(layout).require_signature(&*KEYS);
+        let boot = BootManager::new(layout).require_signature(&*KEYS, PRODUCT);
         // The images are placed directly, not through flash operations, so the sweep cuts
         // only the staging and the refusal.
         let mut storage = OneFlash(flash);

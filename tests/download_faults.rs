@@ -24,7 +24,7 @@ fn cfg() -> DownloadConfig {
         max_attempts: 5,
         chunk_timeout_ms: 1_000,
         overall_timeout_ms: 0,
-        ..DownloadConfig::default()
+        ..DownloadConfig::new(ota_client::download::SignaturePolicy::Unsigned)
     }
 }
 

@@ -1,7 +1,7 @@
-//! Signed images (`download::signature`): the engine verifies the Ed25519 trailer while the
+//! Signed images (`download::signature`): the engine verifies the signed manifest while the
 //! image streams in. A signed image downloads, verifies and stages; a flipped bit in the body
 //! or the signature, an unknown or wrong key id, a truncated or missing trailer are refused
-//! under `SignaturePolicy::Required` and nothing is staged; `SignaturePolicy::None` ignores
+//! under `SignaturePolicy::Required` and nothing is staged; `SignaturePolicy::Unsigned` ignores
 //! trailers; a power cut at every flash operation of a signed download (cuts inside the
 //! trailer included) resumes, completes and verifies after the reboot.
 
@@ -13,7 +13,7 @@ use ota_client::boot::{BootManager, Layout, Phase, Strategy};
 use ota_client::download::signature::{SignatureError, TRAILER_LEN, TrailerError};
 use ota_client::download::{Download, DownloadConfig, SignaturePolicy, TrustedKey, verify_image};
 use ota_client::flash::{Journal, OneFlash, Partition};
-use ota_client::mock::{ChunkServer, ManualClock, SimFlash, power_sweep, public_key, sign_image};
+use ota_client::mock::{ChunkServer, ManualClock, SimFlash, manifest, power_sweep, public_key, sign_image};
 use ota_client::{FailureCause, Offer, Version};
 use std::cell::Cell;
 use std::sync::OnceLock;
@@ -39,12 +39,25 @@ fn cfg(signature: SignaturePolicy, interval: u32) -> DownloadConfig {
         retry_base_ms: 1,
         retry_cap_ms: 4,
         signature,
-        ..DownloadConfig::default()
+        ..DownloadConfig::new(ota_client::download::SignaturePolicy::Unsigned)
     }
 }
 
+/// The product id the test device is.
+const PRODUCT: u32 = 0x0A11;
+
 fn required() -> SignaturePolicy {
-    SignaturePolicy::Required { keys: keys() }
+    SignaturePolicy::Required { keys: keys(), product: PRODUCT }
+}
+
+/// `body` signed for version 2.0.0 of [`PRODUCT`] with counter 1.
+fn signed(body: &[u8], secret: &[u8; 32], key_id: u8) -> Vec<u8> {
+    sign_image(body, &manifest("2.0.0", 1, PRODUCT), secret, key_id)
+}
+
+/// The key id that signed, when the engine verified a signature.
+fn signer(done: &ota_client::download::VerifiedImage) -> Option<u8> {
+    done.signed.as_ref().map(|t| t.key_id)
 }
 
 /// A body whose signed image is `5 * SECTOR + 40` bytes: a sector boundary falls inside the
@@ -84,11 +97,11 @@ fn has_checkpoint<const W: usize>(flash: &mut SimFlash<W, SECTOR>) -> bool {
 #[test]
 fn signed_image_downloads_and_verifies_with_either_trusted_key() {
     for (secret, id) in [(SECRET_1, 1u8), (SECRET_2, 2)] {
-        let img = sign_image(&body(), &secret, id);
+        let img = signed(&body(), &secret, id);
         let mut flash = fresh_flash::<4>(0xFF);
         let (r, server, dl) = download(&mut flash, &img, &offer("2.0.0", &img), cfg(required(), 0), 96, 0);
         let done = r.expect("signed image accepted");
-        assert_eq!(done.signed_by, Some(id));
+        assert_eq!(signer(&done), Some(id));
         assert_eq!(done.size as usize, img.len());
         assert_eq!(slot_b(&flash, img.len()), img.as_slice(), "the trailer is written with the image");
         assert_eq!(server.stats().served, img.len() as u64, "one pass over the network");
@@ -101,7 +114,7 @@ fn signed_image_downloads_and_verifies_with_either_trusted_key() {
 /// the reason it was built for).
 fn tampered() -> Vec<(&'static str, Vec<u8>, SignatureError)> {
     let body = body();
-    let good = sign_image(&body, &SECRET_1, 1);
+    let good = signed(&body, &SECRET_1, 1);
     let n = good.len();
     let mut body_bit = good.clone();
     body_bit[1234] ^= 0x08;
@@ -112,15 +125,20 @@ fn tampered() -> Vec<(&'static str, Vec<u8>, SignatureError)> {
     vec![
         ("flipped bit in the body", body_bit, SignatureError::BadSignature),
         ("flipped bit in the signature", sig_bit, SignatureError::BadSignature),
-        ("unknown key id", sign_image(&body, &SECRET_1, 9), SignatureError::UnknownKey),
-        ("key id of another trusted key", sign_image(&body, &SECRET_1, 2), SignatureError::BadSignature),
-        ("signed by an untrusted key", sign_image(&body, &UNTRUSTED, 1), SignatureError::BadSignature),
+        ("unknown key id", signed(&body, &SECRET_1, 9), SignatureError::UnknownKey),
+        ("key id of another trusted key", signed(&body, &SECRET_1, 2), SignatureError::BadSignature),
+        ("signed by an untrusted key", signed(&body, &UNTRUSTED, 1), SignatureError::BadSignature),
         ("truncated trailer", truncated, SignatureError::Trailer(TrailerError::Magic)),
+        (
+            "signed for another product",
+            sign_image(&body, &manifest("2.0.0", 1, PRODUCT + 1), &SECRET_1, 1),
+            SignatureError::Product { manifest: PRODUCT + 1 },
+        ),
         ("no trailer", body.clone(), SignatureError::Trailer(TrailerError::Magic)),
         (
             "trailer of a longer body",
             {
-                let mut other = sign_image(&[&body[..], &[0u8; 8]].concat(), &SECRET_1, 1);
+                let mut other = signed(&[&body[..], &[0u8; 8]].concat(), &SECRET_1, 1);
                 other.drain(body.len()..body.len() + 8);
                 other
             },
@@ -132,7 +150,7 @@ fn tampered() -> Vec<(&'static str, Vec<u8>, SignatureError)> {
 #[test]
 fn tampered_images_are_refused_under_required_and_nothing_is_kept() {
     for (name, img, reason) in tampered() {
-        assert_eq!(verify_image(keys(), &img), Err(reason), "{name}");
+        assert_eq!(verify_image(keys(), PRODUCT, &img).map(|t| t.key_id), Err(reason), "{name}");
         for chunk in [96, 7] {
             let mut flash = fresh_flash::<4>(0xFF);
             // The offer describes the bytes served (whoever tampered with the image wrote the
@@ -150,9 +168,9 @@ fn policy_none_ignores_trailers() {
     for (name, img, _) in tampered() {
         let mut flash = fresh_flash::<4>(0xFF);
         let (r, _, _) =
-            download(&mut flash, &img, &offer("2.0.0", &img), cfg(SignaturePolicy::None, 0), 96, 0);
+            download(&mut flash, &img, &offer("2.0.0", &img), cfg(SignaturePolicy::Unsigned, 0), 96, 0);
         let done = r.unwrap_or_else(|c| panic!("{name}: {c:?}"));
-        assert_eq!(done.signed_by, None);
+        assert_eq!(signer(&done), None);
         assert_eq!(slot_b(&flash, img.len()), img.as_slice());
     }
 }
@@ -171,7 +189,7 @@ fn required_refuses_an_image_too_short_for_a_trailer_before_fetching() {
 /// signature is then the one content check, and it catches a flipped bit.
 #[test]
 fn signature_is_the_content_check_of_a_transport_checked_offer() {
-    let good = sign_image(&body(), &SECRET_2, 2);
+    let good = signed(&body(), &SECRET_2, 2);
     let mut bad = good.clone();
     bad[77] ^= 0x80;
     for (img, ok) in [(good, true), (bad, false)] {
@@ -179,7 +197,7 @@ fn signature_is_the_content_check_of_a_transport_checked_offer() {
         let mut flash = fresh_flash::<8>(0x00);
         let (r, _, _) = download(&mut flash, &img, &offer, cfg(required(), 0), 64, 0);
         assert_eq!(
-            r.map(|d| d.signed_by),
+            r.map(|d| signer(&d)),
             if ok { Ok(Some(2)) } else { Err(FailureCause::IntegrityCheckFailure) }
         );
     }
@@ -189,12 +207,12 @@ fn signature_is_the_content_check_of_a_transport_checked_offer() {
 /// verifies the signature again from flash, fetching nothing.
 #[test]
 fn reboot_after_download_verifies_again_from_flash() {
-    let img = sign_image(&body(), &SECRET_1, 1);
+    let img = signed(&body(), &SECRET_1, 1);
     let mut flash = fresh_flash::<4>(0xFF);
     let (r, _, _) = download(&mut flash, &img, &offer("2.0.0", &img), cfg(required(), 0), 96, 0);
     r.unwrap();
     let (r, server, dl) = download(&mut flash, &img, &offer("2.0.0", &img), cfg(required(), 0), 96, 0);
-    assert_eq!(r.unwrap().signed_by, Some(1));
+    assert_eq!(signer(&r.unwrap()), Some(1));
     assert_eq!(server.stats().fetches, 0);
     assert_eq!(dl.rehashed_bytes(), img.len() as u64);
     assert_eq!(dl.restarts(), 0);
@@ -204,7 +222,7 @@ fn reboot_after_download_verifies_again_from_flash() {
     let (r, _, _) = download(&mut flash, &img, &offer("2.0.0", &img), cfg(required(), 0), 96, 0);
     // The damaged bytes fail the offer's digests first; the engine restarts once from a
     // fresh fetch, which is good.
-    assert_eq!(r.unwrap().signed_by, Some(1));
+    assert_eq!(signer(&r.unwrap()), Some(1));
 }
 
 #[derive(Default)]
@@ -215,7 +233,7 @@ struct Model {
 /// A power cut at every flash operation (before, torn, after) of a signed download; after the
 /// reboot a fresh engine resumes, completes and verifies the signature.
 fn sweep<const W: usize>(erased: u8, chunk: usize, interval: u32) -> (u64, u64) {
-    let img = sign_image(&body(), &SECRET_1, 1);
+    let img = signed(&body(), &SECRET_1, 1);
     let trailer_at = (img.len() - TRAILER_LEN) as u32;
     let offer = offer("3.0.0", &img);
     let resumed = Cell::new(0u64);
@@ -231,7 +249,7 @@ fn sweep<const W: usize>(erased: u8, chunk: usize, interval: u32) -> (u64, u64) 
             let (r, _, dl) =
                 download(flash, &img, &offer, cfg(required(), interval), chunk, model.high_water);
             let done = r.map_err(|c| format!("resumed signed download failed: {c:?}"))?;
-            if done.signed_by != Some(1) {
+            if signer(&done) != Some(1) {
                 return Err("signature not verified".into());
             }
             if slot_b(flash, img.len()) != img.as_slice() {
@@ -269,7 +287,7 @@ fn sweep<const W: usize>(erased: u8, chunk: usize, interval: u32) -> (u64, u64) 
 fn power_cut_at_every_flash_operation_of_a_signed_download() {
     let mut scenarios = 0;
     let mut in_trailer = 0;
-    // Checkpoints every 32 bytes: several inside the 76-byte trailer.
+    // Checkpoints every 32 bytes: several inside the 128-byte trailer.
     for (s, t) in [sweep::<4>(0xFF, 24, 32), sweep::<1>(0x00, 50, 16)] {
         scenarios += s;
         in_trailer += t;
@@ -304,15 +322,20 @@ impl Application for App {
 /// Runs one offer through a fresh Agent with the signature policy required; returns the
 /// event that ended it and the boot phase afterwards.
 fn agent_update(img: &[u8]) -> (AgentEvent, Phase) {
+    agent_update_as("1.1.0", img)
+}
+
+/// [`agent_update`] with the offer naming `version`.
+fn agent_update_as(version: &str, img: &[u8]) -> (AgentEvent, Phase) {
     let mut storage = OneFlash(AgentFlash::new(20 * E as usize, 0xFF));
     let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
     let layout = Layout::new::<OneFlash<AgentFlash>>(p(0, 2), p(2, 9), p(11, 9), Strategy::Select).unwrap();
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-    let config = AgentConfig { download: cfg(required(), 0), ..AgentConfig::default() };
+    let config = AgentConfig { download: cfg(required(), 0), ..AgentConfig::new(required()) };
     let mut agent = Agent::new(BootManager::new(layout), config, Version::parse("1.0.0").unwrap());
     let mut app = App;
     agent.start(&mut storage, &mut journal, &mut app).unwrap();
-    let offer = offer("1.1.0", img).with_location("/fw.bin").unwrap();
+    let offer = offer(version, img).with_location("/fw.bin").unwrap();
     assert_eq!(agent.offer(&mut storage, &mut journal, offer, &mut app, 0), OfferOutcome::Accepted);
     let mut src = ChunkServer::new(img.to_vec());
     let mut buf = [0u8; 512];
@@ -330,12 +353,26 @@ fn agent_update(img: &[u8]) -> (AgentEvent, Phase) {
 #[test]
 fn agent_stages_signed_images_only() {
     let body = image(20_000, 77);
-    let (event, phase) = agent_update(&sign_image(&body, &SECRET_1, 1));
+    let (event, phase) = agent_update(&sign_image(&body, &manifest("1.1.0", 7, PRODUCT), &SECRET_1, 1));
     assert_eq!(event, AgentEvent::Staged);
-    assert!(matches!(phase, Phase::Staged { .. }), "{phase:?}");
+    // Staged under the signed version and counter.
+    let Phase::Staged { image, .. } = phase else { panic!("{phase:?}") };
+    assert_eq!((image.version.as_str(), image.security_counter), ("1.1.0", 7));
     for (name, img, _) in tampered() {
         let (event, phase) = agent_update(&img);
         assert_eq!(event, AgentEvent::Failed(FailureCause::IntegrityCheckFailure), "{name}");
         assert_eq!(phase, Phase::Idle, "{name}: nothing staged");
+    }
+}
+
+/// An old signed release offered under a newer label is refused: the offer must name the
+/// signed version. Nothing is staged, and the cause says why.
+#[test]
+fn agent_refuses_an_old_signed_image_offered_as_a_newer_version() {
+    let old = sign_image(&image(20_000, 5), &manifest("1.0.5", 1, PRODUCT), &SECRET_1, 1);
+    for label in ["1.1.0", "99.0.0"] {
+        let (event, phase) = agent_update_as(label, &old);
+        assert_eq!(event, AgentEvent::Failed(FailureCause::VersionMismatch), "{label}");
+        assert_eq!(phase, Phase::Idle, "{label}");
     }
 }

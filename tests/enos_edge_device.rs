@@ -115,7 +115,11 @@ impl Rig {
     /// A boot of the firmware: a new Agent and device over a new connection.
     fn boot(&mut self, running: &str, endpoints: EdgeEndpoints, app: &mut App) -> (Device, Journal, Startup) {
         let mut journal = self.journal();
-        let agent = Agent::new(BootManager::new(self.layout), AgentConfig::default(), v(running));
+        let agent = Agent::new(
+            BootManager::new(self.layout),
+            AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            v(running),
+        );
         let mut config = EdgeConfig::new(endpoints, self.asset, SERIAL).unwrap();
         config.poll_interval_ms = 1_000;
         config.report_retry_ms = 500;

@@ -70,7 +70,7 @@ impl Case {
 
     fn config(&self) -> AgentConfig {
         // One trial attempt: a cut in the trial boot before the confirmation rolls back.
-        AgentConfig { trial_attempts: 1, ..AgentConfig::default() }
+        AgentConfig { trial_attempts: 1, ..AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned) }
     }
 }
 

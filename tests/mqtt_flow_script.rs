@@ -117,7 +117,11 @@ impl Rig {
         let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
         let layout = Layout::new::<Store>(p(0, 2), p(2, 32), p(34, 33), Strategy::Swap).unwrap();
         let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-        let mut agent = Agent::new(BootManager::new(layout), AgentConfig::default(), v("1.0.0"));
+        let mut agent = Agent::new(
+            BootManager::new(layout),
+            AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            v("1.0.0"),
+        );
         agent.start(&mut storage, &mut journal, &mut App).unwrap();
         let client = Client::default();
         let flow = Flow::new(client.clone(), TencentDialect::new("P", "d").unwrap(), agent);

@@ -70,7 +70,10 @@ fn package(version: &str, data: &[u8], check_code: u16) -> PcpPackage {
 }
 
 fn pcp_config() -> AgentConfig {
-    AgentConfig { accept_transport_checked: true, ..AgentConfig::default() }
+    AgentConfig {
+        accept_transport_checked: true,
+        ..AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned)
+    }
 }
 
 impl Device {
@@ -239,7 +242,7 @@ fn full_upgrade_through_the_engine_with_lost_and_corrupted_blocks() {
 fn a_digest_less_offer_is_refused_unless_the_agent_opts_in() {
     let img = image(3_000, 2);
     let mut platform = PcpPlatform::new(Some(package("2.0", &img, 0x4321)));
-    let mut dev = Device::new(AgentConfig::default());
+    let mut dev = Device::new(AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned));
     platform.notify();
     dev.run_until(&mut platform, 10_000, |_, p, _| !p.record().statuses.is_empty());
     assert_eq!(dev.offers, vec![OfferOutcome::Refused(FailureCause::InvalidOffer)]);

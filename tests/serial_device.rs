@@ -72,7 +72,11 @@ impl Device {
         let layout = Layout::new::<Storage>(p(0, 2), p(2, 24), p(26, 25), Strategy::Select).unwrap();
         let mut journal = Journal::open(&mut storage.0, layout.state()).unwrap();
         let mut app = App::default();
-        let mut agent = Agent::new(BootManager::new(layout), AgentConfig::default(), v("1.0.0"));
+        let mut agent = Agent::new(
+            BootManager::new(layout),
+            AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            v("1.0.0"),
+        );
         assert_eq!(agent.start(&mut storage, &mut journal, &mut app).unwrap(), Startup::Normal);
         agent.report_version();
         let client = client(&link, clock);
@@ -99,7 +103,11 @@ impl Device {
         boot.prepare_boot(&mut self.storage, &mut journal, &mut |_| {}).unwrap();
         self.journal = Journal::open(&mut self.storage.0, self.layout.state()).unwrap();
         self.app = App::default();
-        self.agent = Agent::new(BootManager::new(self.layout), AgentConfig::default(), v(running));
+        self.agent = Agent::new(
+            BootManager::new(self.layout),
+            AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            v(running),
+        );
         let startup = self.agent.start(&mut self.storage, &mut self.journal, &mut self.app).unwrap();
         self.agent.report_version();
         self.client = client(&self.link, &self.clock);

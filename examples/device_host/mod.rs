@@ -236,7 +236,11 @@ pub fn run<D: Dialect<512>>(
             if decision.trial { " (trial)" } else { "" }
         );
         let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).expect("journal");
-        let mut agent = Agent::new(BootManager::new(layout), AgentConfig::default(), running.clone());
+        let mut agent = Agent::new(
+            BootManager::new(layout),
+            AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            running.clone(),
+        );
         let startup = agent.start(&mut storage, &mut journal, &mut App).expect("agent start");
         println!(
             "device: firmware {running} started ({startup:?}); connecting to {}:{}",

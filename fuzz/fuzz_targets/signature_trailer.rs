@@ -12,7 +12,7 @@ use ota_client::mock::public_key;
 fuzz_target!(|data: &[u8]| {
     let Some((&split, image)) = data.split_first() else { return };
     let keys = [TrustedKey { id: 1, public_key: public_key(&[0x5A; 32]) }];
-    let whole = verify_image(&keys, image);
+    let whole = verify_image(&keys, 1, image);
     let Ok(size) = u32::try_from(image.len()) else { return };
     let Some(mut collector) = TrailerCollector::new(size) else {
         assert!(whole.is_err(), "an image without a body verified");
@@ -22,5 +22,5 @@ fuzz_target!(|data: &[u8]| {
     let (a, b) = image.split_at(usize::from(split).min(image.len()));
     collector.feed(&mut verifier, a);
     collector.feed(&mut verifier, b);
-    assert_eq!(collector.verify(&keys), whole, "streaming and in-memory verdicts differ");
+    assert_eq!(collector.verify(&keys, 1), whole, "streaming and in-memory verdicts differ");
 });

@@ -26,12 +26,6 @@ pub trait Application {
         Decision::AcceptNow
     }
 
-    /// The anti-rollback security counter of the downloaded image (from its header, its
-    /// version, or a policy). 0 disables anti-rollback.
-    fn security_counter<const L: usize>(&mut self, _offer: &Offer<L>) -> u32 {
-        0
-    }
-
     /// Runs after a trial boot of a new image, before it is confirmed: `false` rolls it back.
     fn self_test(&mut self) -> bool {
         true

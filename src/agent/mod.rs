@@ -44,16 +44,18 @@
 //! [`UpdateId`]: crate::UpdateId
 
 mod application;
+mod backoff;
 mod report;
 
 pub use application::{Application, Decision};
 pub use report::{Report, Stage};
 
 use crate::boot::{BootError, BootManager, BootState, ImageInfo, Outcome, Phase};
-use crate::download::{Download, DownloadConfig};
+use crate::download::{Download, DownloadConfig, SignaturePolicy};
 use crate::flash::{Journal, Storage, kinds};
 use crate::transport::ChunkSource;
 use crate::{FailureCause, JobId, Offer, UpdateId, Version};
+use backoff::Backoff;
 use report::Persisted;
 
 /// Final reports the Journal keeps besides the outcome the boot state owes: failures after an
@@ -73,8 +75,8 @@ pub struct AgentConfig {
     /// Queue a progress report every this many percent (0 = none).
     pub progress_step: u8,
     /// The download engine's settings (checkpoint interval, retries, timeouts, and the
-    /// [`SignaturePolicy`](crate::download::SignaturePolicy): with `Required`, only images
-    /// with a valid signature trailer are staged).
+    /// [`SignaturePolicy`]: with `Required`, only images with a valid signed manifest are
+    /// staged, under the manifest's version and security counter).
     pub download: DownloadConfig,
     /// Accept transport-checked offers ([`Offer::transport_checked`]: no image digest, only a
     /// package id, as Huawei PCP sends). Off by default: an offer without a digest is then
@@ -84,15 +86,38 @@ pub struct AgentConfig {
     /// what it wrote guards the staged image until it boots. An offer that carries a digest
     /// is always verified against it.
     pub accept_transport_checked: bool,
+    /// Accept offers of a version lower than the running one. Off by default: such an offer
+    /// is refused with [`FailureCause::Downgrade`]. Versions compare as [`Version`] orders
+    /// them; a fleet with free-text versions that do not order must turn this on. With a
+    /// signature required, the bootloader's anti-rollback counter still refuses images
+    /// signed below the minimum.
+    pub allow_downgrade: bool,
+    /// A higher version offered during a download supersedes it only once the download has
+    /// run this long (ms since it was accepted); earlier, the offer is refused as busy. Bounds
+    /// what a cloud alternating offers costs: at most one restart of the download (one pass of
+    /// slot erases) per this interval. Default 10 minutes.
+    pub supersede_after_ms: u64,
+    /// After an update fails, the same firmware (version and size) offered again is refused
+    /// with the failure's cause, without a download, for this long; every further failure of
+    /// it doubles the wait, up to a day. Persisted across reboots. 0: no back-off. Default
+    /// one minute.
+    pub failure_backoff_ms: u64,
 }
 
-impl Default for AgentConfig {
-    fn default() -> Self {
+impl AgentConfig {
+    /// The default tunables under `signature`, the one setting a device must state (see
+    /// [`SignaturePolicy`]): 3 trial boots, a progress report every 10 %, the engine's
+    /// defaults ([`DownloadConfig::new`]), no transport-checked offers, no downgrades,
+    /// superseding after 10 minutes, a one-minute failure back-off.
+    pub const fn new(signature: SignaturePolicy) -> Self {
         Self {
             trial_attempts: 3,
             progress_step: 10,
-            download: DownloadConfig::default(),
+            download: DownloadConfig::new(signature),
             accept_transport_checked: false,
+            allow_downgrade: false,
+            supersede_after_ms: 10 * 60 * 1000,
+            failure_backoff_ms: 60 * 1000,
         }
     }
 }
@@ -163,6 +188,7 @@ pub enum Delivery {
 
 struct Job<const L: usize> {
     offer: Offer<L>,
+    accepted_ms: u64,
     start_at_ms: u64,
     download: Option<Download>,
     last_percent: Option<u8>,
@@ -197,12 +223,13 @@ pub struct Agent<const L: usize = 512> {
     job: Option<Job<L>>,
     staged: Option<Version>,
     outbox: heapless::Vec<Queued, OUTBOX>,
+    backoff: Option<Backoff>,
 }
 
 impl<const L: usize> Agent<L> {
     /// An agent for a device running `running`.
     pub fn new(boot: BootManager, config: AgentConfig, running: Version) -> Self {
-        Self { boot, config, running, job: None, staged: None, outbox: heapless::Vec::new() }
+        Self { boot, config, running, job: None, staged: None, outbox: heapless::Vec::new(), backoff: None }
     }
 
     /// The running version.
@@ -236,6 +263,7 @@ impl<const L: usize> Agent<L> {
     ) -> Result<Startup, BootError> {
         let mut state = self.boot.state(storage, journal)?;
         let persisted = self.read_persisted(storage, journal)?;
+        self.backoff = self.read_backoff(storage, journal)?;
         if let (None, Some(version)) = (&state.awaiting, persisted.legacy_awaiting.clone()) {
             // A record of the format before the list: the boot state owes that outcome now.
             let update = UpdateId { version, job: JobId::new() };
@@ -293,6 +321,11 @@ impl<const L: usize> Agent<L> {
         if let Some(owed) = owed_report(&state) {
             if let Report::Failed { target, .. } = &owed {
                 rolled_back = Some(target.clone());
+                // An image that failed at boot is held back like a failed download (its size
+                // is gone with the staged record: any size).
+                if !self.backoff.as_ref().is_some_and(|b| b.matches(target, 0)) {
+                    self.hold_back(storage, journal, target.clone(), 0, FailureCause::UpdateFailed, None);
+                }
             }
             self.enqueue(Queued { report: owed, listed: false, owed: true });
         }
@@ -369,14 +402,31 @@ impl<const L: usize> Agent<L> {
         if offer.version.same_text(&self.running) {
             return refuse(self, FailureCause::AlreadyLatest);
         }
+        if offer.version < self.running && !self.config.allow_downgrade {
+            return refuse(self, FailureCause::Downgrade);
+        }
         if self.staged.is_some() {
             return refuse(self, FailureCause::Busy);
         }
         let supersedes = match &self.job {
-            Some(j) if offer.version > j.offer.version => true,
+            Some(j)
+                if offer.version > j.offer.version
+                    && now_ms.saturating_sub(j.accepted_ms) >= self.config.supersede_after_ms =>
+            {
+                true
+            }
             Some(_) => return refuse(self, FailureCause::Busy),
             None => false,
         };
+        if let Some(b) = self.backoff.as_mut()
+            && b.matches(&offer.version, offer.size)
+        {
+            let until = *b.until_ms.get_or_insert(now_ms.saturating_add(u64::from(b.backoff_ms)));
+            if now_ms < until {
+                let cause = b.cause;
+                return refuse(self, cause);
+            }
+        }
         if let Err(cause) = offer.validate(self.boot.layout().max_image_size()) {
             return refuse(self, cause);
         }
@@ -413,7 +463,7 @@ impl<const L: usize> Agent<L> {
                 self.enqueue(Queued::transient(r));
             }
         }
-        self.job = Some(Job { offer, start_at_ms, download: None, last_percent: None });
+        self.job = Some(Job { offer, accepted_ms: now_ms, start_at_ms, download: None, last_percent: None });
         if start_at_ms > now_ms { OfferOutcome::Deferred } else { OfferOutcome::Accepted }
     }
 
@@ -446,7 +496,7 @@ impl<const L: usize> Agent<L> {
         if job.download.is_none() {
             match self.boot.update_region(storage, journal) {
                 Ok(region) => job.download = Some(Download::new(&job.offer, region, self.config.download)),
-                Err(e) => return self.fail(storage, journal, boot_cause(&e), Stage::Download),
+                Err(e) => return self.fail(storage, journal, boot_cause(&e), Stage::Download, now_ms),
             }
         }
         let Some(download) = job.download.as_mut() else { return AgentEvent::Idle };
@@ -471,29 +521,44 @@ impl<const L: usize> Agent<L> {
                 } else {
                     Stage::Download
                 };
-                self.fail(storage, journal, cause, stage)
+                self.fail(storage, journal, cause, stage, now_ms)
             }
             Ok(image) => {
                 let update = UpdateId::of(&job.offer);
+                // Under a signature policy, what the device acts on is what the signer vouched
+                // for: the offer must name the signed version, and the counter is the signed one.
+                let security_counter = match &image.signed {
+                    Some(t) if !t.manifest.version.same_text(&update.version) => {
+                        return self.fail(
+                            storage,
+                            journal,
+                            FailureCause::VersionMismatch,
+                            Stage::Verify,
+                            now_ms,
+                        );
+                    }
+                    Some(t) => t.manifest.security_counter,
+                    None => 0,
+                };
                 let info = ImageInfo {
                     size: image.size,
                     sha256: image.sha256,
                     version: update.version.clone(),
-                    security_counter: app.security_counter(&job.offer),
+                    security_counter,
                 };
                 // The boot state owes one outcome at a time: one still owed moves to the list
                 // first. A cut after this write leaves it in both places; `start` queues it once.
                 if let Some(i) = self.outbox.iter().position(|q| q.owed && !q.listed)
                     && self.write_list(storage, journal, |j, q| q.listed || j == i).is_err()
                 {
-                    return self.fail(storage, journal, FailureCause::UpdateFailed, Stage::Install);
+                    return self.fail(storage, journal, FailureCause::UpdateFailed, Stage::Install, now_ms);
                 }
                 for q in self.outbox.iter_mut().filter(|q| q.owed) {
                     q.listed = true;
                 }
                 let attempts = self.config.trial_attempts;
                 if let Err(e) = self.boot.stage_awaited(storage, journal, info, attempts, update.clone()) {
-                    return self.fail(storage, journal, boot_cause(&e), Stage::Install);
+                    return self.fail(storage, journal, boot_cause(&e), Stage::Install, now_ms);
                 }
                 for q in self.outbox.iter_mut() {
                     q.owed = false;
@@ -525,8 +590,11 @@ impl<const L: usize> Agent<L> {
         journal: &mut Journal<K>,
         cause: FailureCause,
         stage: Stage,
+        now_ms: u64,
     ) -> AgentEvent {
         if let Some(job) = self.job.take() {
+            let (version, size) = (job.offer.version.clone(), job.offer.size);
+            self.hold_back(storage, journal, version, size, cause, Some(now_ms));
             let r = Report::Failed { target: job.offer.version, job: job.offer.job, cause, stage };
             // If the journal cannot take it, the report is still queued for this boot.
             if self.persist(storage, journal, r.clone()).is_err() {
@@ -651,6 +719,49 @@ impl<const L: usize> Agent<L> {
         let bytes = report::encode_list(kept, &mut buf).ok_or(BootError::StateFull)?;
         journal.write(storage.primary(), kinds::PENDING_REPORT, bytes)?;
         Ok(())
+    }
+
+    /// Holds `version` (of `size` bytes, 0: any) back after a failure with `cause`: one more
+    /// failure if it is the firmware already held back, else the first. `now_ms`: when the
+    /// window starts (`None`: at the first offer). Best effort: if the record cannot be
+    /// written, the back-off still holds for this boot.
+    fn hold_back<S: Storage, const K: usize>(
+        &mut self,
+        storage: &mut S,
+        journal: &mut Journal<K>,
+        version: Version,
+        size: u32,
+        cause: FailureCause,
+        now_ms: Option<u64>,
+    ) {
+        if self.config.failure_backoff_ms == 0 {
+            return;
+        }
+        let failures = match &self.backoff {
+            Some(b) if b.matches(&version, size) => b.failures.saturating_add(1),
+            _ => 1,
+        };
+        let backoff_ms = Backoff::length_ms(self.config.failure_backoff_ms, failures);
+        let until_ms = now_ms.map(|t| t.saturating_add(u64::from(backoff_ms)));
+        let b = Backoff { version, size, cause, failures, backoff_ms, until_ms };
+        let mut buf = [0u8; backoff::MAX_ENCODED];
+        if let Some(bytes) = b.encode(&mut buf) {
+            let _ = journal.write(storage.primary(), kinds::OFFER_BACKOFF, bytes);
+        }
+        self.backoff = Some(b);
+    }
+
+    fn read_backoff<S: Storage, const K: usize>(
+        &self,
+        storage: &mut S,
+        journal: &Journal<K>,
+    ) -> Result<Option<Backoff>, BootError> {
+        let mut buf = [0u8; backoff::MAX_ENCODED];
+        match journal.read(storage.primary(), kinds::OFFER_BACKOFF, &mut buf) {
+            Ok(Some(b)) => Ok(Backoff::decode(b)),
+            Ok(None) | Err(crate::flash::JournalError::BufferTooSmall { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn read_persisted<S: Storage, const K: usize>(

@@ -36,7 +36,8 @@ pub enum BootEvent {
     /// The staged image did not match its SHA-256 and was discarded.
     StagedImageCorrupt,
     /// A signature is required ([`BootManager::require_signature`]) and the staged image
-    /// carried no valid one; it was discarded.
+    /// carried no valid one, or its signed manifest disagrees with the staged record; it was
+    /// discarded.
     StagedImageUnsigned,
     /// The staged image's security counter is below the minimum; it was discarded.
     StagedImageRevoked,
@@ -94,7 +95,7 @@ pub struct BootManager {
     layout: Layout,
     verify_before_trial: bool,
     #[cfg(feature = "ed25519")]
-    signature_keys: Option<&'static [TrustedKey]>,
+    signature_keys: Option<(&'static [TrustedKey], u32)>,
 }
 
 impl BootManager {
@@ -109,9 +110,11 @@ impl BootManager {
     }
 
     /// Requires a staged image to end in a valid signed-image trailer
-    /// ([`download::signature`](crate::download::signature)) signed by one of `keys`, checked
-    /// before its first boot (feature `ed25519`). An image that fails is discarded with
-    /// [`BootEvent::StagedImageUnsigned`] and the running image boots on.
+    /// ([`download::signature`](crate::download::signature)) signed by one of `keys` for
+    /// `product`, checked before its first boot (feature `ed25519`). An image that fails, or
+    /// whose signed manifest names another version or security counter than the staged
+    /// record, is discarded with [`BootEvent::StagedImageUnsigned`] and the running image
+    /// boots on; a manifest counter below the minimum is [`BootEvent::StagedImageRevoked`].
     ///
     /// The download engine already checks the signature while the image streams in
     /// ([`SignaturePolicy::Required`](crate::download::SignaturePolicy)); this second check
@@ -119,8 +122,8 @@ impl BootManager {
     /// trusts only what it verified itself (an application that staged an image by other means, or flash changed after
     /// the download, cannot get an unsigned image booted).
     #[cfg(feature = "ed25519")]
-    pub fn require_signature(mut self, keys: &'static [TrustedKey]) -> Self {
-        self.signature_keys = Some(keys);
+    pub fn require_signature(mut self, keys: &'static [TrustedKey], product: u32) -> Self {
+        self.signature_keys = Some((keys, product));
         self
     }
 
@@ -135,7 +138,7 @@ impl BootManager {
         image: &ImageInfo,
     ) -> Result<Option<BootEvent>, BootError> {
         #[cfg(feature = "ed25519")]
-        if let Some(keys) = self.signature_keys {
+        if let Some((keys, product)) = self.signature_keys {
             let trailer_len = u32::try_from(TRAILER_LEN).unwrap_or(u32::MAX);
             let body_len = image.size.checked_sub(trailer_len).filter(|&b| b > 0);
             let (body, whole) = region.sha256_split(storage, image.size, body_len.unwrap_or(0))?;
@@ -145,8 +148,15 @@ impl BootManager {
             let Some(body_len) = body_len else { return Ok(Some(BootEvent::StagedImageUnsigned)) };
             let mut raw = [0u8; TRAILER_LEN];
             region.read(storage, body_len, &mut raw)?;
-            let signed = verify_digest(keys, &raw, body_len, &body).is_ok();
-            return Ok((!signed).then_some(BootEvent::StagedImageUnsigned));
+            let Ok(trailer) = verify_digest(keys, product, &raw, body_len, &body) else {
+                return Ok(Some(BootEvent::StagedImageUnsigned));
+            };
+            // What the application recorded must be what the signer vouched for.
+            let m = &trailer.manifest;
+            if !m.version.same_text(&image.version) || m.security_counter != image.security_counter {
+                return Ok(Some(BootEvent::StagedImageUnsigned));
+            }
+            return Ok(None);
         }
         if self.verify_before_trial && region.sha256(storage, image.size)? != image.sha256 {
             return Ok(Some(BootEvent::StagedImageCorrupt));

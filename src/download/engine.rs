@@ -62,9 +62,9 @@
 
 use super::checkpoint::{CHECKPOINT_LEN, Checkpoint};
 use super::integrity::Verifier;
-use super::signature::SignaturePolicy;
 #[cfg(feature = "ed25519")]
 use super::signature::TrailerCollector;
+use super::signature::{SignaturePolicy, Trailer};
 use crate::boot::{Slot, SlotRegion};
 use crate::flash::{Journal, JournalError, MAX_ACCESS_SIZE, Storage, kinds};
 use crate::transport::{ChunkSource, SourceError};
@@ -85,24 +85,33 @@ pub struct DownloadConfig {
     pub max_attempts: u32,
     /// A fetch that answers `WouldBlock` for this long counts as a timeout; 0: no limit.
     pub chunk_timeout_ms: u64,
-    /// The whole download fails with [`FailureCause::DownloadTimeout`] after this long;
-    /// 0: no limit.
+    /// The whole download fails with [`FailureCause::DownloadTimeout`] after this long,
+    /// counted from the first poll of this boot (a reboot starts the count again); 0: no
+    /// limit. Default [`DEFAULT_OVERALL_TIMEOUT_MS`], so a source that trickles a byte now and
+    /// then cannot hold the device in "downloading" for ever.
     pub overall_timeout_ms: u64,
-    /// Whether the image must end in a valid signature trailer
-    /// ([`signature`](super::signature)). Default [`SignaturePolicy::None`].
+    /// Whether the image must end in a valid signed manifest
+    /// ([`signature`](super::signature)). No default: see [`DownloadConfig::new`].
     pub signature: SignaturePolicy,
 }
 
-impl Default for DownloadConfig {
-    fn default() -> Self {
+/// The default [`DownloadConfig::overall_timeout_ms`]: six hours, well above a whole slot over
+/// a slow cellular link, well below the 24 hours the platforms give a job.
+pub const DEFAULT_OVERALL_TIMEOUT_MS: u64 = 6 * 3600 * 1000;
+
+impl DownloadConfig {
+    /// The default tunables under `signature`, the one setting a device must state (see
+    /// [`SignaturePolicy`]): a checkpoint every erase sector, retries from 500 ms to 30 s, 8
+    /// attempts, 30 s per chunk, [`DEFAULT_OVERALL_TIMEOUT_MS`] for the whole image.
+    pub const fn new(signature: SignaturePolicy) -> Self {
         Self {
             checkpoint_interval: 0,
             retry_base_ms: 500,
             retry_cap_ms: 30_000,
             max_attempts: 8,
             chunk_timeout_ms: 30_000,
-            overall_timeout_ms: 0,
-            signature: SignaturePolicy::None,
+            overall_timeout_ms: DEFAULT_OVERALL_TIMEOUT_MS,
+            signature,
         }
     }
 }
@@ -120,9 +129,9 @@ pub struct VerifiedImage {
     pub md5: Option<[u8; 16]>,
     /// The version the offer announced.
     pub version: Version,
-    /// The key id of the trusted key whose signature verified, under
-    /// [`SignaturePolicy::Required`]; `None` when no signature was required.
-    pub signed_by: Option<u8>,
+    /// The verified trailer (key id and signed [`Manifest`](super::signature::Manifest)),
+    /// under [`SignaturePolicy::Required`]; `None` when no signature was required.
+    pub signed: Option<Trailer>,
 }
 
 /// Download progress.
@@ -175,7 +184,7 @@ enum State {
 /// let digest = Digest { md5: Some(md5::compute(&image).0), sha256: None };
 /// let offer: Offer = Offer::new(Version::parse("1.1").unwrap(), 3000, digest);
 /// let mut server = ChunkServer::new(image.clone());
-/// let mut dl = Download::new(&offer, target, DownloadConfig::default());
+/// let mut dl = Download::new(&offer, target, DownloadConfig::new(crate::download::SignaturePolicy::Unsigned));
 /// let mut buf = [0u8; 256];
 /// let done = loop {
 ///     match dl.poll(&mut storage, &mut journal, &mut server, &mut buf, 0) {
@@ -555,7 +564,7 @@ impl Download {
             verifier.finish_size_only(self.size)
         };
         match checked.and_then(|v| Ok((v, self.check_signature()?))) {
-            Ok((v, signed_by)) => {
+            Ok((v, signed)) => {
                 if self.resumed_from < self.size {
                     self.write_checkpoint(storage, journal, self.size)?;
                 }
@@ -565,7 +574,7 @@ impl Download {
                     sha256: v.sha256,
                     md5: v.md5,
                     version: self.version.clone(),
-                    signed_by,
+                    signed,
                 }))
             }
             Err(cause) => {
@@ -614,13 +623,13 @@ impl Download {
     }
 
     /// The signature check of the policy, once the whole image went through
-    /// [`consume`](Self::consume): the signing key id, `None` when no signature is required.
-    fn check_signature(&self) -> Result<Option<u8>, FailureCause> {
+    /// [`consume`](Self::consume): the verified trailer, `None` when no signature is required.
+    fn check_signature(&self) -> Result<Option<Trailer>, FailureCause> {
         #[cfg(feature = "ed25519")]
-        if let SignaturePolicy::Required { keys } = self.cfg.signature {
+        if let SignaturePolicy::Required { keys, product } = self.cfg.signature {
             let collector = self.signed.as_ref().ok_or(FailureCause::IntegrityCheckFailure)?;
-            return match collector.verify(keys) {
-                Ok(id) => Ok(Some(id)),
+            return match collector.verify(keys, product) {
+                Ok(trailer) => Ok(Some(trailer)),
                 Err(e) => {
                     crate::log::warning!("image signature refused: {}", e);
                     Err(FailureCause::IntegrityCheckFailure)
@@ -735,7 +744,7 @@ impl Download {
 #[cfg(feature = "ed25519")]
 fn collector(policy: &SignaturePolicy, size: u32) -> Option<TrailerCollector> {
     match policy {
-        SignaturePolicy::None => None,
+        SignaturePolicy::Unsigned => None,
         SignaturePolicy::Required { .. } => TrailerCollector::new(size),
     }
 }

@@ -13,8 +13,10 @@ pub mod integrity;
 pub mod signature;
 
 pub use checkpoint::Checkpoint;
-pub use engine::{Download, DownloadConfig, Progress, VerifiedImage};
+pub use engine::{DEFAULT_OVERALL_TIMEOUT_MS, Download, DownloadConfig, Progress, VerifiedImage};
 pub use integrity::{Verified, Verifier};
-pub use signature::{SignatureError, SignaturePolicy, Trailer, TrailerCollector, TrailerError, TrustedKey};
+pub use signature::{
+    Manifest, SignatureError, SignaturePolicy, Trailer, TrailerCollector, TrailerError, TrustedKey,
+};
 #[cfg(feature = "ed25519")]
 pub use signature::{verify_digest, verify_image};

@@ -9,5 +9,7 @@ pub const SWAP_PROGRESS: u8 = 2;
 pub const DOWNLOAD_CHECKPOINT: u8 = 3;
 /// A report the cloud must receive, kept until acknowledged.
 pub const PENDING_REPORT: u8 = 4;
+/// The last failed firmware and its back-off (see the Agent's `backoff` module).
+pub const OFFER_BACKOFF: u8 = 5;
 /// First kind free for applications.
 pub const FIRST_APPLICATION_KIND: u8 = 32;

@@ -35,4 +35,4 @@ pub use counting_source::CountingSource;
 
 mod signing;
 
-pub use signing::{public_key, sign_image};
+pub use signing::{manifest, public_key, sign_image};

@@ -1,7 +1,8 @@
 //! Host-side signing of images for tests and examples: appends the signed-image trailer
-//! ([`download::signature`](crate::download::signature)) to a body.
+//! ([`download::signature`](crate::download::signature)) with its manifest to a body.
 
-use crate::download::signature::{ALG_ED25519_SHA256, Trailer};
+use crate::Version;
+use crate::download::signature::{ALG_ED25519_SHA256, Manifest, Trailer};
 use ed25519_dalek::{Signer as _, SigningKey};
 use sha2::Digest as _;
 
@@ -11,27 +12,38 @@ pub fn public_key(secret: &[u8; 32]) -> [u8; 32] {
     SigningKey::from_bytes(secret).verifying_key().to_bytes()
 }
 
-/// `body ‖ trailer`: the body signed with the Ed25519 secret key (seed) `secret`, naming
-/// key id `key_id`. The signature is over the 32-byte SHA-256 of `body`.
+/// A manifest for `version` (which must parse) with `security_counter` and `product`.
+///
+/// # Panics
+/// When `version` is not a valid version text.
+pub fn manifest(version: &str, security_counter: u32, product: u32) -> Manifest {
+    Manifest { version: Version::parse(version).expect("a valid version text"), security_counter, product }
+}
+
+/// `body ‖ trailer`: the body and `manifest` signed with the Ed25519 secret key (seed)
+/// `secret`, naming key id `key_id`.
 ///
 /// ```
 /// use ota_client::download::{TrustedKey, verify_image};
-/// use ota_client::mock::{public_key, sign_image};
+/// use ota_client::mock::{manifest, public_key, sign_image};
 /// let secret = [7u8; 32];
-/// let image = sign_image(b"firmware", &secret, 3);
-/// assert_eq!(image.len(), 8 + 76);
+/// let image = sign_image(b"firmware", &manifest("1.2.0", 4, 0x51), &secret, 3);
+/// assert_eq!(image.len(), 8 + 128);
 /// let keys = [TrustedKey { id: 3, public_key: public_key(&secret) }];
-/// assert_eq!(verify_image(&keys, &image), Ok(3));
+/// let trailer = verify_image(&keys, 0x51, &image).unwrap();
+/// assert_eq!((trailer.key_id, trailer.manifest.security_counter), (3, 4));
+/// assert_eq!(trailer.manifest.version.as_str(), "1.2.0");
 /// ```
-pub fn sign_image(body: &[u8], secret: &[u8; 32], key_id: u8) -> Vec<u8> {
+pub fn sign_image(body: &[u8], manifest: &Manifest, secret: &[u8; 32], key_id: u8) -> Vec<u8> {
     let digest: [u8; 32] = sha2::Sha256::digest(body).into();
-    let signature = SigningKey::from_bytes(secret).sign(&digest).to_bytes();
-    let trailer = Trailer {
+    let mut trailer = Trailer {
         algorithm: ALG_ED25519_SHA256,
         key_id,
         body_len: u32::try_from(body.len()).unwrap_or(u32::MAX),
-        signature,
+        manifest: manifest.clone(),
+        signature: [0; 64],
     };
+    trailer.signature = SigningKey::from_bytes(secret).sign(&trailer.message(&digest)).to_bytes();
     let mut image = Vec::with_capacity(body.len().saturating_add(trailer.encode().len()));
     image.extend_from_slice(body);
     image.extend_from_slice(&trailer.encode());

@@ -246,9 +246,9 @@ pub const fn failure_step(cause: FailureCause) -> i8 {
         | C::FileNotFound
         | C::AuthorisationExpired
         | C::InvalidUri => -2,
-        C::IntegrityCheckFailure | C::UnsupportedPackage | C::InvalidOffer => -3,
+        C::IntegrityCheckFailure | C::UnsupportedPackage | C::InvalidOffer | C::VersionMismatch => -3,
         C::NotEnoughStorage | C::UpdateFailed => -4,
-        C::AlreadyLatest | C::Busy | C::LowBattery | C::DeclinedByApplication => -5,
+        C::AlreadyLatest | C::Busy | C::LowBattery | C::DeclinedByApplication | C::Downgrade => -5,
     }
 }
 

@@ -187,11 +187,12 @@ pub const fn result_code(cause: FailureCause) -> u8 {
         // one replaced lost to "device in use".
         C::Busy | C::DeclinedByApplication | C::Superseded => 1,
         C::ConnectionLost => 2,
-        C::AlreadyLatest => 3,
+        // A device running a newer version is, for the platform, already up to date.
+        C::AlreadyLatest | C::Downgrade => 3,
         C::LowBattery => 4,
         C::NotEnoughStorage => 5,
         C::DownloadTimeout => 6,
-        C::IntegrityCheckFailure => 7,
+        C::IntegrityCheckFailure | C::VersionMismatch => 7,
         C::UnsupportedPackage => 8,
         C::OutOfMemory => 9,
         C::UpdateFailed => 10,

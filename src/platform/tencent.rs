@@ -124,7 +124,7 @@ pub const fn failure_code(cause: FailureCause) -> i8 {
         C::DownloadTimeout | C::ConnectionLost => -1,
         C::FileNotFound | C::InvalidUri => -2,
         C::AuthorisationExpired => -3,
-        C::IntegrityCheckFailure => -4,
+        C::IntegrityCheckFailure | C::VersionMismatch => -4,
         C::NotEnoughStorage
         | C::OutOfMemory
         | C::UnsupportedPackage
@@ -134,7 +134,8 @@ pub const fn failure_code(cause: FailureCause) -> i8 {
         | C::LowBattery
         | C::DeclinedByApplication
         | C::InvalidOffer
-        | C::Superseded => -5,
+        | C::Superseded
+        | C::Downgrade => -5,
     }
 }
 

@@ -57,8 +57,18 @@ impl Device {
     }
 
     pub fn agent(&mut self, running: &str, app: &mut App) -> (Agent, Journal, Startup) {
+        self.agent_with(running, app, AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned))
+    }
+
+    /// [`Device::agent`] with `config`; the boot manager requires what `config`'s policy does.
+    pub fn agent_with(
+        &mut self,
+        running: &str,
+        app: &mut App,
+        config: AgentConfig,
+    ) -> (Agent, Journal, Startup) {
         let mut journal = self.journal();
-        let mut agent = Agent::new(BootManager::new(self.layout), AgentConfig::default(), v(running));
+        let mut agent = Agent::new(BootManager::new(self.layout), config, v(running));
         let startup = agent.start(&mut self.storage, &mut journal, app).unwrap();
         (agent, journal, startup)
     }

@@ -126,7 +126,11 @@ impl Device {
         let mut journal: Journal = Journal::open(&mut self.storage.0, self.layout.state()).unwrap();
         let slot = boot.prepare_boot(&mut self.storage, &mut journal, &mut |_| {}).unwrap().slot;
         let mut journal: Journal = Journal::open(&mut self.storage.0, self.layout.state()).unwrap();
-        let mut agent = Agent::new(BootManager::new(self.layout), AgentConfig::default(), v(running));
+        let mut agent = Agent::new(
+            BootManager::new(self.layout),
+            AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            v(running),
+        );
         let startup = agent.start(&mut self.storage, &mut journal, &mut self.app).unwrap();
         self.boots += 1;
         let mqtt = StdMqttClient::connect(&format!("ota-device-boot{}", self.boots), "127.0.0.1", self.port);

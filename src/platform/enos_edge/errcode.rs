@@ -25,6 +25,8 @@
 //! | Busy | −14 |
 //! | LowBattery | −15 |
 //! | Superseded | −16 |
+//! | Downgrade | −17 |
+//! | VersionMismatch | −18 |
 
 use crate::FailureCause;
 
@@ -48,6 +50,8 @@ pub const fn errcode(cause: FailureCause) -> i32 {
         C::Busy => -14,
         C::LowBattery => -15,
         C::Superseded => -16,
+        C::Downgrade => -17,
+        C::VersionMismatch => -18,
     }
 }
 

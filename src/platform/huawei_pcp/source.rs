@@ -313,7 +313,7 @@ pub fn download_status(cause: FailureCause) -> u8 {
     match cause {
         C::NotEnoughStorage | C::OutOfMemory => result::NO_SPACE,
         C::ConnectionLost | C::DownloadTimeout | C::FileNotFound | C::AuthorisationExpired => result::TIMEOUT,
-        C::IntegrityCheckFailure | C::InvalidOffer => result::CHECK_FAILED,
+        C::IntegrityCheckFailure | C::InvalidOffer | C::VersionMismatch => result::CHECK_FAILED,
         C::UnsupportedPackage
         | C::InvalidUri
         | C::UpdateFailed
@@ -321,7 +321,8 @@ pub fn download_status(cause: FailureCause) -> u8 {
         | C::Busy
         | C::LowBattery
         | C::DeclinedByApplication
-        | C::Superseded => result::UNSUPPORTED,
+        | C::Superseded
+        | C::Downgrade => result::UNSUPPORTED,
     }
 }
 

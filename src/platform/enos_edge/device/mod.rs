@@ -145,9 +145,6 @@ impl<A: Application> Application for Forced<'_, A> {
     fn decide<const L: usize>(&mut self, _offer: &Offer<L>) -> Decision {
         Decision::AcceptNow
     }
-    fn security_counter<const L: usize>(&mut self, offer: &Offer<L>) -> u32 {
-        self.0.security_counter(offer)
-    }
     fn self_test(&mut self) -> bool {
         self.0.self_test()
     }
@@ -183,7 +180,7 @@ impl<A: Application> Application for Forced<'_, A> {
 /// let layout = Layout::new::<OneFlash<SimFlash<4, 4096>>>(part(0, 2), part(2, 64), part(66, 64), Strategy::Select).unwrap();
 /// let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
 ///
-/// let agent: Agent = Agent::new(BootManager::new(layout), AgentConfig::default(), Version::parse("1.0.0").unwrap());
+/// let agent: Agent = Agent::new(BootManager::new(layout), AgentConfig::new(crate::download::SignaturePolicy::Unsigned), Version::parse("1.0.0").unwrap());
 /// let config: EdgeConfig = EdgeConfig::new(EdgeEndpoints::for_host("192.168.1.10").unwrap(), "dev-1", "SN1").unwrap();
 /// let http: HttpClient<TcpConnector, 1024> = HttpClient::new(TcpConnector::default());
 /// let mut device = EdgeDevice::new(agent, config, http);
