@@ -237,7 +237,7 @@ pub fn run(storage: &mut Storage, c: &mut Checker) -> Result<(), Abort> {
     c.check(app.reboots_requested >= 1, "the application was asked to reboot");
     let sent = deliver(c, storage, &mut journal, &mut agent);
     c.check(
-        sent.iter().any(|r| matches!(r, Report::Downloaded { target } if is_version(target, "2.0.0"))),
+        sent.iter().any(|r| matches!(r, Report::Downloaded { target, .. } if is_version(target, "2.0.0"))),
         "a downloaded report for 2.0.0",
     );
     drop((agent, journal));
@@ -251,7 +251,7 @@ pub fn run(storage: &mut Storage, c: &mut Checker) -> Result<(), Abort> {
     c.check(matches!(&startup, Startup::Confirmed(v) if is_version(v, "2.0.0")), "the agent confirms 2.0.0");
     let sent = deliver(c, storage, &mut journal, &mut agent);
     c.check(
-        sent.iter().any(|r| matches!(r, Report::Succeeded { version } if is_version(version, "2.0.0"))),
+        sent.iter().any(|r| matches!(r, Report::Succeeded { version, .. } if is_version(version, "2.0.0"))),
         "a success report for 2.0.0",
     );
     c.check(journal.len_of(kinds::PENDING_REPORT).is_none(), "delivered reports leave the journal");

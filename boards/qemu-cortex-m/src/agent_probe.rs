@@ -66,8 +66,8 @@ pub fn update<B: Fn(u32) -> u8 + Copy, const LEN: u32>(
             other => break other,
         }
     };
-    while agent.next_report().is_some() {
-        agent.report_delivered(storage, &mut journal).ok()?;
+    while let Some(report) = agent.next_report().cloned() {
+        agent.report_delivered(storage, &mut journal, &report).ok()?;
     }
     (event == AgentEvent::Staged).then_some(())
 }
