@@ -74,7 +74,9 @@ fn send_reports(agent: &mut Agent, storage: &mut Storage, journal: &mut Journal)
 
 fn boot(layout: Layout, storage: &mut Storage) {
     let mut journal = Journal::<8>::open(&mut storage.0, layout.state()).unwrap();
-    let d = BootManager::new(layout).prepare_boot(storage, &mut journal, &mut |_| {}).unwrap();
+    let boot = BootManager::new(layout)
+        .require_signature(ota_client::mock::demo_keys(), ota_client::mock::DEMO_PRODUCT);
+    let d = boot.prepare_boot(storage, &mut journal, &mut |_| {}).unwrap();
     println!("bootloader: {:?} → run slot {:?}{}", d.event, d.slot, if d.trial { " (trial)" } else { "" });
 }
 
@@ -138,8 +140,10 @@ fn main() {
     let factory = image(200 * 1024, 1);
     let a0 = layout.slot(ota_client::boot::Slot::A).part.offset() as usize;
     storage.0.contents_mut()[a0..a0 + factory.len()].copy_from_slice(&factory);
-    let v11 = image(IMAGE_LEN, 2);
-    let v12 = image(IMAGE_LEN, 3);
+    // Signed images: the (public) demo key, the version and counter in the signed manifest.
+    let body_len = IMAGE_LEN - ota_client::download::signature::TRAILER_LEN;
+    let v11 = ota_client::mock::demo_sign(&image(body_len, 2), "1.1.0");
+    let v12 = ota_client::mock::demo_sign(&image(body_len, 3), "1.2.0");
     let mut app = App { self_test_passes: true };
 
     println!("== Update 1: 1.0.0 → 1.1.0 ({} KiB), power cut mid-download", IMAGE_LEN / 1024);
@@ -147,7 +151,7 @@ fn main() {
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
     let mut agent: Agent = Agent::new(
         BootManager::new(layout),
-        AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+        AgentConfig::new(ota_client::mock::demo_policy()),
         Version::parse("1.0.0").unwrap(),
     );
     agent.start(&mut storage, &mut journal, &mut app).unwrap();
@@ -169,7 +173,7 @@ fn main() {
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
     let mut agent: Agent = Agent::new(
         BootManager::new(layout),
-        AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+        AgentConfig::new(ota_client::mock::demo_policy()),
         Version::parse("1.0.0").unwrap(),
     );
     agent.start(&mut storage, &mut journal, &mut app).unwrap();
@@ -198,7 +202,7 @@ fn main() {
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
     let mut agent: Agent = Agent::new(
         BootManager::new(layout),
-        AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+        AgentConfig::new(ota_client::mock::demo_policy()),
         Version::parse("1.1.0").unwrap(),
     );
     let startup = agent.start(&mut storage, &mut journal, &mut app).unwrap();
@@ -215,7 +219,7 @@ fn main() {
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
     let mut agent: Agent = Agent::new(
         BootManager::new(layout),
-        AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+        AgentConfig::new(ota_client::mock::demo_policy()),
         Version::parse("1.2.0").unwrap(),
     );
     println!("  agent: {}", describe(&agent.start(&mut storage, &mut journal, &mut app).unwrap()));
@@ -224,7 +228,7 @@ fn main() {
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
     let mut agent: Agent = Agent::new(
         BootManager::new(layout),
-        AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+        AgentConfig::new(ota_client::mock::demo_policy()),
         Version::parse("1.1.0").unwrap(),
     );
     let startup = agent.start(&mut storage, &mut journal, &mut app).unwrap();

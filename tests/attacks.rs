@@ -102,6 +102,7 @@ fn an_old_signed_image_relabelled_neither_installs_nor_raises_the_counter() {
 
 /// Polls the download once per second from `from_s` for `seconds`, calling `attack(t)`
 /// before each poll with the time in seconds.
+#[allow(clippy::too_many_arguments, reason = "test helper: the pieces of one device")]
 fn download_under_attack(
     dev: &mut Device,
     agent: &mut ota_client::agent::Agent,
@@ -234,11 +235,11 @@ fn a_failing_offer_repeated_is_downloaded_once_per_backoff() {
     let mut server = ChunkServer::new(served.clone());
     let mut downloads = 0;
     let try_offer = |dev: &mut Device,
-                         agent: &mut ota_client::agent::Agent,
-                         journal: &mut ota_client::flash::Journal,
-                         app: &mut App,
-                         at_ms: u64,
-                         server: &mut ChunkServer| {
+                     agent: &mut ota_client::agent::Agent,
+                     journal: &mut ota_client::flash::Journal,
+                     app: &mut App,
+                     at_ms: u64,
+                     server: &mut ChunkServer| {
         match agent.offer(&mut dev.storage, journal, bad.clone(), app, at_ms) {
             OfferOutcome::Accepted => {
                 let mut buf = [0u8; 1024];
@@ -307,6 +308,6 @@ fn a_trickling_source_hits_the_overall_deadline() {
         }
     };
     assert_eq!(event, AgentEvent::Failed(FailureCause::DownloadTimeout));
-    assert!(now >= DEFAULT_OVERALL_TIMEOUT_MS && now <= DEFAULT_OVERALL_TIMEOUT_MS + 25_000, "{now}");
+    assert!((DEFAULT_OVERALL_TIMEOUT_MS..=DEFAULT_OVERALL_TIMEOUT_MS + 25_000).contains(&now), "{now}");
     println!("attack: one byte per 25 s: failed after {} s with {} bytes", now / 1000, server.stats().served);
 }

@@ -150,8 +150,11 @@ struct Demo {
 impl Demo {
     fn start(platform: CloudPlatform, args: &Args, make_offer: impl Fn(&[u8], &str) -> Offer) -> Self {
         let http = MockHttpServer::start().expect("start the mock HTTP server");
-        let image: Vec<u8> =
-            (0..DEMO_IMAGE_LEN as u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let body: Vec<u8> = (0..(DEMO_IMAGE_LEN - ota_client::download::signature::TRAILER_LEN) as u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        // Signed with the (public) demo key; the device requires its signature.
+        let image = ota_client::mock::demo_sign(&body, "2.0.0");
         http.put_file("/firmware/2.0.0.bin", image.clone());
         let offer = make_offer(&image, &http.url("/firmware/2.0.0.bin"));
         let cloud = MockCloud::start(platform, &args.host, args.port);
@@ -238,7 +241,7 @@ pub fn run<D: Dialect<512>>(
         let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).expect("journal");
         let mut agent = Agent::new(
             BootManager::new(layout),
-            AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            AgentConfig::new(ota_client::mock::demo_policy()),
             running.clone(),
         );
         let startup = agent.start(&mut storage, &mut journal, &mut App).expect("agent start");

@@ -64,7 +64,7 @@ use super::checkpoint::{CHECKPOINT_LEN, Checkpoint};
 use super::integrity::Verifier;
 #[cfg(feature = "ed25519")]
 use super::signature::TrailerCollector;
-use super::signature::{SignaturePolicy, Trailer};
+use super::signature::{SignaturePolicy, Signed};
 use crate::boot::{Slot, SlotRegion};
 use crate::flash::{Journal, JournalError, MAX_ACCESS_SIZE, Storage, kinds};
 use crate::transport::{ChunkSource, SourceError};
@@ -129,9 +129,9 @@ pub struct VerifiedImage {
     pub md5: Option<[u8; 16]>,
     /// The version the offer announced.
     pub version: Version,
-    /// The verified trailer (key id and signed [`Manifest`](super::signature::Manifest)),
-    /// under [`SignaturePolicy::Required`]; `None` when no signature was required.
-    pub signed: Option<Trailer>,
+    /// The signing key and the signed [`Manifest`](super::signature::Manifest), under
+    /// [`SignaturePolicy::Required`]; `None` when no signature was required.
+    pub signed: Option<Signed>,
 }
 
 /// Download progress.
@@ -155,6 +155,7 @@ impl Progress {
 }
 
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant, reason = "one per download; boxing needs a heap")]
 enum State {
     Start,
     Rehash { at: u32, to: u32 },
@@ -624,12 +625,12 @@ impl Download {
 
     /// The signature check of the policy, once the whole image went through
     /// [`consume`](Self::consume): the verified trailer, `None` when no signature is required.
-    fn check_signature(&self) -> Result<Option<Trailer>, FailureCause> {
+    fn check_signature(&self) -> Result<Option<Signed>, FailureCause> {
         #[cfg(feature = "ed25519")]
         if let SignaturePolicy::Required { keys, product } = self.cfg.signature {
             let collector = self.signed.as_ref().ok_or(FailureCause::IntegrityCheckFailure)?;
             return match collector.verify(keys, product) {
-                Ok(trailer) => Ok(Some(trailer)),
+                Ok(t) => Ok(Some(Signed { key_id: t.key_id, manifest: t.manifest })),
                 Err(e) => {
                     crate::log::warning!("image signature refused: {}", e);
                     Err(FailureCause::IntegrityCheckFailure)

@@ -16,7 +16,7 @@ pub use checkpoint::Checkpoint;
 pub use engine::{DEFAULT_OVERALL_TIMEOUT_MS, Download, DownloadConfig, Progress, VerifiedImage};
 pub use integrity::{Verified, Verifier};
 pub use signature::{
-    Manifest, SignatureError, SignaturePolicy, Trailer, TrailerCollector, TrailerError, TrustedKey,
+    Manifest, SignatureError, SignaturePolicy, Signed, Trailer, TrailerCollector, TrailerError, TrustedKey,
 };
 #[cfg(feature = "ed25519")]
 pub use signature::{verify_digest, verify_image};

@@ -93,6 +93,16 @@ pub struct Manifest {
     pub product: u32,
 }
 
+/// What a verified signature vouches for: the signing key and the manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Signed {
+    /// The id of the trusted key that signed.
+    pub key_id: u8,
+    /// The signed facts.
+    pub manifest: Manifest,
+}
+
 /// A decoded trailer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -35,4 +35,6 @@ pub use counting_source::CountingSource;
 
 mod signing;
 
-pub use signing::{manifest, public_key, sign_image};
+pub use signing::{
+    DEMO_PRODUCT, DEMO_SECRET, demo_keys, demo_policy, demo_sign, manifest, public_key, sign_image,
+};

@@ -2,7 +2,7 @@
 //! ([`download::signature`](crate::download::signature)) with its manifest to a body.
 
 use crate::Version;
-use crate::download::signature::{ALG_ED25519_SHA256, Manifest, Trailer};
+use crate::download::signature::{ALG_ED25519_SHA256, Manifest, SignaturePolicy, Trailer, TrustedKey};
 use ed25519_dalek::{Signer as _, SigningKey};
 use sha2::Digest as _;
 
@@ -12,12 +12,37 @@ pub fn public_key(secret: &[u8; 32]) -> [u8; 32] {
     SigningKey::from_bytes(secret).verifying_key().to_bytes()
 }
 
-/// A manifest for `version` (which must parse) with `security_counter` and `product`.
+/// The secret key (seed) the demos and examples sign with. It is public, so it proves
+/// nothing: a product generates its own key pair and keeps the secret off the device.
+pub const DEMO_SECRET: [u8; 32] = *b"ota-client demo key, not secret!";
+
+/// The product id the demos and examples sign for.
+pub const DEMO_PRODUCT: u32 = 0xD3_0000;
+
+/// The demo key as the devices of the demos and examples trust it (key id 1).
+pub fn demo_keys() -> &'static [TrustedKey] {
+    static KEYS: std::sync::OnceLock<[TrustedKey; 1]> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| [TrustedKey { id: 1, public_key: public_key(&DEMO_SECRET) }])
+}
+
+/// The signature policy of the demos and examples: [`demo_keys`] for [`DEMO_PRODUCT`].
+pub fn demo_policy() -> SignaturePolicy {
+    SignaturePolicy::Required { keys: demo_keys(), product: DEMO_PRODUCT }
+}
+
+/// `body` signed with the demo key as `version` (security counter 1) for [`DEMO_PRODUCT`].
+pub fn demo_sign(body: &[u8], version: &str) -> Vec<u8> {
+    sign_image(body, &manifest(version, 1, DEMO_PRODUCT), &DEMO_SECRET, 1)
+}
+
+/// A manifest for `version` with `security_counter` and `product`.
 ///
 /// # Panics
-/// When `version` is not a valid version text.
+/// When `version` is not a valid version text (a test's mistake).
+#[allow(clippy::panic, reason = "a test helper: a bad literal is the test's mistake")]
 pub fn manifest(version: &str, security_counter: u32, product: u32) -> Manifest {
-    Manifest { version: Version::parse(version).expect("a valid version text"), security_counter, product }
+    let Ok(version) = Version::parse(version) else { panic!("not a version text: {version:?}") };
+    Manifest { version, security_counter, product }
 }
 
 /// `body ‖ trailer`: the body and `manifest` signed with the Ed25519 secret key (seed)
