@@ -65,6 +65,8 @@ use super::integrity::Verifier;
 #[cfg(feature = "ed25519")]
 use super::signature::TrailerCollector;
 use super::signature::{SignaturePolicy, Signed};
+#[cfg(feature = "ed25519")]
+use super::signature::Trailer;
 use crate::boot::{Slot, SlotRegion};
 use crate::flash::{Journal, JournalError, MAX_ACCESS_SIZE, Storage, kinds};
 use crate::transport::{ChunkSource, SourceError};
@@ -155,14 +157,18 @@ impl Progress {
 }
 
 #[derive(Debug, Clone)]
-#[allow(clippy::large_enum_variant, reason = "one per download; boxing needs a heap")]
 enum State {
     Start,
     Rehash { at: u32, to: u32 },
     Fetch,
     Backoff { until: u64 },
     Finish,
-    Done(VerifiedImage),
+    /// Verified: the digests (the rest of the [`VerifiedImage`] is rebuilt from the engine,
+    /// so the state does not hold a second copy of the version and manifest).
+    Done {
+        sha256: [u8; 32],
+        md5: Option<[u8; 16]>,
+    },
     Failed(FailureCause),
 }
 
@@ -279,14 +285,14 @@ impl Download {
         buf: &mut [u8],
         now_ms: u64,
     ) -> nb::Result<VerifiedImage, FailureCause> {
-        match &self.state {
-            State::Done(image) => return Ok(image.clone()),
-            State::Failed(cause) => return Err(nb::Error::Other(*cause)),
+        match self.state {
+            State::Done { sha256, md5 } => return Ok(self.verified(sha256, md5)),
+            State::Failed(cause) => return Err(nb::Error::Other(cause)),
             _ => {}
         }
         match self.step(storage, journal, source, buf, now_ms) {
             Ok(Some(image)) => {
-                self.state = State::Done(image.clone());
+                self.state = State::Done { sha256: image.sha256, md5: image.md5 };
                 Ok(image)
             }
             Ok(None) => Err(nb::Error::WouldBlock),
@@ -337,7 +343,7 @@ impl Download {
             }
             State::Fetch => self.fetch(storage, journal, source, buf, now),
             State::Finish => self.finish(storage, journal),
-            State::Done(image) => Ok(Some(image)),
+            State::Done { sha256, md5 } => Ok(Some(self.verified(sha256, md5))),
             State::Failed(cause) => Err(cause),
         }
     }
@@ -594,6 +600,21 @@ impl Download {
         }
     }
 
+    /// The verified image with digests `sha256` and `md5`: the signed manifest, under a
+    /// signature policy, is decoded again from the trailer bytes the collector verified.
+    fn verified(&self, sha256: [u8; 32], md5: Option<[u8; 16]>) -> VerifiedImage {
+        #[cfg(feature = "ed25519")]
+        let signed = self
+            .signed
+            .as_ref()
+            .and_then(TrailerCollector::trailer)
+            .and_then(|raw| Trailer::decode(raw).ok())
+            .map(|t| Signed { key_id: t.key_id, manifest: t.manifest });
+        #[cfg(not(feature = "ed25519"))]
+        let signed = None;
+        VerifiedImage { slot: self.region.slot, size: self.size, sha256, md5, version: self.version.clone(), signed }
+    }
+
     /// Starts the download over from byte 0, the checkpoint already removed.
     fn restart(&mut self) {
         self.restarts = self.restarts.saturating_add(1);
@@ -679,7 +700,7 @@ impl Download {
     pub fn progress(&self) -> Progress {
         let bytes = match self.state {
             State::Rehash { at, .. } => at,
-            State::Done(_) => self.size,
+            State::Done { .. } => self.size,
             _ => self.received(),
         };
         Progress { bytes, total: self.size }
@@ -737,7 +758,7 @@ impl Download {
 
     /// True once the download is done or failed.
     pub fn is_finished(&self) -> bool {
-        matches!(self.state, State::Done(_) | State::Failed(_))
+        matches!(self.state, State::Done { .. } | State::Failed(_))
     }
 }
 
