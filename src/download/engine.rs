@@ -63,10 +63,10 @@
 use super::checkpoint::{CHECKPOINT_LEN, Checkpoint};
 use super::integrity::Verifier;
 #[cfg(feature = "ed25519")]
+use super::signature::Trailer;
+#[cfg(feature = "ed25519")]
 use super::signature::TrailerCollector;
 use super::signature::{SignaturePolicy, Signed};
-#[cfg(feature = "ed25519")]
-use super::signature::Trailer;
 use crate::boot::{Slot, SlotRegion};
 use crate::flash::{Journal, JournalError, MAX_ACCESS_SIZE, Storage, kinds};
 use crate::transport::{ChunkSource, SourceError};
@@ -159,9 +159,14 @@ impl Progress {
 #[derive(Debug, Clone)]
 enum State {
     Start,
-    Rehash { at: u32, to: u32 },
+    Rehash {
+        at: u32,
+        to: u32,
+    },
     Fetch,
-    Backoff { until: u64 },
+    Backoff {
+        until: u64,
+    },
     Finish,
     /// Verified: the digests (the rest of the [`VerifiedImage`] is rebuilt from the engine,
     /// so the state does not hold a second copy of the version and manifest).
@@ -612,7 +617,14 @@ impl Download {
             .map(|t| Signed { key_id: t.key_id, manifest: t.manifest });
         #[cfg(not(feature = "ed25519"))]
         let signed = None;
-        VerifiedImage { slot: self.region.slot, size: self.size, sha256, md5, version: self.version.clone(), signed }
+        VerifiedImage {
+            slot: self.region.slot,
+            size: self.size,
+            sha256,
+            md5,
+            version: self.version.clone(),
+            signed,
+        }
     }
 
     /// Starts the download over from byte 0, the checkpoint already removed.
