@@ -2,7 +2,7 @@
 //! (4 KiB sectors, 4-byte writes, 256 KiB slots): erases per slot sector, bytes programmed
 //! against the image size, and erases of the state partition. Counted over ten updates after
 //! a first one (which, with no recorded size for the factory image, swaps the whole slot).
-//! Run with `--nocapture` to see the table that the README quotes.
+//! Run with `--nocapture` to see the table that docs/boot.md quotes.
 
 use ota_client::Version;
 use ota_client::boot::{BootManager, ImageInfo, Layout, Strategy};

@@ -196,7 +196,7 @@ enum State {
 /// let digest = Digest { md5: Some(md5::compute(&image).0), sha256: None };
 /// let offer: Offer = Offer::new(Version::parse("1.1").unwrap(), 3000, digest);
 /// let mut server = ChunkServer::new(image.clone());
-/// let mut dl = Download::new(&offer, target, DownloadConfig::new(crate::download::SignaturePolicy::Unsigned));
+/// let mut dl = Download::new(&offer, target, DownloadConfig::new(ota_client::download::SignaturePolicy::Unsigned));
 /// let mut buf = [0u8; 256];
 /// let done = loop {
 ///     match dl.poll(&mut storage, &mut journal, &mut server, &mut buf, 0) {

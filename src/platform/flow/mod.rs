@@ -104,7 +104,7 @@ pub struct FlowStats {
 /// let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
 ///
 /// // After every boot: start the Agent (confirms or rolls back a new image), then the flow.
-/// let mut agent: Agent = Agent::new(BootManager::new(layout), AgentConfig::new(crate::download::SignaturePolicy::Unsigned), Version::parse("1.0.0").unwrap());
+/// let mut agent: Agent = Agent::new(BootManager::new(layout), AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned), Version::parse("1.0.0").unwrap());
 /// agent.start(&mut storage, &mut journal, &mut App).unwrap();
 /// let mqtt = StdMqttClient::connect("PRODUCT1dev1", "mqtt.example", 1883);
 /// let mut flow = Flow::new(mqtt, TencentDialect::new("PRODUCT1", "dev1").unwrap(), agent);

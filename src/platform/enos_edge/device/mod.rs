@@ -180,7 +180,7 @@ impl<A: Application> Application for Forced<'_, A> {
 /// let layout = Layout::new::<OneFlash<SimFlash<4, 4096>>>(part(0, 2), part(2, 64), part(66, 64), Strategy::Select).unwrap();
 /// let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
 ///
-/// let agent: Agent = Agent::new(BootManager::new(layout), AgentConfig::new(crate::download::SignaturePolicy::Unsigned), Version::parse("1.0.0").unwrap());
+/// let agent: Agent = Agent::new(BootManager::new(layout), AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned), Version::parse("1.0.0").unwrap());
 /// let config: EdgeConfig = EdgeConfig::new(EdgeEndpoints::for_host("192.168.1.10").unwrap(), "dev-1", "SN1").unwrap();
 /// let http: HttpClient<TcpConnector, 1024> = HttpClient::new(TcpConnector::default());
 /// let mut device = EdgeDevice::new(agent, config, http);
