@@ -42,11 +42,11 @@ fn make_rig<const W: usize>(erased: u8, strategy: Strategy) -> (Rig, OneFlash<Fl
     let b = p(&storage.0, STATE_SECTORS + SLOT_PAGES, SLOT_PAGES + 1);
     let layout = Layout::new::<OneFlash<Flash<W>>>(state, a, b, strategy).unwrap();
     let (old, new) = (image(OLD_LEN, 1), image(NEW_LEN, 2));
-    // Factory image in A (no boot state yet), the downloaded image in B.
+    // Factory image in A (no boot state yet), the downloaded image where it is staged in B.
     let flash = storage.0.contents_mut();
     let a0 = a.offset() as usize;
     flash[a0..a0 + OLD_LEN].copy_from_slice(&old);
-    let b0 = b.offset() as usize;
+    let b0 = layout.staging(Slot::B).part.offset() as usize;
     flash[b0..b0 + NEW_LEN].copy_from_slice(&new);
     let new_info = ImageInfo {
         size: NEW_LEN as u32,

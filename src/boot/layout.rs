@@ -11,9 +11,10 @@ pub enum Strategy {
     /// A/B execute-in-place: the bootloader runs whichever slot the boot state names; an
     /// update writes only the inactive slot, then flips the state. No copying.
     Select,
-    /// One execution address: the new image is staged in the secondary slot and the
-    /// bootloader exchanges the slots page by page, using one spare page at the end of the
-    /// secondary slot (no scratch partition). A revert exchanges them back.
+    /// One execution address: the new image is staged one page into the secondary slot
+    /// (which is one page larger than the primary; no scratch partition) and the bootloader
+    /// exchanges the slots page by page, three writes per image byte in all. A revert
+    /// exchanges them back.
     Swap,
 }
 
@@ -98,6 +99,36 @@ impl Layout {
     /// A slot's region.
     pub fn slot(&self, slot: Slot) -> SlotRegion {
         SlotRegion { slot, part: if slot == Slot::A { self.a } else { self.b } }
+    }
+
+    /// Where an image staged into `slot` lies: the whole slot, except for slot B under
+    /// [`Strategy::Swap`], where it starts one swap page in, so the exchange needs no shift
+    /// pass (see [`swap`](super::swap)). Downloads write here and the bootloader checks the
+    /// staged image here.
+    ///
+    /// ```
+    /// # #[cfg(feature = "mock")] {
+    /// use ota_client::boot::{Layout, Slot, Strategy};
+    /// use ota_client::flash::{OneFlash, Partition};
+    /// use ota_client::mock::SimFlash;
+    /// type Flash = SimFlash<4, 4096>;
+    /// let flash = Flash::new(32 * 4096, 0xFF);
+    /// let p = |o: u32, s: u32| Partition::new(&flash, o * 4096, s * 4096, 0xFF).unwrap();
+    /// let layout = Layout::new::<OneFlash<Flash>>(p(0, 2), p(2, 8), p(10, 9), Strategy::Swap).unwrap();
+    /// let staging = layout.staging(Slot::B);
+    /// assert_eq!(staging.part.offset(), 11 * 4096);
+    /// assert_eq!(staging.part.size(), layout.max_image_size());
+    /// # }
+    /// ```
+    pub fn staging(&self, slot: Slot) -> SlotRegion {
+        match (self.strategy, slot) {
+            (Strategy::Swap, Slot::B) => {
+                // `new` checked that B holds A and one page more.
+                let part = self.b.tail(self.page).unwrap_or(self.b);
+                SlotRegion { slot, part }
+            }
+            _ => self.slot(slot),
+        }
     }
 
     /// The strategy.

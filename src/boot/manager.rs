@@ -14,7 +14,7 @@ use super::image::ImageInfo;
 use super::layout::{Layout, Strategy};
 use super::slot::{Slot, SlotRegion};
 use super::state::{BootState, MAX_ENCODED, Phase};
-use super::swap::{SwapProgress, exchange};
+use super::swap::{Direction, SwapProgress, exchange};
 use crate::UpdateId;
 #[cfg(feature = "ed25519")]
 use crate::download::signature::{TRAILER_LEN, TrustedKey, verify_digest};
@@ -220,7 +220,7 @@ impl BootManager {
             }
             _ => return Err(BootError::Busy),
         }
-        Ok(self.layout.slot(self.update_slot(&state)))
+        Ok(self.layout.staging(self.update_slot(&state)))
     }
 
     fn update_slot(&self, state: &BootState) -> Slot {
@@ -397,7 +397,7 @@ impl BootManager {
             match state.phase.clone() {
                 Phase::Idle => return Ok(BootDecision { slot: state.active, trial: false, event }),
                 Phase::Staged { image, attempts } => {
-                    let region = self.layout.slot(self.update_slot(&state));
+                    let region = self.layout.staging(self.update_slot(&state));
                     if image.security_counter < state.min_security_counter {
                         event = BootEvent::StagedImageRevoked;
                         state.phase = Phase::Idle;
@@ -428,7 +428,7 @@ impl BootManager {
                     self.save(storage, journal, &state)?;
                 }
                 Phase::Installing { image, attempts, pages, swap_id } => {
-                    exchange(&self.layout, storage, journal, pages, swap_id, progress)?;
+                    exchange(&self.layout, storage, journal, pages, swap_id, Direction::Install, progress)?;
                     state.phase = Phase::Trial {
                         image,
                         attempts_left: attempts.saturating_sub(1),
@@ -458,7 +458,7 @@ impl BootManager {
                     self.save(storage, journal, &state)?;
                 }
                 Phase::Reverting { image, pages, swap_id } => {
-                    exchange(&self.layout, storage, journal, pages, swap_id, progress)?;
+                    exchange(&self.layout, storage, journal, pages, swap_id, Direction::Revert, progress)?;
                     event = BootEvent::RolledBack;
                     state.last_rollback = Some(image.version);
                     state.phase = Phase::Idle;

@@ -1,19 +1,27 @@
-//! The page exchange behind [`Strategy::Swap`](super::Strategy::Swap), with one spare page.
+//! The page exchange behind [`Strategy::Swap`](super::Strategy::Swap), with one spare page,
+//! at three writes per image byte: the download, saving the old page, installing the new one.
 //!
-//! Slot A holds image X in pages `0..n`, slot B holds image Y in pages `0..n` and has one
-//! spare page `n`. The exchange runs `3n` steps, each "erase a destination page, copy a
-//! source page into it", whose source is never overwritten before the step is done:
+//! Slot A holds image X in pages `0..n`. Slot B is one page larger; the download stages image
+//! Y one page in, in pages `1..=n` ([`Layout::staging`](super::Layout::staging)), so B's page 0
+//! is free. Installing runs `2n` steps, each "erase a destination page, copy a source page
+//! into it", whose source is never overwritten before the step is done:
 //!
 //! ```text
-//! shift:     for i in (0..n).rev():  B[i+1] <- B[i]          (B[1..=n] = Y)
-//! exchange:  for i in 0..n:          B[i]   <- A[i]          (X[i] saved)
-//!                                    A[i]   <- B[i+1]        (Y[i] installed)
+//! install:  for i in 0..n:         B[i]   <- A[i]      (X[i] saved where Y[i-1] was, already installed)
+//!                                  A[i]   <- B[i+1]    (Y[i] installed)
+//! revert:   for i in (0..n).rev(): B[i+1] <- A[i]      (Y[i] saved where X[i+1] was, already restored)
+//!                                  A[i]   <- B[i]      (X[i] restored)
 //! ```
 //!
-//! Afterwards A holds Y and B holds X in pages `0..n`, so running the same exchange again
-//! reverts it. After every step a progress record `(swap id, steps done)` is appended to the
-//! Journal; after a power cut the exchange resumes by redoing the first step not recorded,
-//! which is idempotent because its source is intact.
+//! After the install A holds Y and B holds X in pages `0..n`; the revert mirrors it and leaves
+//! Y staged again in B's pages `1..=n`. Every page of either slot is written once per
+//! exchange, so an update programs each image byte three times (download, save, install) and
+//! erases each slot sector at most twice. No shift pass is needed, because the download
+//! already put Y where the exchange reads it.
+//!
+//! After every step a progress record `(swap id, steps done)` is appended to the Journal;
+//! after a power cut the exchange resumes by redoing the first step not recorded, which is
+//! idempotent because its source is intact.
 
 use super::error::BootError;
 use super::layout::Layout;
@@ -26,7 +34,7 @@ use crate::flash::{Journal, Storage, kinds};
 pub struct SwapProgress {
     /// Steps done.
     pub done: u32,
-    /// Steps in all (three per page).
+    /// Steps in all (two per page).
     pub total: u32,
 }
 
@@ -48,27 +56,40 @@ fn steps_done<S: Storage, const K: usize>(
     }
 }
 
-/// Runs (or resumes) the exchange of the first `pages` pages of the two slots.
+/// Which way an exchange runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// The staged image (B, pages `1..=n`) into A; the old one saved to B, pages `0..n`.
+    Install,
+    /// Back: the saved image (B, pages `0..n`) into A; the failed one to B, pages `1..=n`.
+    Revert,
+}
+
+/// Runs (or resumes) the exchange of the first `pages` pages of slot A with slot B.
 pub(crate) fn exchange<S: Storage, const K: usize>(
     layout: &Layout,
     storage: &mut S,
     journal: &mut Journal<K>,
     pages: u32,
     swap_id: u32,
+    direction: Direction,
     progress: &mut dyn FnMut(SwapProgress),
 ) -> Result<(), BootError> {
-    let total = pages.saturating_mul(3);
+    let total = pages.saturating_mul(2);
     let start = steps_done(storage, journal, swap_id)?.min(total);
     let (a, b) = (layout.slot(Slot::A), layout.slot(Slot::B));
     let page = layout.page();
     for step in start..total {
-        let (src, src_page, dst, dst_page) = if step < pages {
-            let i = pages - 1 - step;
-            (b, i, b, i + 1)
-        } else {
-            let k = step - pages;
-            let i = k / 2;
-            if k.is_multiple_of(2) { (a, i, b, i) } else { (b, i + 1, a, i) }
+        let save = step.is_multiple_of(2);
+        let (src, src_page, dst, dst_page) = match direction {
+            Direction::Install => {
+                let i = step / 2;
+                if save { (a, i, b, i) } else { (b, i + 1, a, i) }
+            }
+            Direction::Revert => {
+                let i = pages - 1 - step / 2;
+                if save { (a, i, b, i + 1) } else { (b, i, a, i) }
+            }
         };
         copy_page(storage, page, src, src_page, dst, dst_page)?;
         let mut rec = [0u8; 8];

@@ -74,6 +74,15 @@ impl Partition {
         Ok(Self { offset, size, erase_size, write_size, read_size, erased })
     }
 
+    /// The partition without its first `skip` bytes: `None` unless `skip` is a multiple of
+    /// the erase size smaller than the partition.
+    pub fn tail(&self, skip: u32) -> Option<Self> {
+        if !skip.is_multiple_of(self.erase_size) || skip >= self.size {
+            return None;
+        }
+        Some(Self { offset: self.offset.checked_add(skip)?, size: self.size.checked_sub(skip)?, ..*self })
+    }
+
     /// Checks that the partition has at least `n` erase sectors.
     pub fn require_sectors(self, n: u32) -> Result<Self, PartitionError> {
         if self.sectors() < n { Err(PartitionError::TooSmall) } else { Ok(self) }
