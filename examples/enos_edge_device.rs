@@ -44,7 +44,7 @@ const SLOT_SECTORS: u32 = 256;
 
 type Flash = SimFlash<4, 4096>;
 type Storage = OneFlash<Flash>;
-type Device = EdgeDevice<HttpClient<TcpConnector, 2048>>;
+type Device = EdgeDevice<HttpClient<TcpConnector, 2048, 512, StdClock>>;
 
 struct App {
     reboot_requested: bool,
@@ -105,7 +105,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Version::parse(&version).map_err(debug)?,
         );
         let mut device: Device =
-            EdgeDevice::new(agent, config.clone(), HttpClient::new(TcpConnector::default()));
+            EdgeDevice::new(agent, config.clone(), HttpClient::with_clock(TcpConnector::default(), clock));
         let mut app = App { reboot_requested: false };
         let startup = device.start(&mut storage, &mut journal, &mut app, clock.now_ms()).map_err(debug)?;
         match &startup {
