@@ -101,7 +101,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut journal = Journal::open(&mut storage.0, layout.state()).map_err(debug)?;
         let agent = Agent::new(
             BootManager::new(layout),
-            AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            AgentConfig::new(ota_client::mock::demo_policy()),
             Version::parse(&version).map_err(debug)?,
         );
         let mut device: Device =
