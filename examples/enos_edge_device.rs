@@ -44,7 +44,7 @@ const SLOT_SECTORS: u32 = 256;
 
 type Flash = SimFlash<4, 4096>;
 type Storage = OneFlash<Flash>;
-type Device = EdgeDevice<HttpClient<TcpConnector, 2048>>;
+type Device = EdgeDevice<HttpClient<TcpConnector, 2048, 512, StdClock>>;
 
 struct App {
     reboot_requested: bool,
@@ -101,11 +101,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut journal = Journal::open(&mut storage.0, layout.state()).map_err(debug)?;
         let agent = Agent::new(
             BootManager::new(layout),
-            AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            AgentConfig::new(ota_client::mock::demo_policy()),
             Version::parse(&version).map_err(debug)?,
         );
         let mut device: Device =
-            EdgeDevice::new(agent, config.clone(), HttpClient::new(TcpConnector::default()));
+            EdgeDevice::new(agent, config.clone(), HttpClient::with_clock(TcpConnector::default(), clock));
         let mut app = App { reboot_requested: false };
         let startup = device.start(&mut storage, &mut journal, &mut app, clock.now_ms()).map_err(debug)?;
         match &startup {

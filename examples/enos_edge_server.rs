@@ -5,7 +5,7 @@
 //! cargo run --features mock --example enos_edge_server -- [ASSET_ID] [VERSION] [FIRMWARE_FILE] [ADDR]
 //! ```
 //!
-//! Defaults: asset `dev-1`, version `2.0.0`, a generated 256 KiB firmware, `127.0.0.1:0` (a
+//! Defaults: asset `dev-1`, version `2.0.0`, a generated 256 KiB firmware (signed with the demo key), `127.0.0.1:0` (a
 //! free port). Point a device at the printed base URL (all endpoints share it). Stop with
 //! Ctrl-C.
 
@@ -17,10 +17,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let asset = args.next().unwrap_or_else(|| "dev-1".into());
     let version = args.next().unwrap_or_else(|| "2.0.0".into());
-    let firmware = match args.next().filter(|f| f != "-") {
+    let body = match args.next().filter(|f| f != "-") {
         Some(path) => std::fs::read(&path)?,
         None => (0..256 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect(),
     };
+    // Signed with the (public) demo key, as the example device requires.
+    let firmware = ota_client::mock::demo_sign(&body, &version);
     let addr = args.next().unwrap_or_else(|| "127.0.0.1:0".into());
 
     let edge = EnosEdgeServer::start_on(&addr)?;

@@ -13,6 +13,19 @@ impl<C: Clock + ?Sized> Clock for &C {
     }
 }
 
+/// A clock that never moves: it always reads 0 ms. It stands in where a component can take a
+/// clock and was given none (see [`HttpClient::new`](crate::transport::http::HttpClient::new)):
+/// a deadline measured with it never expires.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct NoClock;
+
+impl Clock for NoClock {
+    fn now_ms(&self) -> u64 {
+        0
+    }
+}
+
 /// The host's monotonic clock.
 #[cfg(feature = "std")]
 #[derive(Debug, Clone, Copy)]

@@ -601,6 +601,28 @@ fn bad_answers_give_clear_errors_and_no_panic() {
 }
 
 #[test]
+fn an_answer_that_repeats_a_key_is_refused_and_reported() {
+    let good = format!(
+        r#"{{"assetId":"{ASSET}","version":"2.0.0","code":1,"desc":"has update","signMethod":"MD5","sign":"{MD5}","downloadurl":"/version/1"}}"#
+    );
+    let why = FailureCause::InvalidOffer.description();
+    for (find, twice) in [
+        (r#""version":"#, r#""version":"9.9.9","version":"#.to_owned()),
+        (r#""version":"#, r#""ver\u0073ion":"9.9.9","version":"#.to_owned()),
+        (r#""sign":"#, format!(r#""sign":"{}","sign":"#, "f".repeat(32))),
+        (r#""sign":"#, format!(r#""si\u0067n":"{}","sign":"#, "f".repeat(32))),
+        (r#""downloadurl":"#, r#""downloadurl":"http://evil/x","downloadurl":"#.to_owned()),
+        (r#""downloadurl":"#, r#""downloadur\u006C":"http://evil/x","downloadurl":"#.to_owned()),
+    ] {
+        let attack = good.replacen(find, &twice, 1);
+        assert_ne!(attack, good);
+        let (event, reports) = answer_case(json(200, &attack));
+        assert_eq!(event, EdgeEvent::BadOffer(FailureCause::InvalidOffer), "{attack}");
+        assert_eq!(bodies(&reports), [upd(update_result("1.0.0", why, 0, 0, -12))], "{attack}");
+    }
+}
+
+#[test]
 fn server_errors_on_the_download_are_retried() {
     let server = EnosEdgeServer::start().unwrap();
     let fw = firmware(20_000);

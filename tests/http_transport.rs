@@ -2,12 +2,17 @@
 
 use std::time::Duration;
 
+use ota_client::mock::ManualClock;
 use ota_client::mock::enos_edge_server::{EnosEdgeServer, ReportKind};
 use ota_client::mock::http_server::{Fault, MockHttpServer};
 use ota_client::platform::enos_edge::codec::{
     self, CheckVersion, CheckVersionAnswer, DownloadResult, UpdateResult,
 };
-use ota_client::transport::http::{HttpClient, HttpError, HttpSource, HttpTransport, TcpConnector};
+use ota_client::time::Clock;
+use ota_client::transport::http::{
+    ConnectError, Connector, HttpClient, HttpError, HttpSource, HttpTransport, Scheme, TcpConnection,
+    TcpConnector,
+};
 use ota_client::transport::{ChunkSource, SourceError};
 
 type Client = HttpClient<TcpConnector, 1024>;
@@ -403,4 +408,226 @@ fn edge_answers_bad_requests_and_unknown_paths() {
         .unwrap();
     assert_eq!(status, 200);
     assert_eq!(codec::decode_check_version_answer(&answer[..len]), Ok(CheckVersionAnswer::NoUpdate));
+}
+
+/// Stands in for a TLS stack: opens `https` URLs as plain TCP to the same host and port (the
+/// mock server speaks plain HTTP), so that redirects out of `https` run on loopback.
+struct FakeTls(TcpConnector);
+
+impl Connector for FakeTls {
+    type Connection = TcpConnection;
+    fn connect(&mut self, _scheme: Scheme, host: &str, port: u16) -> Result<TcpConnection, ConnectError> {
+        self.0.connect(Scheme::Http, host, port)
+    }
+}
+
+fn authorization(server: &MockHttpServer) -> Vec<Option<String>> {
+    server.requests().iter().map(|r| r.header("authorization").map(str::to_owned)).collect()
+}
+
+#[test]
+fn a_same_origin_redirect_keeps_the_token() {
+    let server = MockHttpServer::start().unwrap();
+    server.put_file("/fw.bin", firmware(3000));
+    server.redirect("/a", "/b");
+    server.redirect("/b", &server.url("/fw.bin"));
+    let mut c = client();
+    let url = server.url("/a");
+    let mut source = HttpSource::new(&mut c, &url, Some("t0k"));
+    let mut got = Vec::new();
+    pull(&mut source, &mut got, 3000, 1024).unwrap();
+    assert_eq!(got, firmware(3000));
+    assert_eq!(authorization(&server), vec![Some("Bearer t0k".to_owned()); 3]);
+}
+
+#[test]
+fn a_cross_origin_redirect_drops_the_token() {
+    let server = MockHttpServer::start().unwrap();
+    let cdn = MockHttpServer::start().unwrap();
+    cdn.put_file("/fw.bin", firmware(3000));
+    server.redirect("/fw", &cdn.url("/fw.bin"));
+    let mut c = client();
+    let url = server.url("/fw");
+    let mut source = HttpSource::new(&mut c, &url, Some("t0k"));
+    let mut got = Vec::new();
+    pull(&mut source, &mut got, 3000, 1024).unwrap();
+    assert_eq!(got, firmware(3000), "the download itself goes on");
+    assert_eq!(authorization(&server), [Some("Bearer t0k".to_owned())]);
+    assert_eq!(authorization(&cdn), [None], "the other origin never sees the token");
+
+    // Nor when the chain comes back: server → cdn → server again.
+    server.redirect("/back", "/fw.bin");
+    server.put_file("/fw.bin", firmware(10));
+    cdn.redirect("/hop", &server.url("/back"));
+    server.redirect("/start", &cdn.url("/hop"));
+    let before = server.requests().len();
+    let mut c = client();
+    c.get_range(&server.url("/start"), 0, Some("t0k")).unwrap();
+    let sent = authorization(&server);
+    assert_eq!(sent[before..], [Some("Bearer t0k".to_owned()), None, None]);
+    assert_eq!(authorization(&cdn)[1..], [None]);
+}
+
+#[test]
+fn an_https_url_redirected_to_http_is_refused() {
+    let server = MockHttpServer::start().unwrap();
+    server.put_file("/fw.bin", firmware(100));
+    server.redirect("/tls", &server.url("/fw.bin"));
+    let port = server.addr().port();
+    let mut c: HttpClient<FakeTls, 1024> = HttpClient::new(FakeTls(TcpConnector::default()));
+    let url = format!("https://127.0.0.1:{port}/tls");
+    assert_eq!(c.get_range(&url, 0, Some("t0k")), Err(HttpError::InsecureRedirect));
+    assert_eq!(server.requests().len(), 1, "nothing went out over plain http");
+    let mut source = HttpSource::new(&mut c, &url, Some("t0k"));
+    assert_eq!(
+        source.fetch(0, &mut [0u8; 64]),
+        Err(nb::Error::Other(SourceError::InvalidLocation)),
+        "not retryable"
+    );
+    assert!(!SourceError::InvalidLocation.is_transient());
+    // https to https elsewhere is followed, without the token; http to https is followed.
+    let cdn = MockHttpServer::start().unwrap();
+    cdn.put_file("/fw.bin", firmware(100));
+    server.redirect("/tls2", &format!("https://127.0.0.1:{}/fw.bin", cdn.addr().port()));
+    assert_eq!(c.get_range(&format!("https://127.0.0.1:{port}/tls2"), 0, Some("t0k")).unwrap().status, 200);
+    assert_eq!(authorization(&cdn), [None]);
+    assert_eq!(c.get_range(&server.url("/tls2"), 0, None).unwrap().status, 200);
+}
+
+#[test]
+fn a_redirect_loop_across_origins_is_bounded() {
+    let a = MockHttpServer::start().unwrap();
+    let b = MockHttpServer::start().unwrap();
+    a.redirect("/ping", &b.url("/pong"));
+    b.redirect("/pong", &a.url("/ping"));
+    let mut c = client();
+    assert_eq!(c.get_range(&a.url("/ping"), 0, Some("t0k")), Err(HttpError::TooManyRedirects));
+    assert_eq!(a.requests().len() + b.requests().len(), 6, "the first request and 5 redirects");
+    let with_token = authorization(&a).iter().chain(&authorization(&b)).filter(|h| h.is_some()).count();
+    assert_eq!(with_token, 1, "only the first request carried the token");
+}
+
+/// A connection that hands out its answer `per_read` bytes at a time, each read taking
+/// `read_ms` on the shared clock (inside any per-read limit: every read returns data).
+struct Trickle {
+    clock: ManualClock,
+    answer: std::collections::VecDeque<u8>,
+    per_read: usize,
+    read_ms: u64,
+    reads: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl embedded_io::ErrorType for Trickle {
+    type Error = embedded_io::ErrorKind;
+}
+
+impl embedded_io::Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, embedded_io::ErrorKind> {
+        self.clock.advance(self.read_ms);
+        self.reads.set(self.reads.get() + 1);
+        let n = buf.len().min(self.per_read).min(self.answer.len());
+        for b in &mut buf[..n] {
+            *b = self.answer.pop_front().unwrap();
+        }
+        Ok(n)
+    }
+}
+
+impl embedded_io::Write for Trickle {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, embedded_io::ErrorKind> {
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> Result<(), embedded_io::ErrorKind> {
+        Ok(())
+    }
+}
+
+/// Every connection plays `answer` as a [`Trickle`].
+struct Slowloris {
+    clock: ManualClock,
+    answer: Vec<u8>,
+    per_read: usize,
+    read_ms: u64,
+    reads: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl Slowloris {
+    fn new(clock: &ManualClock, answer: &[u8], per_read: usize, read_ms: u64) -> Self {
+        Self { clock: clock.clone(), answer: answer.to_vec(), per_read, read_ms, reads: Default::default() }
+    }
+}
+
+impl Connector for Slowloris {
+    type Connection = Trickle;
+    fn connect(&mut self, _: Scheme, _: &str, _: u16) -> Result<Trickle, ConnectError> {
+        Ok(Trickle {
+            clock: self.clock.clone(),
+            answer: self.answer.iter().copied().collect(),
+            per_read: self.per_read,
+            read_ms: self.read_ms,
+            reads: std::rc::Rc::clone(&self.reads),
+        })
+    }
+}
+
+/// A head of about 400 bytes: many one-byte reads.
+fn long_head() -> Vec<u8> {
+    let mut head = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n".to_vec();
+    for i in 0..12 {
+        head.extend_from_slice(format!("X-Padding-{i}: {}\r\n", "p".repeat(16)).as_bytes());
+    }
+    head.extend_from_slice(b"\r\nok");
+    head
+}
+
+#[test]
+fn a_slowloris_head_is_cut_off_at_the_head_deadline() {
+    let clock = ManualClock::new();
+    // One byte per read, 100 ms each: every read well inside a per-read limit, the whole
+    // head ~40 s.
+    let server = Slowloris::new(&clock, &long_head(), 1, 100);
+    let reads = std::rc::Rc::clone(&server.reads);
+    let mut c: HttpClient<_, 1024, 512, _> = HttpClient::with_clock(server, clock.clone());
+    c.set_head_timeout_ms(2_000);
+    assert_eq!(c.get_range("http://h/fw", 0, None), Err(HttpError::HeadTimeout));
+    assert_eq!(clock.now_ms(), 2_000, "cut at the first read past the deadline");
+    assert_eq!(reads.get(), 20, "20 bytes taken, not 400");
+    assert_eq!(HttpError::HeadTimeout.source_error(), SourceError::Timeout, "retryable");
+
+    // Each request has its own deadline, which the default (30 s) sets too.
+    let mut c: HttpClient<_, 1024, 512, _> =
+        HttpClient::with_clock(Slowloris::new(&clock, &long_head(), 1, 100), clock.clone());
+    let start = clock.now_ms();
+    assert_eq!(c.get_range("http://h/fw", 0, None), Err(HttpError::HeadTimeout));
+    assert_eq!(
+        clock.now_ms() - start,
+        u64::from(ota_client::transport::http::client::DEFAULT_HEAD_TIMEOUT_MS)
+    );
+
+    // The same head within the deadline is taken; without a clock there is no deadline.
+    let mut c: HttpClient<_, 1024, 512, _> =
+        HttpClient::with_clock(Slowloris::new(&clock, &long_head(), 1, 4), clock.clone());
+    c.set_head_timeout_ms(2_000);
+    assert_eq!(c.get_range("http://h/fw", 0, None).unwrap().status, 200);
+    let mut c: HttpClient<_, 1024> = HttpClient::new(Slowloris::new(&clock, &long_head(), 1, 100));
+    assert_eq!(c.get_range("http://h/fw", 0, None).unwrap().status, 200);
+}
+
+#[test]
+fn interim_heads_count_against_the_head_deadline() {
+    let clock = ManualClock::new();
+    // Three `100 Continue` heads, one per 700 ms read, then the final head.
+    let mut answer = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(3);
+    answer.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    let mut c: HttpClient<_, 1024, 512, _> =
+        HttpClient::with_clock(Slowloris::new(&clock, &answer, 25, 700), clock.clone());
+    c.set_head_timeout_ms(2_000);
+    assert_eq!(c.get_range("http://h/fw", 0, None), Err(HttpError::HeadTimeout));
+    assert_eq!(clock.now_ms(), 2_100, "three reads, then the deadline had passed");
+    // More than four interim heads is refused however fast they come.
+    let mut answer = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(5);
+    answer.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    let mut c: HttpClient<_, 1024, 512, _> =
+        HttpClient::with_clock(Slowloris::new(&clock, &answer, 1000, 1), clock.clone());
+    assert_eq!(c.get_range("http://h/fw", 0, None), Err(HttpError::TooManyInterim));
 }

@@ -372,6 +372,25 @@ fn an_offer_that_cannot_be_used_is_answered_with_a_failure_for_its_version() {
 }
 
 #[test]
+fn an_offer_that_repeats_a_key_is_answered_with_a_failure_and_never_reaches_the_agent() {
+    let mut rig = Rig::new();
+    rig.client.session(true);
+    rig.service();
+    rig.client.s().unacked = 0;
+    rig.service();
+    // Two URLs, the second through an escape: another parser would fetch the other one.
+    let twice = br#"{"type":"update_firmware","file_size":10,"md5sum":"36eb5951179db14a63aaaaa37a9322a2","url":"https://a/fw.bin","\u0075rl":"https://evil/fw.bin","version":"0.4"}"#;
+    rig.client.s().events.push_back(Ev::Msg(DOWN, twice.to_vec()));
+    rig.service();
+    assert_eq!(rig.flow.stats().unusable, 1);
+    assert_eq!(rig.flow.agent().current_offer(), None, "the Agent never saw it");
+    assert_eq!(
+        rig.client.published().last().unwrap(),
+        r#"{"type":"report_progress","report":{"progress":{"state":"fail","result_code":"-5","result_msg":"invalid offer"},"version":"0.4"}}"#
+    );
+}
+
+#[test]
 fn huawei_answers_an_unusable_upgrade_for_this_device_only() {
     use ota_client::FailureCause;
     use ota_client::platform::flow::{Dialect, HuaweiDialect, Inbound};

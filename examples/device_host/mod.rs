@@ -224,8 +224,10 @@ pub fn run<D: Dialect<512>>(
     let mut storage = OneFlash(Flash::new(((3 + 2 * SLOT_SECTORS) * SECTOR) as usize, 0xFF));
     let layout = layout(&storage);
     let mut running = Version::parse(&args.running).expect("checked by Args::parse");
-    let mut http: HttpClient<TcpConnector, 2048> = HttpClient::new(TcpConnector::default());
     let clock = StdClock::new();
+    // The clock bounds each response head too (a server trickling its head is cut off).
+    let mut http: HttpClient<TcpConnector, 2048, 512, StdClock> =
+        HttpClient::with_clock(TcpConnector::default(), clock);
     let mut rx = vec![0u8; 8192];
     let mut chunk = [0u8; 1024];
     for boot in 1.. {

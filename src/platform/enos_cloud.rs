@@ -32,7 +32,8 @@ use serde::ser::{SerializeSeq, SerializeStruct};
 
 use super::encode::{EncodeError, check_id, concat, int_text, to_json};
 use super::json::{
-    DecodeError, Object, Value, build_offer, parse_object, size_field, string_field, version_field,
+    DecodeError, Object, Value, build_offer, parse_object, parse_object_with_duplicates, size_field,
+    string_field, version_field,
 };
 use crate::offer::{DEFAULT_LOCATION_LEN, encode_hex};
 use crate::{Digest, FailureCause, Offer, Version};
@@ -170,9 +171,11 @@ fn message_id(obj: &Object<'_>) -> Result<MessageId, DecodeError> {
 }
 
 /// The `id` of a request, so that a malformed `upgrade` can still be answered with an
-/// error code. `None` when the payload has no readable id.
+/// error code. `None` when the payload has no readable id. A message that repeats a key
+/// (refused by [`decode_downlink`] with [`DecodeError::DuplicateKey`]) is still answered:
+/// the first `id` counts.
 pub fn request_id(payload: &[u8]) -> Option<MessageId> {
-    parse_object(payload).ok().and_then(|o| message_id(&o).ok())
+    parse_object_with_duplicates(payload).ok().and_then(|o| message_id(&o).ok())
 }
 
 fn firmware_entry<const L: usize>(p: &Object<'_>) -> Result<Offer<L>, DecodeError> {
@@ -187,7 +190,9 @@ fn firmware_entry<const L: usize>(p: &Object<'_>) -> Result<Offer<L>, DecodeErro
     build_offer(version, size, digest, p, "fileUrl", None)
 }
 
-/// Decodes a message received on `topic` (one of [`Topic::DOWNLINK`]).
+/// Decodes a message received on `topic` (one of [`Topic::DOWNLINK`]). A message in which
+/// any object repeats a key (after unescaping: envelope, `params`, a firmware entry) is
+/// refused with [`DecodeError::DuplicateKey`].
 pub fn decode_downlink<const L: usize>(topic: &str, payload: &[u8]) -> Result<Downlink<L>, DecodeError> {
     let Some(kind) = Topic::of(topic) else { return Ok(Downlink::Unknown) };
     let obj = parse_object(payload)?;
@@ -663,5 +668,45 @@ mod tests {
             m.truncate(cut);
             let _ = decode_downlink::<64>(UP_TOPIC, &m);
         }
+    }
+
+    /// The attack: an `upgrade` (or a `getversion_reply` entry) that names `version`, `sign`
+    /// or `fileUrl` twice, plainly or through an escape. Refused; its request id can still be
+    /// answered with an error code.
+    #[test]
+    fn an_upgrade_with_a_repeated_key_is_refused() {
+        let other = "f".repeat(32);
+        for (find, twice) in [
+            (r#""version":"1.2.0""#, r#""version":"1.2.0","version":"9.9.9""#.to_owned()),
+            (r#""version":"1.2.0""#, r#""vers\u0069on":"9.9.9","version":"1.2.0""#.to_owned()),
+            (r#""sign":""#, format!(r#""sign":"{other}","sign":""#)),
+            (r#""sign":""#, format!(r#""\u0073ign":"{other}","sign":""#)),
+            (r#""fileUrl":"#, r#""fileUrl":"https://evil/x","fileUrl":"#.to_owned()),
+            (r#""fileUrl":"#, r#""file\u0055rl":"https://evil/x","fileUrl":"#.to_owned()),
+            (r#""fileSize":524288"#, r#""fileSize":524288,"fileSize":1"#.to_owned()),
+            (r#""params":"#, r#""params":{},"params":"#.to_owned()),
+            (r#""method":"#, r#""method":"other","method":"#.to_owned()),
+        ] {
+            let attack = UPGRADE.replacen(find, &twice, 1);
+            assert_ne!(attack, UPGRADE);
+            assert_eq!(
+                decode_downlink::<128>(UP_TOPIC, attack.as_bytes()),
+                Err(DecodeError::DuplicateKey),
+                "{attack}"
+            );
+            assert_eq!(request_id(attack.as_bytes()).unwrap().as_str(), "123", "{attack}");
+        }
+        let ids = UPGRADE.replace(r#""id":"123""#, r#""id":"123","\u0069d":"456""#);
+        assert_eq!(decode_downlink::<128>(UP_TOPIC, ids.as_bytes()), Err(DecodeError::DuplicateKey));
+        assert_eq!(request_id(ids.as_bytes()).unwrap().as_str(), "123", "the first id is answered");
+        // A firmware list whose entry repeats a key is refused as a whole.
+        let entry = format!(
+            r#"{{"version":"2.0","sign":"{MD5}","fileUrl":"https://f/2","fileSize":8,"version":"3.0"}}"#
+        );
+        let reply = format!(r#"{{"id":"5","code":200,"data":[{entry}]}}"#);
+        assert_eq!(
+            decode_downlink::<128>("/sys/pk1/dk1/ota/device/getversion_reply", reply.as_bytes()),
+            Err(DecodeError::DuplicateKey)
+        );
     }
 }

@@ -30,7 +30,8 @@ use serde::Serialize;
 
 use super::encode::{EncodeError, check_id, concat, to_json};
 use super::json::{
-    DecodeError, Object, Value, build_offer, parse_object, size_field, string_field, version_field,
+    DecodeError, Object, Value, build_offer, parse_object, parse_object_with_duplicates, size_field,
+    string_field, version_field,
 };
 use crate::offer::{DEFAULT_LOCATION_LEN, encode_hex};
 use crate::{Digest, FailureCause, Offer, Version};
@@ -128,7 +129,9 @@ fn paras<'a>(service: &Object<'a>) -> Result<Option<Object<'a>>, DecodeError> {
     }
 }
 
-/// Decodes a message received on the downlink topic.
+/// Decodes a message received on the downlink topic. A message in which any object repeats
+/// a key (after unescaping: envelope, service, `paras`) is refused with
+/// [`DecodeError::DuplicateKey`].
 pub fn decode_downlink<const L: usize>(payload: &[u8]) -> Result<Downlink<L>, DecodeError> {
     let obj = parse_object(payload)?;
     let mut object_device_id = heapless::String::new();
@@ -164,8 +167,12 @@ pub fn decode_downlink<const L: usize>(payload: &[u8]) -> Result<Downlink<L>, De
 /// The `object_device_id` (empty when absent) and `version` of an upgrade event that may not
 /// decode as a whole (to answer an unusable upgrade with a failure for that version); `None`
 /// for other messages.
+///
+/// A message that repeats a key (refused by [`decode_downlink`] with
+/// [`DecodeError::DuplicateKey`]) is still read here, the first of repeated members counting:
+/// the answer only names the failed upgrade.
 pub fn offered_version(payload: &[u8]) -> Option<(heapless::String<MAX_ID_LEN>, Version)> {
-    let obj = parse_object(payload).ok()?;
+    let obj = parse_object_with_duplicates(payload).ok()?;
     let mut device = heapless::String::new();
     let service = ota_service(&obj, &mut device).ok()??;
     let upgrade = matches!(
@@ -649,5 +656,36 @@ mod tests {
             m.truncate(cut);
             let _ = decode_downlink::<128>(&m);
         }
+    }
+
+    /// The attack: an upgrade whose `paras`, service or envelope names a key twice (plainly
+    /// or through an escape). Refused; the flow can still name the version to report it.
+    #[test]
+    fn an_upgrade_with_a_repeated_key_is_refused() {
+        assert!(decode_downlink::<256>(FW_V1.as_bytes()).is_ok());
+        let other = "0".repeat(64);
+        for (find, twice) in [
+            (r#""version":"v1.2""#, r#""version":"v1.2","version":"v9""#.to_owned()),
+            (r#""version":"v1.2""#, r#""versio\u006e":"v9","version":"v1.2""#.to_owned()),
+            (r#""sign":""#, format!(r#""sign":"{other}","sign":""#)),
+            (r#""sign":""#, format!(r#""\u0073ign":"{other}","sign":""#)),
+            (r#""url":""#, r#""url":"https://evil/x","url":""#.to_owned()),
+            (r#""url":""#, r#""ur\u006C":"https://evil/x","url":""#.to_owned()),
+            (r#""access_token":"#, r#""access_token":"stolen","access_token":"#.to_owned()),
+            (r#""event_type":"#, r#""event_type":"version_query","event_type":"#.to_owned()),
+            (r#""service_id":"#, r#""service_id":"x","service_id":"#.to_owned()),
+            (r#""services":"#, r#""services":[],"services":"#.to_owned()),
+            (r#""object_device_id":"#, r#""object_device_id":"other","object_device_id":"#.to_owned()),
+        ] {
+            let attack = FW_V1.replacen(find, &twice, 1);
+            assert_ne!(attack, FW_V1);
+            assert_eq!(decode_downlink::<256>(attack.as_bytes()), Err(DecodeError::DuplicateKey), "{attack}");
+        }
+        // Named for the failure answer: the first `version` counts.
+        let twice = FW_V1.replace(r#""version":"v1.2""#, r#""version":"v1.2","ver\u0073ion":"v9""#);
+        let (device, version) = offered_version(twice.as_bytes()).unwrap();
+        assert_eq!((device.as_str(), version.as_str()), ("dev-001", "v1.2"));
+        let sign = FW_V1.replace(r#""sign":"#, &format!(r#""sign":"{other}","sign":"#));
+        assert_eq!(offered_version(sign.as_bytes()).unwrap().1.as_str(), "v1.2");
     }
 }

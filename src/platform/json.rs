@@ -9,11 +9,30 @@
 //!
 //! Nothing here allocates or panics: every index is checked and nesting is bounded by
 //! [`MAX_DEPTH`].
+//!
+//! # Duplicate keys
+//!
+//! A document in which any object names a member twice is refused with
+//! [`DecodeError::DuplicateKey`], at every level (envelope, `params`, the offer object,
+//! anything nested): parsers disagree about which of two `version`s or `url`s counts, so such
+//! a message is ambiguous and no reading of it is safe. Keys are compared after their escapes
+//! are resolved (`"ver\u0073ion"` is `"version"`), and [`Object::get`] compares the same way.
+//!
+//! The check compares keys [`KEY_WINDOW`] at a time; its bound is stated there.
 
 #![deny(clippy::arithmetic_side_effects)]
 
 /// Deepest nesting of objects and arrays a document may have.
 pub const MAX_DEPTH: usize = 16;
+
+/// How many keys of one object the duplicate-key check ([`DecodeError::DuplicateKey`]) holds
+/// at once, as slices on the stack.
+///
+/// The check is bounded and allocation-free: for a payload of `n` bytes whose largest object
+/// has `k` members it reads each byte at most `MAX_DEPTH · (⌈k / KEY_WINDOW⌉ + 2)` times and
+/// compares each pair of keys of one object once, at a cost of at most the shorter key's
+/// length: `O(n·k)` work in all.
+pub const KEY_WINDOW: usize = 16;
 
 /// Why a downlink (or, on the cloud side, an uplink) could not be decoded.
 ///
@@ -42,6 +61,12 @@ pub enum DecodeError {
     InvalidField(&'static str),
     /// A text field is longer than the fixed buffer the decoder keeps it in.
     FieldTooLong(&'static str),
+    /// An object names the same member twice, at any level of the document (envelope,
+    /// `params`, the offer, anything nested). Keys are compared after their escapes are
+    /// resolved, so `"ver\u0073ion"` repeats `"version"`. Parsers disagree about which of two
+    /// values counts, so the message is ambiguous and refused as a whole, never read as
+    /// "first wins". The check's cost is bounded (see [`KEY_WINDOW`]).
+    DuplicateKey,
 }
 
 impl core::fmt::Display for DecodeError {
@@ -56,6 +81,7 @@ impl core::fmt::Display for DecodeError {
             Self::MissingField(n) => write!(f, "missing field `{n}`"),
             Self::InvalidField(n) => write!(f, "invalid field `{n}`"),
             Self::FieldTooLong(n) => write!(f, "field `{n}` too long"),
+            Self::DuplicateKey => f.write_str("an object repeats a key"),
         }
     }
 }
@@ -89,8 +115,35 @@ pub(crate) struct Array<'a> {
     text: &'a str,
 }
 
-/// Validates `payload` as one JSON document whose top level is an object.
+/// Validates `payload` as one JSON document whose top level is an object, with no object
+/// anywhere in it naming a member twice ([`DecodeError::DuplicateKey`]).
 pub(crate) fn parse_object(payload: &[u8]) -> Result<Object<'_>, DecodeError> {
+    let obj = parse_object_with_duplicates(payload)?;
+    check_unique_keys(obj.text)?;
+    Ok(obj)
+}
+
+/// Validates `payload` like [`parse_object`] but lets objects repeat keys ([`Object::get`]
+/// then answers the first). Only for deciding whom to tell about a message that was refused
+/// (the version or request id a failure answer names); never for reading an offer.
+pub(crate) fn parse_object_with_duplicates(payload: &[u8]) -> Result<Object<'_>, DecodeError> {
+    match validate(payload)?.0 {
+        Value::Obj(o) => Ok(o),
+        _ => Err(DecodeError::NotAMessage),
+    }
+}
+
+/// Validates `payload` as one JSON document of any shape and refuses it when an object in it
+/// repeats a key: the pre-check of decoders that read the document with another parser
+/// (`serde-json-core`, which keeps the first of two fields it does not know and reads keys
+/// without resolving escapes).
+pub(crate) fn check_document(payload: &[u8]) -> Result<(), DecodeError> {
+    let (_, text) = validate(payload)?;
+    check_unique_keys(text)
+}
+
+/// Validates `payload` as one JSON document: the top-level value and its text.
+fn validate(payload: &[u8]) -> Result<(Value<'_>, &str), DecodeError> {
     let text = core::str::from_utf8(payload).map_err(|_| DecodeError::NotUtf8)?;
     let start = skip_ws(text, 0);
     if start >= text.len() {
@@ -100,10 +153,31 @@ pub(crate) fn parse_object(payload: &[u8]) -> Result<Object<'_>, DecodeError> {
     if skip_ws(text, end) != text.len() {
         return Err(DecodeError::Syntax);
     }
-    match value {
-        Value::Obj(o) => Ok(o),
-        _ => Err(DecodeError::NotAMessage),
+    Ok((value, text.get(start..end).ok_or(DecodeError::Syntax)?))
+}
+
+/// Refuses a validated document in which some object repeats a key.
+///
+/// Walks the text once, skipping strings; every `{` outside a string starts an object, whose
+/// own members are compared by [`Object::check_unique_keys`] (nested objects are found by the
+/// walk in turn, so no object is checked twice and nothing recurses).
+fn check_unique_keys(doc: &str) -> Result<(), DecodeError> {
+    let mut i = 0usize;
+    while let Some(b) = byte(doc, i) {
+        match b {
+            b'"' => i = scan_string(doc, i)?,
+            b'{' => {
+                // An object nested at depth d holds at most MAX_DEPTH - d levels, so it
+                // validates again from depth 0.
+                if let (Value::Obj(o), _) = parse_value(doc, i, 0)? {
+                    o.check_unique_keys()?;
+                }
+                i = ahead(i, 1);
+            }
+            _ => i = ahead(i, 1),
+        }
     }
+    Ok(())
 }
 
 fn byte(text: &str, i: usize) -> Option<u8> {
@@ -281,9 +355,45 @@ impl<'a> Object<'a> {
         Members { text: self.text, pos: 1 }
     }
 
-    /// The value of the first member called `key`.
+    /// The value of the member called `key`, comparing keys after unescaping (`"ver\u0073ion"`
+    /// is `version`). Objects from [`parse_object`] have unique keys; in one from
+    /// [`parse_object_with_duplicates`] this is the first.
     pub(crate) fn get(&self, key: &str) -> Option<Value<'a>> {
-        self.members().find(|(k, _)| *k == key).map(|(_, v)| v)
+        self.members().find(|(k, _)| key_is(k, key)).map(|(_, v)| v)
+    }
+
+    /// Refuses the object when two of its own members (not those of nested objects) have the
+    /// same key after unescaping. Takes up to [`KEY_WINDOW`] keys, compares each with those
+    /// taken before it, then every later key with the window; repeats from the first key
+    /// after the window. A pair is compared once.
+    fn check_unique_keys(&self) -> Result<(), DecodeError> {
+        let mut rest = self.members();
+        loop {
+            let mut window: [&str; KEY_WINDOW] = [""; KEY_WINDOW];
+            let mut filled = 0usize;
+            while filled < KEY_WINDOW {
+                let Some((key, _)) = rest.next() else { break };
+                if window.get(..filled).unwrap_or(&[]).iter().any(|k| same_key(k, key)) {
+                    return Err(DecodeError::DuplicateKey);
+                }
+                if let Some(slot) = window.get_mut(filled) {
+                    *slot = key;
+                }
+                filled = ahead(filled, 1);
+            }
+            if filled == 0 {
+                return Ok(());
+            }
+            let taken = window.get(..filled).unwrap_or(&[]);
+            for (later, _) in rest.clone() {
+                if taken.iter().any(|k| same_key(k, later)) {
+                    return Err(DecodeError::DuplicateKey);
+                }
+            }
+            if filled < KEY_WINDOW {
+                return Ok(());
+            }
+        }
     }
 
     /// The member `key` as text (see [`Value::text`]), or `None` when absent or `null`.
@@ -323,6 +433,7 @@ impl<'a> Object<'a> {
 }
 
 /// Iterator over an object's members: raw key text and value.
+#[derive(Clone)]
 pub(crate) struct Members<'a> {
     text: &'a str,
     pos: usize,
@@ -472,6 +583,80 @@ pub(crate) fn unescape_into<const N: usize>(
     Ok(())
 }
 
+/// True when the raw keys `a` and `b` (texts between the quotes, escapes unresolved) name
+/// the same member.
+fn same_key(a: &str, b: &str) -> bool {
+    if !a.contains('\\') && !b.contains('\\') {
+        return a == b;
+    }
+    Unescaped::new(a).eq(Unescaped::new(b))
+}
+
+/// True when the raw key `raw` is `key` once its escapes are resolved.
+fn key_is(raw: &str, key: &str) -> bool {
+    if !raw.contains('\\') {
+        return raw == key;
+    }
+    Unescaped::new(raw).eq(key.chars().map(u32::from))
+}
+
+/// The code points of a raw JSON string (escapes resolved, a surrogate pair joined into one
+/// code point). A lone surrogate escape stands for itself, so it equals only the same lone
+/// surrogate; an escape the validator would have refused yields a value above `0x10FFFF`.
+#[derive(Clone)]
+struct Unescaped<'a> {
+    chars: core::str::Chars<'a>,
+}
+
+/// Not a code point: what a malformed escape compares as.
+const NOT_A_CHAR: u32 = 0x11_0000;
+
+impl<'a> Unescaped<'a> {
+    fn new(raw: &'a str) -> Self {
+        Self { chars: raw.chars() }
+    }
+}
+
+impl Iterator for Unescaped<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        let c = self.chars.next()?;
+        if c != '\\' {
+            return Some(u32::from(c));
+        }
+        let code = match self.chars.next() {
+            Some('b') => 0x8,
+            Some('f') => 0xC,
+            Some('n') => 0xA,
+            Some('r') => 0xD,
+            Some('t') => 0x9,
+            Some(c @ ('"' | '\\' | '/')) => u32::from(c),
+            Some('u') => {
+                let Some(hi) = hex4(&mut self.chars) else { return Some(NOT_A_CHAR) };
+                let mut look = self.chars.clone();
+                let pair = if (0xD800..0xDC00).contains(&hi)
+                    && look.next() == Some('\\')
+                    && look.next() == Some('u')
+                {
+                    hex4(&mut look).and_then(|lo| surrogate_pair(hi, lo))
+                } else {
+                    None
+                };
+                match pair {
+                    Some(code) => {
+                        self.chars = look;
+                        code
+                    }
+                    None => hi,
+                }
+            }
+            Some(_) | None => NOT_A_CHAR,
+        };
+        Some(code)
+    }
+}
+
 /// The code point of a UTF-16 surrogate pair; `None` when either half is out of its range.
 fn surrogate_pair(hi: u32, lo: u32) -> Option<u32> {
     let high = hi.checked_sub(0xD800).filter(|h| *h < 0x400)?;
@@ -584,5 +769,140 @@ mod tests {
             a.iter().filter_map(|v| if let Value::Obj(e) = v { e.int("x").ok() } else { None }).collect();
         assert_eq!(xs, [1, 2]);
         assert_eq!(o.members().count(), 2);
+    }
+
+    #[test]
+    fn repeated_keys_are_refused_at_every_level() {
+        let dup = Err(DecodeError::DuplicateKey);
+        assert_eq!(parse_object(br#"{"version":"1","version":"2"}"#).map(|_| ()), dup);
+        assert_eq!(parse_object(br#"{"a":{"url":"x","b":1,"url":"y"}}"#).map(|_| ()), dup);
+        assert_eq!(parse_object(br#"{"a":[1,{"s":1,"s":1}]}"#).map(|_| ()), dup, "same value too");
+        assert_eq!(parse_object(br#"{"a":[[{"deep":{"k":0,"k":0}}]]}"#).map(|_| ()), dup);
+        // Keys compared after unescaping.
+        for doc in [
+            r#"{"version":"1","ver\u0073ion":"2"}"#,
+            r#"{"ver\u0073ion":"1","version":"2"}"#,
+            r#"{"\u0076ersion":"1","versio\u006E":"2"}"#,
+            r#"{"a/b":1,"a\/b":2}"#,
+            r#"{"q\"":1,"q\u0022":2}"#,
+            r#"{"😀":1,"\ud83d\ude00":2}"#,
+            r#"{"\uD83D\uDE00":1,"\ud83d\ude00":2}"#,
+            r#"{"\ud800":1,"\uD800":2}"#,
+            r#"{"tab\t":1,"tab\u0009":2}"#,
+        ] {
+            assert_eq!(parse_object(doc.as_bytes()).map(|_| ()), dup, "{doc}");
+            assert_eq!(check_document(doc.as_bytes()), dup, "{doc}");
+        }
+        // Not repeats: the same key in different objects, a key equal to a value, keys that
+        // differ only after a surrogate, a lone surrogate next to a real character.
+        for doc in [
+            r#"{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}"#,
+            r#"{"version":"version","x":"{\"version\":1,\"version\":2}"}"#,
+            r#"{"\ud83d\ude00":1,"\ud83d\ude01":2}"#,
+            r#"{"\ud83d":1,"\ud83d\ude00":2}"#,
+            r#"{"a":1,"A":2,"a ":3," a":4}"#,
+        ] {
+            assert!(parse_object(doc.as_bytes()).is_ok(), "{doc}");
+        }
+        assert_eq!(check_document(br#"[{"x":1},{"x":1,"x":2}]"#), dup, "any top-level value");
+        assert_eq!(check_document(b"[1,2]"), Ok(()));
+        assert_eq!(check_document(br#"{"x":1"#), Err(DecodeError::Truncated));
+        // The lenient reading keeps the first, for naming a refused message only.
+        let o = parse_object_with_duplicates(br#"{"version":"1","ver\u0073ion":"2"}"#).unwrap();
+        assert_eq!(o.text("version"), Ok("1"));
+    }
+
+    #[test]
+    fn repeats_beyond_the_key_window_are_found() {
+        let keys: Vec<String> = (0..3 * KEY_WINDOW + 5).map(|i| format!("k{i}")).collect();
+        let object = |keys: &[String]| {
+            let members: Vec<String> = keys.iter().map(|k| format!("\"{k}\":{{\"n\":1}}")).collect();
+            format!("{{{}}}", members.join(","))
+        };
+        assert!(parse_object(object(&keys).as_bytes()).is_ok());
+        let n = keys.len();
+        // Pairs inside one window, across windows, and the first with the last.
+        for (a, b) in [
+            (0, 1),
+            (3, KEY_WINDOW - 1),
+            (KEY_WINDOW - 1, KEY_WINDOW),
+            (5, 2 * KEY_WINDOW + 3),
+            (0, n - 1),
+            (n - 2, n - 1),
+        ] {
+            let mut k = keys.clone();
+            k[b] = k[a].clone();
+            assert_eq!(
+                parse_object(object(&k).as_bytes()).map(|_| ()),
+                Err(DecodeError::DuplicateKey),
+                "{a} {b}"
+            );
+            // Escaped form of the same key.
+            k[b] = format!("\\u006B{}", &k[a][1..]);
+            assert_eq!(
+                parse_object(object(&k).as_bytes()).map(|_| ()),
+                Err(DecodeError::DuplicateKey),
+                "{a} {b} escaped"
+            );
+        }
+    }
+
+    #[test]
+    fn members_are_found_by_their_unescaped_key() {
+        let o = parse_object(br#"{"ver\u0073ion":"2","a\/b":3}"#).unwrap();
+        assert_eq!(o.text("version"), Ok("2"));
+        assert_eq!(o.int("a/b"), Ok(3));
+        assert_eq!(o.get("ver\\u0073ion"), None, "the raw text is not the key");
+    }
+
+    /// A key of the small alphabet, each character written plainly or as a `\u` escape.
+    fn written(key: &str, escape: &[bool]) -> String {
+        key.chars()
+            .zip(escape.iter().chain(core::iter::repeat(&false)))
+            .map(|(c, &e)| {
+                if e {
+                    // Characters beyond the BMP as a surrogate pair, as JSON writes them.
+                    c.encode_utf16(&mut [0u16; 2]).iter().map(|u| format!("\\u{u:04X}")).collect()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_scanner_never_panics(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = parse_object(&raw);
+            let _ = parse_object_with_duplicates(&raw);
+            let _ = check_document(&raw);
+        }
+
+        #[test]
+        fn the_scanner_never_panics_on_json_like_text(raw in r#"[{}\[\]",:\\u0-9a-fA-F tfnrl]{0,120}"#) {
+            let _ = parse_object(raw.as_bytes());
+            let _ = check_document(raw.as_bytes());
+            if let Ok(o) = parse_object_with_duplicates(raw.as_bytes()) {
+                for (k, _) in o.members() {
+                    let _ = o.get(k);
+                }
+            }
+        }
+
+        /// Refused exactly when two keys of one object are the same text once unescaped,
+        /// however they are written and wherever the object sits.
+        #[test]
+        fn repeats_are_found_exactly(
+            keys in proptest::collection::vec(("[abé😀]{0,3}", proptest::collection::vec(proptest::bool::ANY, 0..3)), 0..40),
+            nest in proptest::bool::ANY,
+        ) {
+            let members: Vec<String> =
+                keys.iter().enumerate().map(|(i, (k, e))| format!("\"{}\":{i}", written(k, e))).collect();
+            let inner = format!("{{{}}}", members.join(","));
+            let doc = if nest { format!("{{\"outer\":[1,{inner}],\"b\":{{}}}}") } else { inner };
+            let distinct: std::collections::HashSet<&String> = keys.iter().map(|(k, _)| k).collect();
+            let expected = if distinct.len() == keys.len() { Ok(()) } else { Err(DecodeError::DuplicateKey) };
+            proptest::prop_assert_eq!(parse_object(doc.as_bytes()).map(|_| ()), expected, "{}", doc);
+        }
     }
 }

@@ -28,7 +28,10 @@
 use serde::Serialize;
 
 use super::encode::{EncodeError, check_id, concat, int_text, to_json};
-use super::json::{DecodeError, Object, build_offer, parse_object, size_field, string_field, version_field};
+use super::json::{
+    DecodeError, Object, build_offer, parse_object, parse_object_with_duplicates, size_field, string_field,
+    version_field,
+};
 use crate::offer::{DEFAULT_LOCATION_LEN, encode_hex};
 use crate::{Digest, FailureCause, Offer, Version};
 
@@ -73,7 +76,8 @@ pub enum Downlink<const L: usize = DEFAULT_LOCATION_LEN> {
     Unknown,
 }
 
-/// Decodes a message received on the downlink topic.
+/// Decodes a message received on the downlink topic. A message in which any object repeats
+/// a key (after unescaping) is refused with [`DecodeError::DuplicateKey`].
 pub fn decode_downlink<const L: usize>(payload: &[u8]) -> Result<Downlink<L>, DecodeError> {
     let obj = parse_object(payload)?;
     match obj.text("type")? {
@@ -88,8 +92,12 @@ pub fn decode_downlink<const L: usize>(payload: &[u8]) -> Result<Downlink<L>, De
 
 /// The `version` of an `update_firmware` message that may not decode as a whole (to answer
 /// an unusable offer with a failure for that version); `None` for other messages.
+///
+/// A message that repeats a key (refused by [`decode_downlink`] with
+/// [`DecodeError::DuplicateKey`]) still names its version here, the first one when `version`
+/// itself is repeated: the name only tells the platform which offer failed.
 pub fn offered_version(payload: &[u8]) -> Option<Version> {
-    let obj = parse_object(payload).ok()?;
+    let obj = parse_object_with_duplicates(payload).ok()?;
     (obj.text("type").ok()? == "update_firmware").then(|| version_field(&obj, "version").ok()).flatten()
 }
 
@@ -532,5 +540,55 @@ mod tests {
             proptest::prop_assert_eq!(got, Some(percent));
             proptest::prop_assert_eq!(v.as_str(), version.as_str());
         }
+    }
+
+    /// The attack: an `update_firmware` that names `version`, `md5sum` or `url` twice (once
+    /// plainly, once through an escape) so that another parser would read other values. The
+    /// decoder refuses it; the flow can still name the version to report the failure.
+    #[test]
+    fn an_offer_with_a_repeated_key_is_refused() {
+        let md5 = "36eb5951179db14a63aaaaa37a9322a2";
+        let offer = format!(
+            r#"{{"type":"update_firmware","file_size":10,"md5sum":"{md5}","url":"https://a/fw.bin","version":"0.2"}}"#
+        );
+        assert!(matches!(decode_downlink::<128>(offer.as_bytes()), Ok(Downlink::Offer(_))));
+        let other_md5 = "ffffffffffffffffffffffffffffffff";
+        for (member, second) in [
+            (r#""version":"0.2""#, r#""version":"9.9""#),
+            (r#""version":"0.2""#, r#""ver\u0073ion":"9.9""#),
+            (r#""version":"0.2""#, r#""\u0076ersion":"0.2""#),
+            (r#""url":"https://a/fw.bin""#, r#""url":"https://evil/fw.bin""#),
+            (r#""url":"https://a/fw.bin""#, r#""u\u0072l":"https://evil/fw.bin""#),
+            (r#""file_size":10"#, r#""file_size":99"#),
+            (r#""type":"update_firmware""#, r#""type":"report_version_rsp""#),
+        ] {
+            for twice in [format!("{member},{second}"), format!("{second},{member}")] {
+                let attack = offer.replace(member, &twice);
+                assert_eq!(
+                    decode_downlink::<128>(attack.as_bytes()),
+                    Err(DecodeError::DuplicateKey),
+                    "{attack}"
+                );
+                // The failure names the first version written, whichever that is.
+                let want = if twice.starts_with(second) && second.contains("9.9") { "9.9" } else { "0.2" };
+                let named = offered_version(attack.as_bytes()).map(|v| v.as_str().to_owned());
+                if twice.starts_with(r#""type":"report_version_rsp""#) {
+                    assert_eq!(named, None, "the first `type` says it is no offer: {attack}");
+                    continue;
+                }
+                assert_eq!(named.as_deref(), Some(want), "{attack}");
+            }
+        }
+        for second in [format!(r#""md5sum":"{other_md5}""#), format!(r#""md5\u0073um":"{other_md5}""#)] {
+            let attack = offer.replace(r#""url""#, &format!(r#"{second},"url""#));
+            assert_eq!(decode_downlink::<128>(attack.as_bytes()), Err(DecodeError::DuplicateKey), "{attack}");
+            assert_eq!(
+                offered_version(attack.as_bytes()).map(|v| v.as_str().to_owned()).as_deref(),
+                Some("0.2")
+            );
+        }
+        // The cloud side refuses a report that repeats a key, too.
+        let report = br#"{"type":"report_version","report":{"version":"1.0","version":"2.0"}}"#;
+        assert_eq!(decode_uplink(report), Err(DecodeError::DuplicateKey));
     }
 }

@@ -18,7 +18,8 @@ pub enum SourceError {
     NotFound,
     /// The server refused the credentials, or the presigned location expired.
     Unauthorized,
-    /// The location could not be parsed or resolved.
+    /// The location could not be parsed or resolved, or it redirects where the client refuses
+    /// to go (from `https` to `http`); retrying cannot help.
     InvalidLocation,
     /// The peer broke the protocol (malformed answer, wrong range, oversized frame).
     Protocol,

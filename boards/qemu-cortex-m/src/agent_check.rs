@@ -119,7 +119,11 @@ fn boot_app(
 ) -> Result<(BoardAgent, Journal, Startup), Abort> {
     let mut journal: Journal =
         c.quiet(Journal::open(&mut storage.0, layout.state()), "open the state journal")?;
-    let mut agent = BoardAgent::new(BootManager::new(layout), AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned), version(running)?);
+    let mut agent = BoardAgent::new(
+        BootManager::new(layout),
+        AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+        version(running)?,
+    );
     let startup = c.quiet(agent.start(storage, &mut journal, app), "agent start")?;
     hprintln!("  agent start ({}) -> {}", running, describe_startup(&startup));
     Ok((agent, journal, startup))

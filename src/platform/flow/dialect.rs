@@ -10,7 +10,8 @@ pub enum Inbound<const L: usize> {
     /// Install this firmware: handed to [`Agent::offer`](crate::agent::Agent::offer).
     Offer(Offer<L>),
     /// An offer whose version reads but which cannot be used (a digest that is not hex, a
-    /// size that is not a number, no URL, a URL too long to keep): the platform hears a
+    /// size that is not a number, no URL, a URL too long to keep, a key given twice in any
+    /// object of the message, which names the first `version` here): the platform hears a
     /// failure for `version` with `cause` (so it does not wait for a report that would never
     /// come), and the Agent never sees the offer.
     Unusable {

@@ -10,9 +10,18 @@ use super::{
     BodyDecoder, BodyError, BodyKind, Connector, HeadError, HttpError, HttpTransport, Method, Parsed,
     RequestHead, Response, Url, encode_request, parse_head,
 };
+use crate::time::{Clock, NoClock};
 
 /// Redirects followed per request unless set otherwise.
 pub const DEFAULT_MAX_REDIRECTS: u8 = 5;
+
+/// Interim (`1xx`) heads a request may get before its final head; one more is
+/// [`HttpError::TooManyInterim`].
+pub const MAX_INTERIM_HEADS: u8 = 4;
+
+/// Time a request may take from its first byte sent to its final head complete, unless set
+/// otherwise ([`HttpClient::set_head_timeout_ms`]); measured only by a client with a clock.
+pub const DEFAULT_HEAD_TIMEOUT_MS: u32 = 30_000;
 
 /// Longest host name kept for connection reuse (a DNS name is at most 253 bytes).
 const MAX_HOST: usize = 253;
@@ -30,6 +39,31 @@ const MAX_HOST: usize = 253;
 /// connection at the next request. GET requests follow up to
 /// [`max_redirects`](Self::set_max_redirects) redirects; POST answers are returned as they are.
 ///
+/// # Redirects
+///
+/// - A redirect to another origin (scheme, host or port differ) **drops the
+///   `Authorization: Bearer` token** (the only credential the client sends): the next
+///   request and every later one of the same chain go without it, even back on the first
+///   origin. Same-origin redirects (a path on the same server) keep it.
+/// - A redirect from `https` to `http` is **refused** with [`HttpError::InsecureRedirect`]
+///   (mapped to [`SourceError::InvalidLocation`](crate::transport::SourceError::InvalidLocation):
+///   not retryable), before anything is sent to the `http` URL. `http` to `https` is followed.
+///
+/// The rules hold on the URL level whatever the [`Connector`] can open (TLS is the
+/// connector's; [`TcpConnector`](super::TcpConnector) opens `http` only).
+///
+/// # Time limits
+///
+/// Each read is bounded by the connection's own time limit. On top of that, a request may
+/// take at most [`head_timeout_ms`](Self::set_head_timeout_ms) (default
+/// [`DEFAULT_HEAD_TIMEOUT_MS`]) from its first byte sent until its final head is complete,
+/// interim heads included, else [`HttpError::HeadTimeout`]: a server that trickles its head a
+/// byte at a time, each read inside the read limit, is cut off. The deadline is checked before
+/// every read, so it is exceeded by at most one read's time limit. It needs a [`Clock`]: build
+/// the client with [`with_clock`](Self::with_clock) (a client from [`new`](Self::new) has
+/// [`NoClock`] and no head deadline). At most [`MAX_INTERIM_HEADS`] interim (`1xx`) heads are
+/// taken before the final one ([`HttpError::TooManyInterim`]).
+///
 /// ```no_run
 /// # #[cfg(feature = "std")] {
 /// use ota_client::transport::http::{HttpClient, HttpTransport, TcpConnector};
@@ -39,8 +73,10 @@ const MAX_HOST: usize = 253;
 /// while client.read_body(&mut buf).unwrap() > 0 {}
 /// # let _ = head; }
 /// ```
-pub struct HttpClient<C: Connector, const BUF: usize, const URL: usize = 512> {
+pub struct HttpClient<C: Connector, const BUF: usize, const URL: usize = 512, K: Clock = NoClock> {
     connector: C,
+    clock: K,
+    head_timeout_ms: u32,
     conn: Option<C::Connection>,
     origin: Option<Origin>,
     buf: [u8; BUF],
@@ -75,10 +111,33 @@ impl Origin {
 }
 
 impl<C: Connector, const BUF: usize, const URL: usize> HttpClient<C, BUF, URL> {
-    /// A client that opens its connections through `connector`.
+    /// A client that opens its connections through `connector`, without a clock: no head
+    /// deadline is measured (the connection's read limits and [`MAX_INTERIM_HEADS`] still
+    /// apply). Prefer [`with_clock`](Self::with_clock).
     pub fn new(connector: C) -> Self {
+        HttpClient::with_clock(connector, NoClock)
+    }
+}
+
+impl<C: Connector, const BUF: usize, const URL: usize, K: Clock> HttpClient<C, BUF, URL, K> {
+    /// A client that opens its connections through `connector` and measures each request's
+    /// head deadline ([`DEFAULT_HEAD_TIMEOUT_MS`] until [set](Self::set_head_timeout_ms))
+    /// with `clock` ([`StdClock`](crate::time::StdClock) on the host, a timer on a device).
+    ///
+    /// ```
+    /// # #[cfg(feature = "std")] {
+    /// use ota_client::time::StdClock;
+    /// use ota_client::transport::http::{HttpClient, TcpConnector};
+    /// let mut client: HttpClient<_, 1024, 512, _> =
+    ///     HttpClient::with_clock(TcpConnector::default(), StdClock::new());
+    /// client.set_head_timeout_ms(10_000);
+    /// # }
+    /// ```
+    pub fn with_clock(connector: C, clock: K) -> Self {
         Self {
             connector,
+            clock,
+            head_timeout_ms: DEFAULT_HEAD_TIMEOUT_MS,
             conn: None,
             origin: None,
             buf: [0; BUF],
@@ -98,6 +157,13 @@ impl<C: Connector, const BUF: usize, const URL: usize> HttpClient<C, BUF, URL> {
         self.max_redirects = max;
     }
 
+    /// Sets the head deadline of each request, in milliseconds from its first byte sent until
+    /// its final head is complete (interim heads included); 0 measures none. Needs a client
+    /// with a clock ([`with_clock`](Self::with_clock)).
+    pub fn set_head_timeout_ms(&mut self, ms: u32) {
+        self.head_timeout_ms = ms;
+    }
+
     /// How many connections the client has opened so far (keep-alive reuse keeps this low).
     pub const fn connections_opened(&self) -> u32 {
         self.connections
@@ -109,13 +175,18 @@ impl<C: Connector, const BUF: usize, const URL: usize> HttpClient<C, BUF, URL> {
     }
 
     /// Sends a request with an optional body and reads the answer's head. GET requests follow
-    /// redirects. The body is then read with [`read_body`](Self::read_body).
+    /// redirects under the rules in the [type's documentation](Self#redirects): a
+    /// cross-origin redirect drops the bearer token, `https` to `http` is refused. The body
+    /// is then read with [`read_body`](Self::read_body).
     pub fn request(&mut self, head: &RequestHead<'_>, body: &[u8]) -> Result<Response, HttpError> {
         let mut target: heapless::String<URL> = heapless::String::new();
         let mut redirects = 0u8;
+        // The token goes only to the origin it was given for; once a redirect leaves that
+        // origin it is never sent again in this chain.
+        let mut bearer = head.bearer;
         loop {
             let url = if target.is_empty() { head.url } else { Url::parse(&target)? };
-            let this = RequestHead { url, ..*head };
+            let this = RequestHead { url, bearer, ..*head };
             let (response, location) = self.exchange(&this, body)?;
             let follow = head.method == Method::Get && is_redirect(response.status) && self.max_redirects > 0;
             if !follow {
@@ -132,6 +203,13 @@ impl<C: Connector, const BUF: usize, const URL: usize> HttpClient<C, BUF, URL> {
                 .and_then(|bytes| core::str::from_utf8(bytes).ok())
                 .ok_or(HttpError::BadRedirect)?;
             let next_url = url.join(location).map_err(|_| HttpError::BadRedirect)?;
+            if url.downgrades_to(&next_url) {
+                self.close();
+                return Err(HttpError::InsecureRedirect);
+            }
+            if !url.same_origin(&next_url) {
+                bearer = None;
+            }
             let mut next: heapless::String<URL> = heapless::String::new();
             write_url(&next_url, &mut next)?;
             self.skip_body()?;
@@ -294,6 +372,9 @@ impl<C: Connector, const BUF: usize, const URL: usize> HttpClient<C, BUF, URL> {
     ) -> Result<(Response, Option<(usize, usize)>), HttpError> {
         self.start = 0;
         self.end = 0;
+        let deadline = (self.head_timeout_ms > 0)
+            .then(|| self.clock.now_ms().saturating_add(u64::from(self.head_timeout_ms)));
+        let mut interim = 0u8;
         let n = encode_request(head, &mut self.buf)?;
         let conn = self.conn.as_mut().ok_or(HttpError::Closed)?;
         conn.write_all(self.buf.get(..n).unwrap_or(&[])).map_err(io_error)?;
@@ -303,6 +384,11 @@ impl<C: Connector, const BUF: usize, const URL: usize> HttpClient<C, BUF, URL> {
             let parsed = parse_head(self.buf.get(..self.end).unwrap_or(&[]))?;
             if let Parsed::Complete(h, used) = parsed {
                 if h.status < 200 {
+                    if interim >= MAX_INTERIM_HEADS {
+                        return Err(HttpError::TooManyInterim);
+                    }
+                    // Below MAX_INTERIM_HEADS: checked just above.
+                    interim = interim.saturating_add(1);
                     // An interim answer (100 Continue): drop it and read on.
                     self.buf.copy_within(used..self.end, 0);
                     // `used <= end`: the head was parsed from `buf[..end]`.
@@ -337,6 +423,9 @@ impl<C: Connector, const BUF: usize, const URL: usize> HttpClient<C, BUF, URL> {
             if self.end >= BUF {
                 return Err(HttpError::Head(HeadError::TooLarge));
             }
+            if deadline.is_some_and(|d| self.clock.now_ms() >= d) {
+                return Err(HttpError::HeadTimeout);
+            }
             let conn = self.conn.as_mut().ok_or(HttpError::Closed)?;
             let got = conn.read(self.buf.get_mut(self.end..).unwrap_or(&mut [])).map_err(io_error)?;
             if got == 0 {
@@ -348,7 +437,9 @@ impl<C: Connector, const BUF: usize, const URL: usize> HttpClient<C, BUF, URL> {
     }
 }
 
-impl<C: Connector, const BUF: usize, const URL: usize> HttpTransport for HttpClient<C, BUF, URL> {
+impl<C: Connector, const BUF: usize, const URL: usize, K: Clock> HttpTransport
+    for HttpClient<C, BUF, URL, K>
+{
     fn get_range(&mut self, url: &str, offset: u64, bearer: Option<&str>) -> Result<Response, HttpError> {
         let url = Url::parse(url)?;
         let head = RequestHead { range_from: Some(offset), bearer, ..RequestHead::new(Method::Get, url) };
@@ -600,6 +691,88 @@ mod tests {
         let mut c: HttpClient<_, 256> = HttpClient::new(script);
         assert_eq!(c.get_range(URL, 0, None), Err(HttpError::BadRedirect));
         assert_eq!(c.get_range(URL, 0, None), Err(HttpError::BadRedirect));
+    }
+
+    /// The requests written so far, one string per request head.
+    fn requests(c: &mut HttpClient<Script, 256>) -> Vec<String> {
+        let written = String::from_utf8(c.connector_mut().written.borrow().clone()).unwrap();
+        written.split_inclusive("\r\n\r\n").map(str::to_owned).collect()
+    }
+
+    fn redirect(location: &str) -> Step {
+        let head = format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\n\r\n");
+        Step::Data(head.leak().as_bytes())
+    }
+
+    const OK: Step = Step::Data(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+
+    #[test]
+    fn the_token_follows_same_origin_redirects_only() {
+        // Same origin (a path, then the same host in another case with its default port):
+        // the token stays. Then another port: dropped, and not sent again back home.
+        let script = Script::default()
+            .conn(vec![redirect("/b"), redirect("HTTP://H:80/c"), redirect("http://h:8080/d")])
+            .conn(vec![redirect("http://h/e")])
+            .conn(vec![OK]);
+        let mut c: HttpClient<_, 256> = HttpClient::new(script);
+        assert_eq!(c.get_range(URL, 0, Some("t0k")).unwrap().status, 200);
+        let sent = requests(&mut c);
+        let with_token: Vec<bool> =
+            sent.iter().map(|r| r.contains("Authorization: Bearer t0k\r\n")).collect();
+        assert_eq!(with_token, [true, true, true, false, false], "{sent:?}");
+        assert!(sent[3].starts_with("GET /d HTTP/1.1\r\nHost: h:8080\r\n"));
+        assert!(sent.iter().skip(3).all(|r| !r.contains("Authorization")));
+        // Another host or another scheme on the same host and port is another origin too.
+        for away in ["http://other/x", "https://h:80/x"] {
+            let script = Script::default().conn(vec![redirect(away)]).conn(vec![OK]);
+            let mut c: HttpClient<_, 256> = HttpClient::new(script);
+            c.get_range(URL, 0, Some("t0k")).unwrap();
+            let sent = requests(&mut c);
+            assert_eq!(sent.len(), 2);
+            assert!(sent[0].contains("Authorization") && !sent[1].contains("Authorization"), "{away}");
+        }
+    }
+
+    #[test]
+    fn https_redirected_to_http_is_refused() {
+        for to in ["http://h/x", "http://other:443/x"] {
+            let script = Script::default().conn(vec![redirect(to)]).conn(vec![OK]);
+            let mut c: HttpClient<_, 256> = HttpClient::new(script);
+            assert_eq!(c.get_range("https://h/fw", 0, Some("t0k")), Err(HttpError::InsecureRedirect));
+            assert_eq!(requests(&mut c).len(), 1, "nothing sent to {to}");
+            assert_eq!(c.connections_opened(), 1);
+        }
+        assert_eq!(
+            HttpError::InsecureRedirect.source_error(),
+            crate::transport::SourceError::InvalidLocation
+        );
+        assert!(!HttpError::InsecureRedirect.source_error().is_transient());
+        // Later in the chain too: http → https → http.
+        let script = Script::default().conn(vec![redirect("https://h/y")]).conn(vec![redirect("http://h/z")]);
+        let mut c: HttpClient<_, 256> = HttpClient::new(script);
+        assert_eq!(c.get_range(URL, 0, None), Err(HttpError::InsecureRedirect));
+        // A path stays on https; http to https is an upgrade and is followed.
+        let script = Script::default().conn(vec![redirect("/y"), OK]);
+        let mut c: HttpClient<_, 256> = HttpClient::new(script);
+        assert_eq!(c.get_range("https://h/fw", 0, Some("t0k")).unwrap().status, 200);
+        assert!(requests(&mut c).iter().all(|r| r.contains("Authorization: Bearer t0k")));
+    }
+
+    #[test]
+    fn interim_heads_are_capped() {
+        let interim: &'static str = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n";
+        let final_head = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+        let four: &'static str = format!("{interim}{interim}{final_head}").leak();
+        let five: &'static str =
+            format!("{interim}{interim}HTTP/1.1 103 Early Hints\r\n\r\n{final_head}").leak();
+        let script =
+            Script::default().conn(vec![Step::Data(four.as_bytes())]).conn(vec![Step::Data(five.as_bytes())]);
+        let mut c: HttpClient<_, 256> = HttpClient::new(script);
+        assert_eq!(c.get_range(URL, 0, None).unwrap().status, 200, "four interim heads are taken");
+        assert_eq!(body_of(&mut c).unwrap(), b"hi");
+        c.close();
+        assert_eq!(c.get_range(URL, 0, None), Err(HttpError::TooManyInterim), "a fifth is not");
+        assert_eq!(HttpError::TooManyInterim.source_error(), crate::transport::SourceError::Protocol);
     }
 
     proptest::proptest! {

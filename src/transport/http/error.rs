@@ -30,23 +30,39 @@ pub enum HttpError {
     TooManyRedirects,
     /// A redirect without a usable `Location`.
     BadRedirect,
+    /// A redirect from an `https` URL to an `http` one: refused, since it would carry the
+    /// request (and what it asks for) off the encrypted connection. Not retryable.
+    InsecureRedirect,
+    /// More interim (`1xx`) heads before the final head than the client takes
+    /// ([`MAX_INTERIM_HEADS`](super::client::MAX_INTERIM_HEADS)).
+    TooManyInterim,
+    /// The whole response head (status line, headers and any interim heads) did not arrive
+    /// within the client's head deadline
+    /// ([`set_head_timeout_ms`](super::HttpClient::set_head_timeout_ms)), although each read
+    /// kept within the connection's own time limit (a server that trickles its head).
+    HeadTimeout,
 }
 
 impl HttpError {
     /// The error the download engine sees.
     pub const fn source_error(self) -> SourceError {
         match self {
-            Self::Url(_) | Self::UrlTooLong | Self::Request(_) | Self::BadRedirect => {
-                SourceError::InvalidLocation
-            }
+            // The location leads nowhere the client may go: trying again cannot help.
+            Self::Url(_)
+            | Self::UrlTooLong
+            | Self::Request(_)
+            | Self::BadRedirect
+            | Self::InsecureRedirect => SourceError::InvalidLocation,
             Self::Connect(ConnectError::UnsupportedScheme) => SourceError::InvalidLocation,
-            Self::Connect(ConnectError::Timeout) | Self::Timeout => SourceError::Timeout,
+            Self::Connect(ConnectError::Timeout) | Self::Timeout | Self::HeadTimeout => SourceError::Timeout,
             Self::Connect(_) | Self::Io(_) | Self::Closed | Self::Body(BodyError::Truncated) => {
                 SourceError::ConnectionLost
             }
-            Self::Head(_) | Self::Body(_) | Self::AnswerTooLarge | Self::TooManyRedirects => {
-                SourceError::Protocol
-            }
+            Self::Head(_)
+            | Self::Body(_)
+            | Self::AnswerTooLarge
+            | Self::TooManyRedirects
+            | Self::TooManyInterim => SourceError::Protocol,
         }
     }
 }

@@ -15,10 +15,16 @@
 //! | [`source`] | [`HttpSource`]: a [`ChunkSource`](crate::transport::ChunkSource) for one URL |
 //! | `tcp` (feature `std`) | [`TcpConnector`] over `std::net::TcpStream` |
 //!
-//! Time limits are the connection's: a stream whose read waits too long fails with
+//! Time limits: each read is the connection's (a stream whose read waits too long fails with
 //! `ErrorKind::TimedOut`, reported as [`HttpError::Timeout`] and
-//! [`SourceError::Timeout`](crate::transport::SourceError::Timeout). The overall download
-//! deadline belongs to the download engine, which owns the clock.
+//! [`SourceError::Timeout`](crate::transport::SourceError::Timeout)); the whole response head
+//! of a request has a deadline of its own when the client has a clock
+//! ([`HttpClient::with_clock`], [`HttpError::HeadTimeout`]), and at most
+//! [`MAX_INTERIM_HEADS`](client::MAX_INTERIM_HEADS) interim heads are taken. The overall
+//! download deadline belongs to the download engine.
+//!
+//! Redirects ([`HttpClient`]): a redirect to another origin drops the bearer token, and one
+//! from `https` to `http` is refused ([`HttpError::InsecureRedirect`]).
 
 pub mod body;
 pub mod client;

@@ -24,6 +24,11 @@ pub trait HttpTransport {
     /// Sends `GET url`, with `Range: bytes=<offset>-` when `offset > 0` and
     /// `Authorization: Bearer` when a token is given, follows redirects, and returns the
     /// final answer's head. The caller checks the status and `Content-Range`.
+    ///
+    /// Redirects follow the rules of [`HttpClient`](super::HttpClient#redirects), which an
+    /// implementation with its own HTTP stack must keep too: the token is sent only while the
+    /// chain stays on the origin of `url` (same scheme, host and port), and a redirect from
+    /// `https` to `http` fails with [`HttpError::InsecureRedirect`].
     fn get_range(&mut self, url: &str, offset: u64, bearer: Option<&str>) -> Result<Response, HttpError>;
 
     /// Reads the next body bytes of the open response into `out`; `Ok(0)` at the end of the

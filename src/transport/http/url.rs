@@ -111,9 +111,16 @@ impl<'a> Url<'a> {
         }
     }
 
-    /// True when a connection opened for `self` can carry a request for `other`.
+    /// True when a connection opened for `self` can carry a request for `other`: same scheme,
+    /// host (ASCII case ignored) and port. Credentials follow a redirect only to the same origin.
     pub fn same_origin(&self, other: &Url<'_>) -> bool {
         self.scheme == other.scheme && self.port == other.port && self.host.eq_ignore_ascii_case(other.host)
+    }
+
+    /// True when going from `self` to `next` leaves TLS: `https` to `http`. The client refuses
+    /// such a redirect ([`HttpError::InsecureRedirect`](super::HttpError::InsecureRedirect)).
+    pub fn downgrades_to(&self, next: &Url<'_>) -> bool {
+        self.scheme == Scheme::Https && next.scheme == Scheme::Http
     }
 }
 
@@ -216,6 +223,11 @@ mod tests {
         assert_eq!(base.join("/a b"), Err(UrlError::BadPath));
         assert!(base.same_origin(&base.join("/x").unwrap()));
         assert!(!base.same_origin(&Url::parse("http://10.0.0.2:5050/").unwrap()));
+        let tls = Url::parse("https://h/x").unwrap();
+        assert!(tls.downgrades_to(&Url::parse("http://h:443/x").unwrap()));
+        assert!(!tls.downgrades_to(&tls.join("/y").unwrap()));
+        assert!(!Url::parse("http://h/").unwrap().downgrades_to(&tls), "an upgrade");
+        assert!(!tls.same_origin(&Url::parse("http://h:443/x").unwrap()), "scheme is part of the origin");
     }
 
     proptest::proptest! {

@@ -25,6 +25,11 @@ fn main() -> ! {
     probe::start();
     let mut storage = OneFlash(board::flash());
     let ok = probe::driver_smoke(&mut storage.0)
-        && agent_probe::update::<_, IMAGE>(&mut storage, AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned), byte).is_some();
+        && agent_probe::update::<_, IMAGE>(
+            &mut storage,
+            AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            byte,
+        )
+        .is_some();
     probe::finish("probe-agent", ok)
 }

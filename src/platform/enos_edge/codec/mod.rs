@@ -4,6 +4,11 @@
 //! Decoding is lenient: unknown fields are ignored, optional fields may be missing, and the
 //! integer fields the seed is loose about (`code`, `httpstatus`, `errcode`) are accepted as
 //! a number or a string of digits.
+//!
+//! Every decoder first checks the body as a whole: it must be one well-formed JSON document
+//! ([`CodecError::Malformed`] otherwise) in which no object repeats a key, compared after
+//! unescaping ([`CodecError::DuplicateKey`]). `serde-json-core` alone would keep the first of
+//! two unknown fields and read `"ver\u0073ion"` as a key other than `version`.
 
 #![deny(clippy::arithmetic_side_effects)]
 
@@ -47,6 +52,9 @@ pub enum CodecError {
     BadUrl,
     /// The output buffer is too small.
     BufferTooSmall,
+    /// An object in the body names the same member twice (keys compared after unescaping):
+    /// the message is ambiguous and refused as a whole.
+    DuplicateKey,
 }
 
 impl CodecError {
@@ -56,9 +64,12 @@ impl CodecError {
             Self::BadUrl => FailureCause::InvalidUri,
             Self::UnsupportedSignMethod => FailureCause::UnsupportedPackage,
             Self::BufferTooSmall => FailureCause::OutOfMemory,
-            Self::Malformed | Self::MissingField | Self::UnknownCode | Self::BadDigest | Self::BadVersion => {
-                FailureCause::InvalidOffer
-            }
+            Self::Malformed
+            | Self::MissingField
+            | Self::UnknownCode
+            | Self::BadDigest
+            | Self::BadVersion
+            | Self::DuplicateKey => FailureCause::InvalidOffer,
         }
     }
 }
@@ -68,6 +79,10 @@ fn encode<T: Serialize>(value: &T, out: &mut [u8]) -> Result<usize, CodecError> 
 }
 
 fn decode<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, CodecError> {
+    crate::platform::json::check_document(body).map_err(|e| match e {
+        crate::platform::json::DecodeError::DuplicateKey => CodecError::DuplicateKey,
+        _ => CodecError::Malformed,
+    })?;
     serde_json_core::from_slice(body).map(|(v, _)| v).map_err(|_| CodecError::Malformed)
 }
 

@@ -91,22 +91,31 @@ fn bad_answers() {
     assert_eq!(bad(&full("MD5", MD5, "", "2.0")), CodecError::MissingField);
     assert_eq!(bad(&full("MD5", MD5, "/v/1", &"9".repeat(33))), CodecError::BadVersion);
     assert_eq!(CodecError::BadUrl.cause(), FailureCause::InvalidUri);
-    let body = full("MD5", MD5, "/v/\\q", "2.0");
-    let CheckVersionAnswer::Update(u) = decode_check_version_answer(body.as_bytes()).unwrap() else {
-        panic!()
-    };
-    assert_eq!(u.to_offer::<64>(0).unwrap_err(), CodecError::BadUrl);
+    // An invalid JSON escape makes the whole answer malformed (the body is checked as one
+    // JSON document before it is read).
+    assert_eq!(bad(&full("MD5", MD5, "/v/\\q", "2.0")), CodecError::Malformed);
     let body = full("MD5", MD5, &format!("/{}", "x".repeat(80)), "2.0");
     let CheckVersionAnswer::Update(u) = decode_check_version_answer(body.as_bytes()).unwrap() else {
         panic!()
     };
     assert_eq!(u.to_offer::<64>(0).unwrap_err(), CodecError::BadUrl);
     // Regression (found by the `edge_check_version` fuzz target): the four characters after
-    // `\u` were collected into a 4-byte string, which panics on multi-byte characters.
-    for url in [r"/:\uў\\\79", r"/\u𐍈𐍈𐍈𐍈", r"/\u00e9ѐ"] {
+    // `\u` were collected into a 4-byte string, which panics on multi-byte characters. Such
+    // answers are now refused as malformed JSON; `to_offer` still takes them without a panic.
+    for url in [r"/:\uў\\\79", r"/\u𐍈𐍈𐍈𐍈", r"/\u00e9ѐ", r"/v/\q"] {
         let body = full("MD5", MD5, url, "2.0");
-        let CheckVersionAnswer::Update(u) = decode_check_version_answer(body.as_bytes()).unwrap() else {
-            panic!("{url}")
+        let decoded = decode_check_version_answer(body.as_bytes());
+        if url.ends_with('ѐ') {
+            assert!(matches!(decoded, Ok(CheckVersionAnswer::Update(_))), "{url}");
+        } else {
+            assert_eq!(decoded, Err(CodecError::Malformed), "{url}");
+        }
+        let u = EdgeUpdate {
+            asset_id: "",
+            version: crate::Version::parse("2.0").unwrap(),
+            digest: crate::Digest::md5_hex(MD5).unwrap(),
+            download_url: url,
+            size: None,
         };
         let offer = u.to_offer::<64>(0);
         if url.ends_with('ѐ') {
@@ -179,4 +188,43 @@ proptest::proptest! {
         let _ = decode_download_result(&raw);
         let _ = decode_check_version(&raw);
     }
+}
+
+/// The attack: a checkversion answer that names `version`, `sign`, `signMethod` or
+/// `downloadurl` twice, plainly or through an escape (`serde-json-core` alone keeps the
+/// first of two fields it does not know, and reads `"s\u0069gn"` as another field). Refused.
+#[test]
+fn an_answer_with_a_repeated_key_is_refused() {
+    let answer = format!(
+        r#"{{"assetId":"a","version":"2.0","code":1,"signMethod":"MD5","sign":"{MD5}","downloadurl":"/version/1"}}"#
+    );
+    assert!(matches!(decode_check_version_answer(answer.as_bytes()), Ok(CheckVersionAnswer::Update(_))));
+    let other = "f".repeat(32);
+    for (find, twice) in [
+        (r#""version":"#, r#""version":"9.9","version":"#.to_owned()),
+        (r#""version":"#, r#""versio\u006E":"9.9","version":"#.to_owned()),
+        (r#""sign":"#, format!(r#""sign":"{other}","sign":"#)),
+        (r#""sign":"#, format!(r#""s\u0069gn":"{other}","sign":"#)),
+        (r#""signMethod":"#, r#""signMethod":"SHA256","signMethod":"#.to_owned()),
+        (r#""downloadurl":"#, r#""downloadurl":"http://evil/x","downloadurl":"#.to_owned()),
+        (r#""downloadurl":"#, r#""download\u0075rl":"http://evil/x","downloadurl":"#.to_owned()),
+        (r#""code":"#, r#""code":0,"code":"#.to_owned()),
+        (r#""assetId":"#, r#""assetId":"b","assetId":"#.to_owned()),
+    ] {
+        let attack = answer.replacen(find, &twice, 1);
+        assert_ne!(attack, answer);
+        assert_eq!(decode_check_version_answer(attack.as_bytes()), Err(CodecError::DuplicateKey), "{attack}");
+    }
+    let nested = answer.replace(r#""code":1"#, r#""code":1,"x":{"y":1,"y":2}"#);
+    assert_eq!(decode_check_version_answer(nested.as_bytes()), Err(CodecError::DuplicateKey));
+    assert_eq!(CodecError::DuplicateKey.cause(), FailureCause::InvalidOffer);
+    // The other decoders refuse them too.
+    assert_eq!(
+        decode_status_answer(br#"{"httpstatus":204,"httpstatus":500}"#),
+        Err(CodecError::DuplicateKey)
+    );
+    assert_eq!(
+        decode_check_version(br#"{"assetId":"a","version":"1","\u0076ersion":"2"}"#).map(|_| ()),
+        Err(CodecError::DuplicateKey)
+    );
 }

@@ -188,34 +188,34 @@ fn checkpoint_size<S: Storage, const K: usize, const L: usize>(
 }
 
 /// The `assetId` a checkversion answer names (either code), when it is a plain non-empty
-/// text (no JSON escapes: an id with escapes is not taken rather than taken wrong).
+/// text (no JSON escapes: an id with escapes is not taken rather than taken wrong). An answer
+/// in which an object repeats a key teaches nothing: which of two ids it names is ambiguous.
 fn answer_asset_id(answer: &[u8]) -> Option<&str> {
     #[derive(serde::Deserialize)]
     struct Named<'a> {
         #[serde(rename = "assetId", borrow)]
         asset_id: Option<&'a str>,
     }
+    crate::platform::json::check_document(answer).ok()?;
     let (named, _): (Named<'_>, usize) = serde_json_core::from_slice(answer).ok()?;
     named.asset_id.map(str::trim).filter(|a| !a.is_empty() && !a.contains('\\'))
 }
 
 /// The `version` of an answer that did not decode as an update, when it says `code` 1 (as
-/// a number or a string) and has a version at all.
+/// a number or a string) and has a version at all (a JSON string, escapes left in). An
+/// answer refused for a repeated key (`CodecError::DuplicateKey`) still names its version
+/// here, the first `version` (and `code`) counting: the name only marks the refused
+/// firmware, and the Edge hears the failure.
 fn answer_version(answer: &[u8]) -> Option<&str> {
-    #[derive(serde::Deserialize)]
-    struct Loose<'a> {
-        #[serde(borrow)]
-        version: Option<&'a str>,
-    }
-    let text = core::str::from_utf8(answer).ok()?;
-    let compact: heapless::String<16> =
-        text.split(r#""code""#).nth(1)?.chars().filter(|c| !c.is_whitespace() && *c != '"').take(3).collect();
-    let one = compact.strip_prefix(":1").is_some_and(|rest| !rest.starts_with(|c: char| c.is_ascii_digit()));
-    if !one {
+    use crate::platform::json::{Value, parse_object_with_duplicates};
+    let obj = parse_object_with_duplicates(answer).ok()?;
+    if obj.get("code")?.int()? != 1 {
         return None;
     }
-    let (loose, _): (Loose<'_>, usize) = serde_json_core::from_slice(answer).ok()?;
-    loose.version.map(str::trim).filter(|v| !v.is_empty())
+    match obj.get("version")? {
+        Value::Str(version) => Some(version.trim()).filter(|v| !v.is_empty()),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -245,6 +245,19 @@ mod tests {
         assert_eq!(answer_version(br#"{"version":"","code":1}"#), None);
         assert_eq!(answer_version(br#"{"code":1}"#), None);
         assert_eq!(answer_version(b"not json"), None);
+        // An answer refused for a repeated key still names its (first) version.
+        let twice = br#"{"version":"2.0","code":1,"sign":"a","sign":"b"}"#;
+        assert_eq!(answer_version(twice), Some("2.0"));
+        assert_eq!(answer_version(br#"{"version":"2.0","ver\u0073ion":"3.0","code":1}"#), Some("2.0"));
+        assert_eq!(answer_version(br#"{"code":1,"version":"3.0","version":"2.0"}"#), Some("3.0"));
+    }
+
+    #[test]
+    fn an_ambiguous_answer_teaches_no_asset_id() {
+        assert_eq!(answer_asset_id(br#"{"assetId":"a","assetId":"b","code":0}"#), None);
+        assert_eq!(answer_asset_id(br#"{"assetId":"a","asset\u0049d":"b","code":0}"#), None);
+        assert_eq!(answer_asset_id(br#"{"assetId":"a","x":{"k":1,"k":1},"code":0}"#), None);
+        assert_eq!(answer_asset_id(br#"{"assetId":"a","code":0}"#), Some("a"));
     }
 
     proptest::proptest! {
