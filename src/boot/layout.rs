@@ -103,8 +103,7 @@ impl Layout {
 
     /// Where an image staged into `slot` lies: the whole slot, except for slot B under
     /// [`Strategy::Swap`], where it starts one swap page in, so the exchange needs no shift
-    /// pass (see [`swap`](super::swap)). Downloads write here and the bootloader checks the
-    /// staged image here.
+    /// pass. Downloads write here and the bootloader checks the staged image here.
     ///
     /// ```
     /// # #[cfg(feature = "mock")] {
