@@ -325,3 +325,43 @@ fn garbage_in_the_report_record_is_read_as_no_reports() {
         assert_eq!(finals(&agent), vec![succeeded("1.1.0", "a")]);
     }
 }
+
+/// An image staged with the boot manager alone (nothing owes its outcome) is confirmed while
+/// an earlier outcome waits in the persisted list: the new success joins the list, the earlier
+/// report stays in it, across a reboot.
+#[test]
+fn a_success_without_an_owed_outcome_joins_the_list_and_keeps_earlier_reports() {
+    let mut dev = Device::new(Strategy::Select);
+    let mut app = App::default();
+    let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+    // A failed download leaves a persisted failure nobody acknowledges.
+    let bad =
+        ota_client::Offer::new(v("1.1.0"), 9_000, ota_client::Digest { md5: Some([1; 16]), sha256: None })
+            .with_job("a")
+            .unwrap();
+    assert_eq!(agent.offer(&mut dev.storage, &mut journal, bad, &mut app, 0), OfferOutcome::Accepted);
+    let mut src = ChunkServer::new(image(9_000));
+    assert_eq!(
+        run(&mut dev, &mut agent, &mut journal, &mut src, &mut app),
+        AgentEvent::Failed(FailureCause::IntegrityCheckFailure)
+    );
+    let failure = failed("1.1.0", "a", FailureCause::IntegrityCheckFailure, Stage::Verify);
+    // The application stages 1.2.0 itself, through the boot manager.
+    let boot = ota_client::boot::BootManager::new(dev.layout);
+    let img = image(7_000);
+    let region = boot.update_region(&mut dev.storage, &mut journal).unwrap();
+    for s in 0..2 {
+        region.erase_sector(&mut dev.storage, s).unwrap();
+    }
+    region.write(&mut dev.storage, 0, &img).unwrap();
+    let sha256 = region.sha256(&mut dev.storage, 7_000).unwrap();
+    let info = ota_client::boot::ImageInfo { size: 7_000, sha256, version: v("1.2.0"), security_counter: 0 };
+    boot.stage(&mut dev.storage, &mut journal, info, 1).unwrap();
+    dev.reset();
+    let (agent, _, startup) = dev.agent("1.2.0", &mut app);
+    assert_eq!(startup, Startup::Confirmed(v("1.2.0")));
+    assert_eq!(finals(&agent), vec![failure.clone(), succeeded("1.2.0", "")]);
+    dev.reset();
+    let (agent, _, _) = dev.agent("1.2.0", &mut app);
+    assert_eq!(finals(&agent), vec![failure, succeeded("1.2.0", "")], "both survive the reboot");
+}

@@ -261,10 +261,17 @@ impl<const L: usize> Agent<L> {
         journal: &mut Journal<K>,
         app: &mut impl Application,
     ) -> Result<Startup, BootError> {
-        let mut state = self.boot.state(storage, journal)?;
-        let persisted = self.read_persisted(storage, journal)?;
         self.backoff = self.read_backoff(storage, journal)?;
-        if let (None, Some(version)) = (&state.awaiting, persisted.legacy_awaiting.clone()) {
+        // The persisted list first: a report this boot persists is written together with it.
+        let legacy_awaiting = {
+            let persisted = self.read_persisted(storage, journal)?;
+            for r in persisted.reports {
+                self.enqueue(Queued { report: r, listed: true, owed: false });
+            }
+            persisted.legacy_awaiting
+        };
+        let mut state = self.boot.state(storage, journal)?;
+        if let (None, Some(version)) = (&state.awaiting, legacy_awaiting) {
             // A record of the format before the list: the boot state owes that outcome now.
             let update = UpdateId { version, job: JobId::new() };
             self.boot.set_awaiting(storage, journal, update)?;
@@ -313,9 +320,6 @@ impl<const L: usize> Agent<L> {
                 now = Some(Startup::RebootPending(image.version));
             }
             Phase::Idle | Phase::Installing { .. } | Phase::Reverting { .. } => {}
-        }
-        for r in persisted.reports {
-            self.enqueue(Queued { report: r, listed: true, owed: false });
         }
         let mut rolled_back = None;
         if let Some(owed) = owed_report(&state) {
