@@ -5,9 +5,10 @@
 //! image (`SignaturePolicy::Required`: body digest at the boundary, one Ed25519 check).
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group};
-use ota_client::boot::{Slot, SlotRegion};
-use ota_client::download::{Download, DownloadConfig, SignaturePolicy, TrustedKey, VerifiedImage};
+use ota_client::download::{Download, DownloadConfig, VerifiedImage};
 use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::image::{SignaturePolicy, TrustedKey};
+use ota_client::image::{Slot, SlotRegion};
 use ota_client::mock::{ChunkServer, SimFlash};
 use ota_client::{Digest, Offer, Version};
 use sha2::Digest as _;
@@ -45,7 +46,7 @@ fn setup() -> Setup {
     let offer = offer_for(&image);
     let blank = Flash::new((STATE_LEN + 2 * SLOT_LEN) as usize, 0xFF);
     let signed = ota_client::mock::sign_image(
-        &image[..IMAGE_LEN - ota_client::download::signature::TRAILER_LEN],
+        &image[..IMAGE_LEN - ota_client::image::signature::TRAILER_LEN],
         &ota_client::mock::manifest("1.2.3", 0, 1),
         &SECRET,
         1,
@@ -76,7 +77,7 @@ fn download(flash: Flash, mut server: ChunkServer, s: &Setup) -> (VerifiedImage,
     let mut storage = OneFlash(flash);
     let mut journal: Journal = Journal::open(&mut storage.0, state).unwrap();
     let mut dl =
-        Download::new(&s.offer, target, DownloadConfig::new(ota_client::download::SignaturePolicy::Unsigned));
+        Download::new(&s.offer, target, DownloadConfig::new(ota_client::image::SignaturePolicy::Unsigned));
     let mut buf = [0u8; CHUNK];
     loop {
         match dl.poll(&mut storage, &mut journal, &mut server, &mut buf, 0) {
@@ -94,7 +95,7 @@ fn download_timed(flash: Flash, server: ChunkServer, s: &Setup) -> Duration {
         flash,
         server,
         &s.offer,
-        DownloadConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+        DownloadConfig::new(ota_client::image::SignaturePolicy::Unsigned),
     )
 }
 
@@ -232,7 +233,7 @@ fn ratio() {
             RamFlash(vec![0xFF; ram_len]),
             ChunkServer::new(s.image.clone()),
             &s.offer,
-            DownloadConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            DownloadConfig::new(ota_client::image::SignaturePolicy::Unsigned),
         ));
         bare.push(flash_only(s.blank.clone(), &s));
         let t = Instant::now();

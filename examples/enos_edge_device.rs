@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use ota_client::Version;
 use ota_client::agent::{Agent, AgentConfig, Application, Startup};
-use ota_client::boot::{BootManager, Layout, Strategy};
+use ota_client::boot::{BootControl, BootLoader, Layout, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::mock::SimFlash;
 use ota_client::platform::enos_edge::{EdgeConfig, EdgeDevice, EdgeEndpoints, EdgeEvent, UpgradeMode};
@@ -100,7 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     loop {
         let mut journal = Journal::open(&mut storage.0, layout.state()).map_err(debug)?;
         let agent = Agent::new(
-            BootManager::new(layout),
+            BootControl::new(layout),
             AgentConfig::new(ota_client::mock::demo_policy()),
             Version::parse(&version).map_err(debug)?,
         );
@@ -122,8 +122,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         // Reboot: the bootloader picks the staged image; the new firmware reports its version.
         drop(device);
-        let boot = BootManager::new(layout);
-        let decision = boot.prepare_boot(&mut storage, &mut journal, &mut |_| {}).map_err(debug)?;
+        let boot = BootControl::new(layout);
+        let decision = BootLoader::new(*boot.layout())
+            .prepare_boot(&mut storage, &mut journal, &mut |_| {})
+            .map_err(debug)?;
         let state = boot.state(&mut storage, &journal).map_err(debug)?;
         if let ota_client::boot::Phase::Trial { image, .. } = &state.phase {
             version = image.version.as_str().to_owned();

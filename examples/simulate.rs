@@ -11,7 +11,7 @@
 //!    failure is reported after the rollback.
 
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, Report, Startup};
-use ota_client::boot::{BootManager, Layout, Strategy};
+use ota_client::boot::{BootControl, BootLoader, Layout, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::mock::{ChunkServer, CutKind, PowerCut, SimFlash};
 use ota_client::{Digest, Offer, Version};
@@ -74,7 +74,7 @@ fn send_reports(agent: &mut Agent, storage: &mut Storage, journal: &mut Journal)
 
 fn boot(layout: Layout, storage: &mut Storage) {
     let mut journal = Journal::<8>::open(&mut storage.0, layout.state()).unwrap();
-    let boot = BootManager::new(layout)
+    let boot = BootLoader::new(layout)
         .require_signature(ota_client::mock::demo_keys(), ota_client::mock::DEMO_PRODUCT);
     let d = boot.prepare_boot(storage, &mut journal, &mut |_| {}).unwrap();
     println!("bootloader: {:?} → run slot {:?}{}", d.event, d.slot, if d.trial { " (trial)" } else { "" });
@@ -138,10 +138,10 @@ fn main() {
     )
     .unwrap();
     let factory = image(200 * 1024, 1);
-    let a0 = layout.slot(ota_client::boot::Slot::A).part.offset() as usize;
+    let a0 = layout.slot(ota_client::image::Slot::A).part.offset() as usize;
     storage.0.contents_mut()[a0..a0 + factory.len()].copy_from_slice(&factory);
     // Signed images: the (public) demo key, the version and counter in the signed manifest.
-    let body_len = IMAGE_LEN - ota_client::download::signature::TRAILER_LEN;
+    let body_len = IMAGE_LEN - ota_client::image::signature::TRAILER_LEN;
     let v11 = ota_client::mock::demo_sign(&image(body_len, 2), "1.1.0");
     let v12 = ota_client::mock::demo_sign(&image(body_len, 3), "1.2.0");
     let mut app = App { self_test_passes: true };
@@ -150,7 +150,7 @@ fn main() {
     boot(layout, &mut storage);
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
     let mut agent: Agent = Agent::new(
-        BootManager::new(layout),
+        BootControl::new(layout),
         AgentConfig::new(ota_client::mock::demo_policy()),
         Version::parse("1.0.0").unwrap(),
     );
@@ -172,7 +172,7 @@ fn main() {
     boot(layout, &mut storage);
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
     let mut agent: Agent = Agent::new(
-        BootManager::new(layout),
+        BootControl::new(layout),
         AgentConfig::new(ota_client::mock::demo_policy()),
         Version::parse("1.0.0").unwrap(),
     );
@@ -201,7 +201,7 @@ fn main() {
     boot(layout, &mut storage);
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
     let mut agent: Agent = Agent::new(
-        BootManager::new(layout),
+        BootControl::new(layout),
         AgentConfig::new(ota_client::mock::demo_policy()),
         Version::parse("1.1.0").unwrap(),
     );
@@ -218,7 +218,7 @@ fn main() {
     app.self_test_passes = false;
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
     let mut agent: Agent = Agent::new(
-        BootManager::new(layout),
+        BootControl::new(layout),
         AgentConfig::new(ota_client::mock::demo_policy()),
         Version::parse("1.2.0").unwrap(),
     );
@@ -227,7 +227,7 @@ fn main() {
     app.self_test_passes = true;
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
     let mut agent: Agent = Agent::new(
-        BootManager::new(layout),
+        BootControl::new(layout),
         AgentConfig::new(ota_client::mock::demo_policy()),
         Version::parse("1.1.0").unwrap(),
     );

@@ -7,7 +7,7 @@
 # a device would, and never print library values (no Debug code):
 #   probe-base        runtime, semihosting output, the RAM-backed flash driver; no ota-client
 #   probe-journal     + Journal open/write/read/remove
-#   probe-bootloader  + Journal + BootManager::prepare_boot (Swap): a bootloader's share
+#   probe-bootloader  + Journal + BootLoader::prepare_boot (Swap): a bootloader's share
 #   probe-app         + Journal + confirm/update_region/slot writes/SHA-256/stage/state
 #   probe-agent       + the Agent: start, offer, resumable verified download, staging,
 #                     reports (no platform codec or transport)

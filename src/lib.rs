@@ -2,16 +2,18 @@
 //!
 //! The device side of firmware over-the-air updates, for `no_std` microcontrollers
 //! (Cortex-M class parts, no heap, tens of KiB of RAM). Layers point down:
-//! platform → agent → download/boot → flash.
+//! platform → agent → download / boot → image → flash.
 //!
 //! - [`flash`]: partitions over any [`embedded_storage::nor_flash::NorFlash`], and the
 //!   [`Journal`](flash::Journal), the one power-safe place where the library keeps state.
-//! - [`boot`]: the A/B [`BootManager`](boot::BootManager) (Select or Swap with one spare
-//!   page): staging, trial boots, confirm, rollback, anti-rollback, `prepare_boot` for the
-//!   bootloader.
+//! - [`image`]: what boot and download share: the slots and slot I/O, the streaming
+//!   [`Verifier`](image::Verifier) (MD5/SHA-256), and the signed-image trailer (Ed25519,
+//!   feature `ed25519`).
+//! - [`boot`]: the A/B lifecycle (Select or Swap with one spare page) in two halves: the
+//!   bootloader's [`BootLoader`](boot::BootLoader) (`prepare_boot` at every reset) and the
+//!   application's [`BootControl`](boot::BootControl) (stage, confirm, roll back).
 //! - [`download`]: the resumable, sans-I/O download engine: checkpoints in the Journal,
-//!   MD5/SHA-256 checked while the bytes stream in, and Ed25519 image signatures (feature
-//!   `ed25519`).
+//!   the image verified through [`image`] while the bytes stream in.
 //! - [`agent`]: the [`Agent`](agent::Agent): offer → decide → download → stage → reboot →
 //!   confirm or roll back → report, with reports persisted until delivered.
 //! - [`transport`]: how bytes arrive: the [`ChunkSource`](transport::ChunkSource) trait, an
@@ -48,6 +50,7 @@ mod bytes;
 pub mod download;
 pub mod failure;
 pub mod flash;
+pub mod image;
 mod log;
 pub mod offer;
 pub mod platform;

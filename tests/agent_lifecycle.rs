@@ -3,7 +3,7 @@
 //! reports survive reboots until delivered; offers are judged before anything is written.
 
 use ota_client::agent::{AgentEvent, Decision, OfferOutcome, Report, Stage, Startup};
-use ota_client::boot::{BootManager, Phase, Strategy};
+use ota_client::boot::{BootControl, Phase, Strategy};
 use ota_client::mock::{ChunkServer, Fault};
 use ota_client::{Digest, FailureCause, Offer};
 
@@ -85,7 +85,7 @@ fn failed_self_test_rolls_back_and_reports_failure() {
                 stage: Stage::Install
             }]
         );
-        let boot = BootManager::new(dev.layout);
+        let boot = BootControl::new(dev.layout);
         assert_eq!(boot.state(&mut dev.storage, &journal).unwrap().phase, Phase::Idle);
     }
 }
@@ -101,7 +101,7 @@ fn corrupt_download_is_never_staged() {
     let event = run(&mut dev, &mut agent, &mut journal, &mut src, &mut app);
     assert_eq!(event, AgentEvent::Failed(FailureCause::IntegrityCheckFailure));
     assert_eq!(app.reboots, 0);
-    let boot = BootManager::new(dev.layout);
+    let boot = BootControl::new(dev.layout);
     assert_eq!(boot.state(&mut dev.storage, &journal).unwrap().phase, Phase::Idle);
     // The failure report is persisted: it survives a reboot until delivered.
     dev.reset();

@@ -5,8 +5,8 @@
 use ota_client::agent::{
     Agent, AgentConfig, AgentEvent, Delivery, FINAL_REPORTS, OfferOutcome, Report, Stage, Startup,
 };
-use ota_client::download::SignaturePolicy;
 use ota_client::flash::kinds;
+use ota_client::image::SignaturePolicy;
 use ota_client::mock::ChunkServer;
 use ota_client::{FailureCause, JobId};
 
@@ -347,7 +347,7 @@ fn a_success_without_an_owed_outcome_joins_the_list_and_keeps_earlier_reports() 
     );
     let failure = failed("1.1.0", "a", FailureCause::IntegrityCheckFailure, Stage::Verify);
     // The application stages 1.2.0 itself, through the boot manager.
-    let boot = ota_client::boot::BootManager::new(dev.layout);
+    let boot = ota_client::boot::BootControl::new(dev.layout);
     let img = image(7_000);
     let region = boot.update_region(&mut dev.storage, &mut journal).unwrap();
     for s in 0..2 {
@@ -355,7 +355,7 @@ fn a_success_without_an_owed_outcome_joins_the_list_and_keeps_earlier_reports() 
     }
     region.write(&mut dev.storage, 0, &img).unwrap();
     let sha256 = region.sha256(&mut dev.storage, 7_000).unwrap();
-    let info = ota_client::boot::ImageInfo { size: 7_000, sha256, version: v("1.2.0"), security_counter: 0 };
+    let info = ota_client::image::ImageInfo { size: 7_000, sha256, version: v("1.2.0"), security_counter: 0 };
     boot.stage(&mut dev.storage, &mut journal, info, 1).unwrap();
     dev.reset();
     let (agent, _, startup) = dev.agent("1.2.0", &mut app);

@@ -9,8 +9,10 @@
 mod rig;
 
 use ota_client::agent::{AgentConfig, AgentEvent, OfferOutcome};
-use ota_client::boot::{BootManager, Phase, Slot, Strategy};
-use ota_client::download::{DEFAULT_OVERALL_TIMEOUT_MS, SignaturePolicy, TrustedKey};
+use ota_client::boot::{BootControl, Phase, Strategy};
+use ota_client::download::DEFAULT_OVERALL_TIMEOUT_MS;
+use ota_client::image::Slot;
+use ota_client::image::{SignaturePolicy, TrustedKey};
 use ota_client::mock::{ChunkServer, manifest, public_key, sign_image};
 use ota_client::{Digest, FailureCause, Offer};
 use rig::*;
@@ -84,7 +86,7 @@ fn an_old_signed_image_relabelled_neither_installs_nor_raises_the_counter() {
         let mut src = ChunkServer::new(old.clone());
         let event = run(&mut dev, &mut agent, &mut journal, &mut src, &mut app);
         assert_eq!(event, AgentEvent::Failed(FailureCause::VersionMismatch), "{label}");
-        let state = BootManager::new(dev.layout).state(&mut dev.storage, &journal).unwrap();
+        let state = BootControl::new(dev.layout).state(&mut dev.storage, &journal).unwrap();
         assert_eq!((state.phase, state.min_security_counter), (Phase::Idle, 0), "{label}");
     }
     let genuine = sign_image(&image(21_000), &manifest("3.0.0", 3, PRODUCT), &SECRET, 1);
@@ -95,7 +97,7 @@ fn an_old_signed_image_relabelled_neither_installs_nor_raises_the_counter() {
     assert_eq!(run(&mut dev, &mut agent, &mut journal, &mut src, &mut app), AgentEvent::Staged);
     dev.reset();
     let (_, journal, _) = dev.agent_with("3.0.0", &mut app, signed_config());
-    let state = BootManager::new(dev.layout).state(&mut dev.storage, &journal).unwrap();
+    let state = BootControl::new(dev.layout).state(&mut dev.storage, &journal).unwrap();
     assert_eq!(state.active_image.as_ref().map(|i| i.version.as_str()), Some("3.0.0"));
     assert_eq!(state.min_security_counter, 3, "the signed counter, not the offer's label");
 }

@@ -5,8 +5,9 @@
 //! Run with `--nocapture` to see the table that docs/boot.md quotes.
 
 use ota_client::Version;
-use ota_client::boot::{BootManager, ImageInfo, Layout, Strategy};
+use ota_client::boot::{BootControl, BootLoader, Layout, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::image::ImageInfo;
 use ota_client::mock::SimFlash;
 use sha2::{Digest, Sha256};
 
@@ -27,7 +28,7 @@ fn measure(strategy: Strategy, image_len: u32) -> Figures {
     let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
     let (state, a, b) = (p(0, 2), p(2, SLOT), p(2 + SLOT, SLOT + 1));
     let layout = Layout::new::<OneFlash<Flash>>(state, a, b, strategy).unwrap();
-    let boot = BootManager::new(layout);
+    let boot = BootControl::new(layout);
     let mut journal: Journal = Journal::open(&mut storage.0, state).unwrap();
     let updates = 11;
     for u in 0..updates {
@@ -49,7 +50,8 @@ fn measure(strategy: Strategy, image_len: u32) -> Figures {
             security_counter: 0,
         };
         boot.stage(&mut storage, &mut journal, info, 1).unwrap();
-        let d = boot.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
+        let d =
+            BootLoader::new(*boot.layout()).prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
         assert!(d.trial);
         let base = layout.slot(d.slot).part.offset() as usize;
         assert_eq!(&storage.0.contents()[base..base + image_len as usize], &image[..]);

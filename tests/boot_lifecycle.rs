@@ -2,10 +2,9 @@
 //! requested rollbacks, the swap progress callback.
 
 use ota_client::Version;
-use ota_client::boot::{
-    BootError, BootEvent, BootManager, ImageInfo, Layout, LayoutError, Phase, Slot, Strategy,
-};
+use ota_client::boot::{BootControl, BootError, BootEvent, BootLoader, Layout, LayoutError, Phase, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition, TwoFlashes};
+use ota_client::image::{ImageInfo, Slot};
 use ota_client::mock::SimFlash;
 use sha2::{Digest, Sha256};
 
@@ -17,11 +16,11 @@ const E: u32 = 1024;
 type Flash = SimFlash<4, 1024>;
 
 /// State 2 sectors, A 8 sectors, B 9 sectors, on one chip.
-fn one_chip(strategy: Strategy) -> (OneFlash<Flash>, BootManager) {
+fn one_chip(strategy: Strategy) -> (OneFlash<Flash>, BootControl) {
     let storage = OneFlash(Flash::new(19 * E as usize, 0xFF));
     let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
     let layout = Layout::new::<OneFlash<Flash>>(p(0, 2), p(2, 8), p(10, 9), strategy).unwrap();
-    (storage, BootManager::new(layout))
+    (storage, BootControl::new(layout))
 }
 
 fn info(bytes: &[u8], version: &str, counter: u32) -> ImageInfo {
@@ -33,7 +32,7 @@ fn info(bytes: &[u8], version: &str, counter: u32) -> ImageInfo {
     }
 }
 
-fn open(storage: &mut OneFlash<Flash>, boot: &BootManager) -> Journal {
+fn open(storage: &mut OneFlash<Flash>, boot: &BootControl) -> Journal {
     Journal::open(&mut storage.0, boot.layout().state()).unwrap()
 }
 
@@ -73,7 +72,7 @@ fn confirm_and_rollback_with_nothing_on_trial_are_no_ops() {
     let mut journal = open(&mut storage, &boot);
     assert_eq!(boot.confirm(&mut storage, &mut journal), Ok(false));
     assert_eq!(boot.request_rollback(&mut storage, &mut journal), Ok(false));
-    let d = boot.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
+    let d = BootLoader::new(*boot.layout()).prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
     assert_eq!((d.slot, d.trial, d.event), (Slot::A, false, BootEvent::Normal));
 }
 
@@ -90,7 +89,8 @@ fn digest_mismatch_at_boot_discards_the_staged_image() {
         // Flip one bit of the staged image.
         let b0 = boot.layout().staging(Slot::B).part.offset() as usize;
         storage.0.contents_mut()[b0 + 1000] ^= 0x01;
-        let d = boot.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
+        let d =
+            BootLoader::new(*boot.layout()).prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
         assert_eq!(
             (d.slot, d.trial, d.event),
             (Slot::A, false, BootEvent::StagedImageCorrupt),
@@ -108,7 +108,7 @@ fn anti_rollback_refuses_older_counters_after_confirm() {
     let v2 = vec![2u8; 1500];
     write_image(&boot, &mut storage, Slot::B, &v2);
     boot.stage(&mut storage, &mut journal, info(&v2, "2.0", 5), 1).unwrap();
-    boot.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
+    BootLoader::new(*boot.layout()).prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
     assert!(boot.confirm(&mut storage, &mut journal).unwrap());
     assert_eq!(boot.state(&mut storage, &journal).unwrap().min_security_counter, 5);
     let v1 = vec![1u8; 1500];
@@ -131,7 +131,9 @@ fn requested_rollback_swaps_back_and_blocks_confirm() {
     write_image(&boot, &mut storage, Slot::B, &new);
     boot.stage(&mut storage, &mut journal, info(&new, "2.0", 0), 3).unwrap();
     let mut calls = Vec::new();
-    let d = boot.prepare_boot(&mut storage, &mut journal, &mut |p| calls.push(p)).unwrap();
+    let d = BootLoader::new(*boot.layout())
+        .prepare_boot(&mut storage, &mut journal, &mut |p| calls.push(p))
+        .unwrap();
     assert_eq!((d.slot, d.trial, d.event), (Slot::A, true, BootEvent::TrialStarted));
     // 8 pages (whole slot: the factory image's size is unknown) → 16 steps, reported in order.
     assert_eq!(calls.len(), 16);
@@ -140,7 +142,7 @@ fn requested_rollback_swaps_back_and_blocks_confirm() {
     assert_eq!(&storage.0.contents()[a0..a0 + 5000], &new[..]);
     assert!(boot.request_rollback(&mut storage, &mut journal).unwrap());
     assert_eq!(boot.confirm(&mut storage, &mut journal), Err(BootError::RollbackPending));
-    let d = boot.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
+    let d = BootLoader::new(*boot.layout()).prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
     assert_eq!((d.slot, d.trial, d.event), (Slot::A, false, BootEvent::RolledBack));
     assert_eq!(&storage.0.contents()[a0..a0 + 7000], &old[..]);
     let state = boot.state(&mut storage, &journal).unwrap();
@@ -155,7 +157,7 @@ fn download_is_refused_while_an_image_is_on_trial() {
     assert_eq!(boot.update_region(&mut storage, &mut journal).unwrap().slot, Slot::B);
     write_image(&boot, &mut storage, Slot::B, &new);
     boot.stage(&mut storage, &mut journal, info(&new, "2.0", 0), 2).unwrap();
-    boot.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
+    BootLoader::new(*boot.layout()).prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
     // Slot A holds the rollback image: no download may touch it until the trial ends.
     assert_eq!(boot.update_region(&mut storage, &mut journal), Err(BootError::Busy));
     boot.confirm(&mut storage, &mut journal).unwrap();
@@ -171,7 +173,7 @@ fn a_new_download_withdraws_a_staged_image() {
     boot.stage(&mut storage, &mut journal, info(&new, "2.0", 0), 2).unwrap();
     boot.update_region(&mut storage, &mut journal).unwrap();
     assert_eq!(boot.state(&mut storage, &journal).unwrap().phase, Phase::Idle);
-    let d = boot.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
+    let d = BootLoader::new(*boot.layout()).prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
     assert_eq!(d.event, BootEvent::Normal);
 }
 
@@ -184,7 +186,7 @@ fn garbage_state_partition_boots_slot_a() {
         *b = (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[2];
     }
     let mut journal = open(&mut storage, &boot);
-    let d = boot.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
+    let d = BootLoader::new(*boot.layout()).prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
     assert_eq!((d.slot, d.trial), (Slot::A, false));
     // The state is writable again afterwards.
     let new = vec![3u8; 100];
@@ -204,7 +206,7 @@ fn swap_across_two_flash_devices() {
     let b = Partition::new(&storage.secondary, 0, 9 * 4096, 0xFF).unwrap();
     let layout = Layout::new::<TwoFlashes<Internal, External>>(state, a, b, Strategy::Swap).unwrap();
     assert_eq!(layout.page(), 4096);
-    let boot = BootManager::new(layout);
+    let boot = BootControl::new(layout);
     let mut journal: Journal = Journal::open(&mut storage.primary, state).unwrap();
     let old: Vec<u8> = (0..20_000u32).map(|i| (i * 3) as u8).collect();
     let new: Vec<u8> = (0..30_000u32).map(|i| (i * 5 + 1) as u8).collect();
@@ -215,12 +217,12 @@ fn swap_across_two_flash_devices() {
     }
     region.write(&mut storage, 0, &new).unwrap();
     boot.stage(&mut storage, &mut journal, info(&new, "3.0", 0), 1).unwrap();
-    let d = boot.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
+    let d = BootLoader::new(*boot.layout()).prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
     assert_eq!((d.slot, d.trial), (Slot::A, true));
     let a0 = a.offset() as usize;
     assert_eq!(&storage.primary.contents()[a0..a0 + new.len()], &new[..]);
     // No confirmation: the next boot spends the last attempt... and rolls back.
-    let d = boot.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
+    let d = BootLoader::new(*boot.layout()).prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
     assert_eq!(d.event, BootEvent::RolledBack);
     assert_eq!(&storage.primary.contents()[a0..a0 + old.len()], &old[..]);
 }

@@ -8,8 +8,9 @@
 //! it ends on the old image.
 
 use ota_client::Version;
-use ota_client::boot::{BootManager, ImageInfo, Layout, Phase, Slot, Strategy};
+use ota_client::boot::{BootControl, BootLoader, Layout, Phase, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::image::{ImageInfo, Slot};
 use ota_client::mock::{SimFlash, power_sweep};
 use sha2::{Digest, Sha256};
 
@@ -84,7 +85,7 @@ fn held<const W: usize>(rig: &Rig, flash: &Flash<W>, slot: Slot) -> Result<Held,
 }
 
 fn workload<const W: usize>(rig: &Rig, storage: &mut OneFlash<Flash<W>>, model: &mut Model, confirm: bool) {
-    let boot = BootManager::new(rig.layout);
+    let boot = BootControl::new(rig.layout);
     let Ok(mut journal) = Journal::<8>::open(&mut storage.0, rig.layout.state()) else { return };
     if boot.stage(storage, &mut journal, rig.new_info.clone(), 2).is_err() {
         return;
@@ -93,7 +94,10 @@ fn workload<const W: usize>(rig: &Rig, storage: &mut OneFlash<Flash<W>>, model: 
     // Reboot into the bootloader.
     let Ok(mut journal) = Journal::<8>::open(&mut storage.0, rig.layout.state()) else { return };
     for _ in 0..4 {
-        let Ok(decision) = boot.prepare_boot(storage, &mut journal, &mut |_| {}) else { return };
+        let Ok(decision) = BootLoader::new(*boot.layout()).prepare_boot(storage, &mut journal, &mut |_| {})
+        else {
+            return;
+        };
         if confirm {
             model.confirming = true;
             if boot.confirm(storage, &mut journal).is_ok() {
@@ -113,11 +117,12 @@ fn drive<const W: usize>(
     storage: &mut OneFlash<Flash<W>>,
     confirm: bool,
 ) -> Result<(Held, Option<Version>), String> {
-    let boot = BootManager::new(rig.layout);
+    let boot = BootControl::new(rig.layout);
+    let loader = BootLoader::new(rig.layout);
     let mut journal: Journal =
         Journal::open(&mut storage.0, rig.layout.state()).map_err(|e| format!("{e:?}"))?;
     for _ in 0..6 {
-        let d = boot
+        let d = loader
             .prepare_boot(storage, &mut journal, &mut |_| {})
             .map_err(|e| format!("prepare_boot: {e:?}"))?;
         let content = held(rig, &storage.0, d.slot)?;
@@ -155,7 +160,7 @@ fn sweep<const W: usize>(erased: u8, strategy: Strategy, confirm: bool) {
         },
         |flash, model| {
             let mut storage = OneFlash(flash.clone());
-            let boot = BootManager::new(rig.layout);
+            let boot = BootControl::new(rig.layout);
             let journal: Journal =
                 Journal::open(&mut storage.0, rig.layout.state()).map_err(|e| format!("{e:?}"))?;
             let state = boot.state(&mut storage, &journal).map_err(|e| format!("{e:?}"))?;

@@ -1,12 +1,13 @@
-//! The bootloader's own signature check (`BootManager::require_signature`): a staged image
+//! The bootloader's own signature check (`BootLoader::require_signature`): a staged image
 //! boots on trial only if its signed-image trailer verifies against the bootloader's keys;
 //! an unsigned, tampered or foreign-signed image is discarded and the running image boots on,
 //! for both strategies.
 
 use ota_client::Version;
-use ota_client::boot::{BootEvent, BootManager, ImageInfo, Layout, Phase, Slot, Strategy};
-use ota_client::download::TrustedKey;
+use ota_client::boot::{BootControl, BootEvent, BootLoader, Layout, Phase, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::image::TrustedKey;
+use ota_client::image::{ImageInfo, Slot};
 use ota_client::mock::{SimFlash, manifest, power_sweep, public_key, sign_image};
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
@@ -33,12 +34,12 @@ fn sign(body: &[u8], secret: &[u8; 32], key_id: u8) -> Vec<u8> {
     sign_image(body, &manifest("2.0.0", 0, PRODUCT), secret, key_id)
 }
 
-fn device(strategy: Strategy) -> (OneFlash<Flash>, BootManager) {
+fn device(strategy: Strategy) -> (OneFlash<Flash>, BootControl, BootLoader) {
     let storage = OneFlash(Flash::new(19 * E as usize, 0xFF));
     let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
     let layout = Layout::new::<OneFlash<Flash>>(p(0, 2), p(2, 8), p(10, 9), strategy).unwrap();
     let keys: &'static [TrustedKey] = &*KEYS;
-    (storage, BootManager::new(layout).require_signature(keys, PRODUCT))
+    (storage, BootControl::new(layout), BootLoader::new(layout).require_signature(keys, PRODUCT))
 }
 
 fn info(bytes: &[u8]) -> ImageInfo {
@@ -52,13 +53,13 @@ fn info(bytes: &[u8]) -> ImageInfo {
 
 /// Stages `image` over a running 1.0 image and boots once: returns the boot event.
 fn boot_staged(strategy: Strategy, image: &[u8]) -> (BootEvent, Slot, bool, Vec<u8>) {
-    let (mut storage, boot) = device(strategy);
+    let (mut storage, boot, loader) = device(strategy);
     let mut journal = Journal::<8>::open(&mut storage.0, boot.layout().state()).unwrap();
     let old = vec![0x11u8; 3000];
     write_image(&boot, &mut storage, Slot::A, &old);
     write_image(&boot, &mut storage, Slot::B, image);
     boot.stage(&mut storage, &mut journal, info(image), 2).unwrap();
-    let d = boot.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
+    let d = loader.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
     if d.event == BootEvent::StagedImageUnsigned {
         assert_eq!(boot.state(&mut storage, &journal).unwrap().phase, Phase::Idle);
         let a0 = boot.layout().slot(Slot::A).part.offset() as usize;
@@ -123,12 +124,12 @@ fn unsigned_tampered_or_foreign_images_are_discarded_at_boot() {
 #[test]
 fn without_the_requirement_any_image_boots() {
     let body = vec![0x42u8; 2000];
-    let (mut storage, boot) = device(Strategy::Select);
-    let plain = BootManager::new(*boot.layout());
+    let (mut storage, boot, _) = device(Strategy::Select);
+    let plain = BootControl::new(*boot.layout());
     let mut journal = Journal::<8>::open(&mut storage.0, boot.layout().state()).unwrap();
     write_image(&plain, &mut storage, Slot::B, &body);
     plain.stage(&mut storage, &mut journal, info(&body), 1).unwrap();
-    let d = plain.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
+    let d = BootLoader::new(*plain.layout()).prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
     assert_eq!((d.event, d.slot), (BootEvent::TrialStarted, Slot::B));
 }
 
@@ -141,7 +142,7 @@ fn refusal_sweep<const W: usize>(erased: u8, strategy: Strategy) {
         let p = |o: u32, n: u32| Partition::new(&flash, o * E, n * E, erased).unwrap();
         let layout =
             Layout::new::<OneFlash<SimFlash<W, 1024>>>(p(0, 2), p(2, 8), p(10, 9), strategy).unwrap();
-        let boot = BootManager::new(layout).require_signature(&*KEYS, PRODUCT);
+        let boot = (BootControl::new(layout), BootLoader::new(layout).require_signature(&*KEYS, PRODUCT));
         // The images are placed directly, not through flash operations, so the sweep cuts
         // only the staging and the refusal.
         let mut storage = OneFlash(flash);
@@ -157,11 +158,11 @@ fn refusal_sweep<const W: usize>(erased: u8, strategy: Strategy) {
         |flash, _: &mut ()| {
             let (_, boot) = fresh();
             let mut storage = OneFlash(std::mem::replace(flash, SimFlash::new(1024, erased)));
-            if let Ok(mut journal) = Journal::<8>::open(&mut storage.0, boot.layout().state())
-                && boot.stage(&mut storage, &mut journal, info(&[0x22; 2500]), 2).is_ok()
-                && let Ok(mut journal) = Journal::<8>::open(&mut storage.0, boot.layout().state())
+            if let Ok(mut journal) = Journal::<8>::open(&mut storage.0, boot.0.layout().state())
+                && boot.0.stage(&mut storage, &mut journal, info(&[0x22; 2500]), 2).is_ok()
+                && let Ok(mut journal) = Journal::<8>::open(&mut storage.0, boot.0.layout().state())
             {
-                let _ = boot.prepare_boot(&mut storage, &mut journal, &mut |_| {});
+                let _ = boot.1.prepare_boot(&mut storage, &mut journal, &mut |_| {});
             }
             *flash = storage.0;
         },
@@ -169,20 +170,21 @@ fn refusal_sweep<const W: usize>(erased: u8, strategy: Strategy) {
             let (_, boot) = fresh();
             let mut storage = OneFlash(flash.clone());
             let mut journal =
-                Journal::<8>::open(&mut storage.0, boot.layout().state()).map_err(|e| format!("{e:?}"))?;
+                Journal::<8>::open(&mut storage.0, boot.0.layout().state()).map_err(|e| format!("{e:?}"))?;
             for _ in 0..3 {
                 let d = boot
+                    .1
                     .prepare_boot(&mut storage, &mut journal, &mut |_| {})
                     .map_err(|e| format!("{e:?}"))?;
                 if d.trial || d.slot != Slot::A {
                     return Err(format!("the unsigned image was booted: {d:?}"));
                 }
             }
-            let a0 = boot.layout().slot(Slot::A).part.offset() as usize;
+            let a0 = boot.0.layout().slot(Slot::A).part.offset() as usize;
             if storage.0.contents()[a0..a0 + 3000] != [0x11; 3000] {
                 return Err("the old image was changed".into());
             }
-            if boot.state(&mut storage, &journal).map_err(|e| format!("{e:?}"))?.phase != Phase::Idle {
+            if boot.0.state(&mut storage, &journal).map_err(|e| format!("{e:?}"))?.phase != Phase::Idle {
                 return Err("the device did not settle".into());
             }
             Ok(())
@@ -205,7 +207,7 @@ fn refusing_an_unsigned_image_is_power_safe() {
 
 #[test]
 fn one_read_gives_the_body_and_whole_image_digests() {
-    let (mut storage, boot) = device(Strategy::Select);
+    let (mut storage, boot, _) = device(Strategy::Select);
     let image: Vec<u8> = (0..1000u32).map(|i| (i * 37 % 255) as u8).collect();
     write_image(&boot, &mut storage, Slot::B, &image);
     let region = boot.layout().slot(Slot::B);

@@ -24,7 +24,7 @@ fn cfg() -> DownloadConfig {
         max_attempts: 5,
         chunk_timeout_ms: 1_000,
         overall_timeout_ms: 0,
-        ..DownloadConfig::new(ota_client::download::SignaturePolicy::Unsigned)
+        ..DownloadConfig::new(ota_client::image::SignaturePolicy::Unsigned)
     }
 }
 
@@ -443,8 +443,8 @@ fn progress_is_reported() {
 
 #[test]
 fn the_target_slot_may_live_on_a_second_chip() {
-    use ota_client::boot::{Slot, SlotRegion};
     use ota_client::flash::{Partition, TwoFlashes};
+    use ota_client::image::{Slot, SlotRegion};
     let img = image(IMAGE_LEN, 20);
     let offer = offer("8.0", &img);
     let internal = fresh_flash::<W>(0x00);

@@ -26,7 +26,7 @@ fn cfg(interval: u32) -> DownloadConfig {
         checkpoint_interval: interval,
         retry_base_ms: 1,
         retry_cap_ms: 4,
-        ..DownloadConfig::new(ota_client::download::SignaturePolicy::Unsigned)
+        ..DownloadConfig::new(ota_client::image::SignaturePolicy::Unsigned)
     }
 }
 

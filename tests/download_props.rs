@@ -49,7 +49,7 @@ proptest! {
         for (at, f, times) in script {
             server = server.fault_at(at, f, times);
         }
-        let cfg = DownloadConfig { retry_base_ms: 5, retry_cap_ms: 50, max_attempts: 4, chunk_timeout_ms: 1000, ..DownloadConfig::new(ota_client::download::SignaturePolicy::Unsigned) };
+        let cfg = DownloadConfig { retry_base_ms: 5, retry_cap_ms: 50, max_attempts: 4, chunk_timeout_ms: 1000, ..DownloadConfig::new(ota_client::image::SignaturePolicy::Unsigned) };
         let mut buf = vec![0u8; buf_len];
         let mut dl = Download::new(&offer, target(&storage.0), cfg);
         let r = drive(&mut dl, &mut storage, &mut journal, &mut server, &mut buf, &clock, 7);

@@ -1,4 +1,4 @@
-//! Signed images (`download::signature`): the engine verifies the signed manifest while the
+//! Signed images (`image::signature`): the engine verifies the signed manifest while the
 //! image streams in. A signed image downloads, verifies and stages; a flipped bit in the body
 //! or the signature, an unknown or wrong key id, a truncated or missing trailer are refused
 //! under `SignaturePolicy::Required` and nothing is staged; `SignaturePolicy::Unsigned` ignores
@@ -9,10 +9,11 @@ mod download_rig;
 
 use download_rig::*;
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, Decision, OfferOutcome};
-use ota_client::boot::{BootManager, Layout, Phase, Strategy};
-use ota_client::download::signature::{SignatureError, TRAILER_LEN, TrailerError};
-use ota_client::download::{Download, DownloadConfig, SignaturePolicy, TrustedKey, verify_image};
+use ota_client::boot::{BootControl, Layout, Phase, Strategy};
+use ota_client::download::{Download, DownloadConfig};
 use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::image::signature::{SignatureError, TRAILER_LEN, TrailerError};
+use ota_client::image::{SignaturePolicy, TrustedKey, verify_image};
 use ota_client::mock::{ChunkServer, ManualClock, SimFlash, manifest, power_sweep, public_key, sign_image};
 use ota_client::{FailureCause, Offer, Version};
 use std::cell::Cell;
@@ -39,7 +40,7 @@ fn cfg(signature: SignaturePolicy, interval: u32) -> DownloadConfig {
         retry_base_ms: 1,
         retry_cap_ms: 4,
         signature,
-        ..DownloadConfig::new(ota_client::download::SignaturePolicy::Unsigned)
+        ..DownloadConfig::new(ota_client::image::SignaturePolicy::Unsigned)
     }
 }
 
@@ -332,7 +333,7 @@ fn agent_update_as(version: &str, img: &[u8]) -> (AgentEvent, Phase) {
     let layout = Layout::new::<OneFlash<AgentFlash>>(p(0, 2), p(2, 9), p(11, 9), Strategy::Select).unwrap();
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
     let config = AgentConfig { download: cfg(required(), 0), ..AgentConfig::new(required()) };
-    let mut agent = Agent::new(BootManager::new(layout), config, Version::parse("1.0.0").unwrap());
+    let mut agent = Agent::new(BootControl::new(layout), config, Version::parse("1.0.0").unwrap());
     let mut app = App;
     agent.start(&mut storage, &mut journal, &mut app).unwrap();
     let offer = offer(version, img).with_location("/fw.bin").unwrap();
@@ -346,7 +347,7 @@ fn agent_update_as(version: &str, img: &[u8]) -> (AgentEvent, Phase) {
             break;
         }
     }
-    let phase = BootManager::new(layout).state(&mut storage, &journal).unwrap().phase;
+    let phase = BootControl::new(layout).state(&mut storage, &journal).unwrap().phase;
     (event, phase)
 }
 

@@ -1,17 +1,18 @@
 //! The EnOS Edge device flow end to end over real TCP on loopback: `EdgeDevice` (Agent +
-//! SimFlash + BootManager + the HTTP client over `TcpStream`) against the mock Edge server,
+//! SimFlash + BootControl + the HTTP client over `TcpStream`) against the mock Edge server,
 //! and the same device downloading from nginx.
 //!
-//! Reboots are simulated as in `agent_lifecycle.rs`: `BootManager::prepare_boot` on the same
+//! Reboots are simulated as in `agent_lifecycle.rs`: `BootLoader::prepare_boot` on the same
 //! flash, then a new Agent and a new device. Time is simulated (`now` advances 10 ms a poll),
 //! so no assert depends on speed.
 
 mod support;
 
 use ota_client::agent::{Agent, AgentConfig, Application, Decision, OfferOutcome, Startup};
-use ota_client::boot::{BootManager, BootState, Layout, Phase, Slot, Strategy};
+use ota_client::boot::{BootControl, BootLoader, BootState, Layout, Phase, Strategy};
 use ota_client::download::Checkpoint;
 use ota_client::flash::{Journal, OneFlash, Partition, kinds};
+use ota_client::image::Slot;
 use ota_client::mock::enos_edge_server::{EdgeReport, EnosEdgeServer, ReportKind};
 use ota_client::mock::http_server::{Fault, MockResponse};
 use ota_client::mock::{CutKind, PowerCut, SimFlash};
@@ -107,17 +108,20 @@ impl Rig {
     /// The bootloader runs at reset.
     fn reset(&mut self) -> Slot {
         self.storage.0.power_cycle();
-        let boot = BootManager::new(self.layout);
+        let boot = BootControl::new(self.layout);
         let mut journal = self.journal();
-        boot.prepare_boot(&mut self.storage, &mut journal, &mut |_| {}).unwrap().slot
+        BootLoader::new(*boot.layout())
+            .prepare_boot(&mut self.storage, &mut journal, &mut |_| {})
+            .unwrap()
+            .slot
     }
 
     /// A boot of the firmware: a new Agent and device over a new connection.
     fn boot(&mut self, running: &str, endpoints: EdgeEndpoints, app: &mut App) -> (Device, Journal, Startup) {
         let mut journal = self.journal();
         let agent = Agent::new(
-            BootManager::new(self.layout),
-            AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            BootControl::new(self.layout),
+            AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned),
             v(running),
         );
         let mut config = EdgeConfig::new(endpoints, self.asset, SERIAL).unwrap();
@@ -173,7 +177,7 @@ impl Rig {
 
     fn boot_state(&mut self) -> BootState {
         let journal = self.journal();
-        BootManager::new(self.layout).state(&mut self.storage, &journal).unwrap()
+        BootControl::new(self.layout).state(&mut self.storage, &journal).unwrap()
     }
 
     fn checkpoint(&mut self) -> Option<Checkpoint> {

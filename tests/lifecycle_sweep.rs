@@ -25,8 +25,9 @@
 use std::cell::Cell;
 
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, OfferOutcome, Report, Startup};
-use ota_client::boot::{BootManager, Layout, Phase, Slot, Strategy};
+use ota_client::boot::{BootControl, BootLoader, Layout, Phase, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition, Storage};
+use ota_client::image::Slot;
 use ota_client::mock::{
     Boot, ChunkServer, LifecycleSweep, PowerDomain, Run, SimFlash, SweepReport, lifecycle_sweep, two_chips,
 };
@@ -70,7 +71,7 @@ impl Case {
 
     fn config(&self) -> AgentConfig {
         // One trial attempt: a cut in the trial boot before the confirmation rolls back.
-        AgentConfig { trial_attempts: 1, ..AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned) }
+        AgentConfig { trial_attempts: 1, ..AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned) }
     }
 }
 
@@ -133,9 +134,12 @@ fn one_boot<D: Storage + PowerDomain>(dev: &mut D, w: &mut World, case: &Case) -
         };
     }
     // The bootloader.
-    let boot = BootManager::new(case.layout);
+    let boot = BootControl::new(case.layout);
     let mut journal: Journal = attempt!(Journal::open(dev.primary(), case.layout.state()), "journal open");
-    let decision = attempt!(boot.prepare_boot(dev, &mut journal, &mut |_| {}), "prepare_boot");
+    let decision = attempt!(
+        BootLoader::new(*boot.layout()).prepare_boot(dev, &mut journal, &mut |_| {}),
+        "prepare_boot"
+    );
     let running_new = match attempt!(held(dev, case, decision.slot), "slot read") {
         Some(new) => new,
         None => {
@@ -217,7 +221,7 @@ fn check<D: Storage + PowerDomain>(
     if let Some(first) = w.violations.first() {
         return Err(format!("{first} ({} violations)", w.violations.len()));
     }
-    let boot = BootManager::new(case.layout);
+    let boot = BootControl::new(case.layout);
     let journal: Journal = Journal::open(dev.primary(), case.layout.state()).map_err(|e| format!("{e:?}"))?;
     let state = boot.state(dev, &journal).map_err(|e| format!("{e:?}"))?;
     if state.phase != Phase::Idle {

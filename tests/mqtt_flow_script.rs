@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use ota_client::Version;
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, Report};
-use ota_client::boot::{BootManager, Layout, Strategy};
+use ota_client::boot::{BootControl, Layout, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::mock::{ChunkServer, SimFlash};
 use ota_client::platform::flow::{Flow, TencentDialect};
@@ -118,8 +118,8 @@ impl Rig {
         let layout = Layout::new::<Store>(p(0, 2), p(2, 32), p(34, 33), Strategy::Swap).unwrap();
         let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
         let mut agent = Agent::new(
-            BootManager::new(layout),
-            AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            BootControl::new(layout),
+            AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned),
             v("1.0.0"),
         );
         agent.start(&mut storage, &mut journal, &mut App).unwrap();

@@ -9,9 +9,10 @@
 use ota_client::agent::{
     Agent, AgentConfig, AgentEvent, Application, Decision, OfferOutcome, Report, Startup,
 };
-use ota_client::boot::{BootManager, Layout, Phase, Slot, Strategy};
+use ota_client::boot::{BootControl, BootLoader, Layout, Phase, Strategy};
 use ota_client::download::Checkpoint;
 use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::image::Slot;
 use ota_client::mock::pcp_platform::{PcpPackage, PcpPlatform};
 use ota_client::mock::{CountingSource, CutKind, PowerCut, SimFlash};
 use ota_client::platform::huawei_pcp::codec::{MAX_DEVICE_FRAME, result, version_field};
@@ -72,7 +73,7 @@ fn package(version: &str, data: &[u8], check_code: u16) -> PcpPackage {
 fn pcp_config() -> AgentConfig {
     AgentConfig {
         accept_transport_checked: true,
-        ..AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned)
+        ..AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned)
     }
 }
 
@@ -82,7 +83,7 @@ impl Device {
         let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
         let layout = Layout::new::<Storage>(p(0, 2), p(2, 24), p(26, 25), Strategy::Select).unwrap();
         let journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-        let agent = Agent::new(BootManager::new(layout), config, v("1.0"));
+        let agent = Agent::new(BootControl::new(layout), config, v("1.0"));
         let flow = PcpFlow::new(version_field("1.0").unwrap(), layout.max_image_size(), FLOW);
         let mut dev = Self {
             storage,
@@ -108,10 +109,10 @@ impl Device {
     fn reboot(&mut self, running: &str) -> Startup {
         self.storage.0.power_cycle();
         let mut journal: Journal = Journal::open(&mut self.storage.0, self.layout.state()).unwrap();
-        BootManager::new(self.layout).prepare_boot(&mut self.storage, &mut journal, &mut |_| {}).unwrap();
+        BootLoader::new(self.layout).prepare_boot(&mut self.storage, &mut journal, &mut |_| {}).unwrap();
         self.journal = Journal::open(&mut self.storage.0, self.layout.state()).unwrap();
         self.app = App::default();
-        self.agent = Agent::new(BootManager::new(self.layout), self.config, v(running));
+        self.agent = Agent::new(BootControl::new(self.layout), self.config, v(running));
         let startup = self.agent.start(&mut self.storage, &mut self.journal, &mut self.app).unwrap();
         let checkpoint = Checkpoint::load(&mut self.storage, &self.journal);
         let flow = PcpFlow::new(version_field(running).unwrap(), self.layout.max_image_size(), FLOW);
@@ -242,7 +243,7 @@ fn full_upgrade_through_the_engine_with_lost_and_corrupted_blocks() {
 fn a_digest_less_offer_is_refused_unless_the_agent_opts_in() {
     let img = image(3_000, 2);
     let mut platform = PcpPlatform::new(Some(package("2.0", &img, 0x4321)));
-    let mut dev = Device::new(AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned));
+    let mut dev = Device::new(AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned));
     platform.notify();
     dev.run_until(&mut platform, 10_000, |_, p, _| !p.record().statuses.is_empty());
     assert_eq!(dev.offers, vec![OfferOutcome::Refused(FailureCause::InvalidOffer)]);

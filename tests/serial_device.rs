@@ -5,13 +5,15 @@
 //! at once by one host server.
 
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, OfferOutcome, Startup};
-use ota_client::boot::{BootManager, Layout, Slot, Strategy};
+use ota_client::boot::{BootControl, BootLoader, Layout, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::image::Slot;
 use ota_client::mock::serial_link::{DeviceEnd, HostEnd, LinkConfig, SerialLink, VirtualClock};
 use ota_client::mock::serial_server::{Image, SerialServer};
 use ota_client::mock::{CountingSource, CutKind, PowerCut, SimFlash};
+use ota_client::platform::serial::SerialUpdater;
 use ota_client::time::Clock;
-use ota_client::transport::serial::{ChunkClient, ClientConfig, SerialClient, SerialUpdater};
+use ota_client::transport::serial::{ChunkClient, ClientConfig, SerialClient};
 use ota_client::{Offer, Version};
 
 const E: u32 = 4096;
@@ -73,8 +75,8 @@ impl Device {
         let mut journal = Journal::open(&mut storage.0, layout.state()).unwrap();
         let mut app = App::default();
         let mut agent = Agent::new(
-            BootManager::new(layout),
-            AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            BootControl::new(layout),
+            AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned),
             v("1.0.0"),
         );
         assert_eq!(agent.start(&mut storage, &mut journal, &mut app).unwrap(), Startup::Normal);
@@ -98,14 +100,14 @@ impl Device {
     /// Reset: the bootloader runs, then a new Agent (and a new client) for `running`.
     fn reboot(&mut self, running: &str) -> Startup {
         self.storage.0.power_cycle();
-        let boot = BootManager::new(self.layout);
+        let boot = BootControl::new(self.layout);
         let mut journal: Journal = Journal::open(&mut self.storage.0, self.layout.state()).unwrap();
-        boot.prepare_boot(&mut self.storage, &mut journal, &mut |_| {}).unwrap();
+        BootLoader::new(*boot.layout()).prepare_boot(&mut self.storage, &mut journal, &mut |_| {}).unwrap();
         self.journal = Journal::open(&mut self.storage.0, self.layout.state()).unwrap();
         self.app = App::default();
         self.agent = Agent::new(
-            BootManager::new(self.layout),
-            AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            BootControl::new(self.layout),
+            AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned),
             v(running),
         );
         let startup = self.agent.start(&mut self.storage, &mut self.journal, &mut self.app).unwrap();

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, OfferOutcome, Report, Startup};
-use ota_client::boot::{BootManager, Layout, Strategy};
+use ota_client::boot::{BootControl, BootLoader, Layout, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::mock::SimFlash;
 use ota_client::mock::http_server::MockHttpServer;
@@ -150,7 +150,7 @@ struct Demo {
 impl Demo {
     fn start(platform: CloudPlatform, args: &Args, make_offer: impl Fn(&[u8], &str) -> Offer) -> Self {
         let http = MockHttpServer::start().expect("start the mock HTTP server");
-        let body: Vec<u8> = (0..(DEMO_IMAGE_LEN - ota_client::download::signature::TRAILER_LEN) as u32)
+        let body: Vec<u8> = (0..(DEMO_IMAGE_LEN - ota_client::image::signature::TRAILER_LEN) as u32)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect();
         // Signed with the (public) demo key; the device requires its signature.
@@ -233,7 +233,7 @@ pub fn run<D: Dialect<512>>(
     for boot in 1.. {
         let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).expect("journal");
         let decision =
-            BootManager::new(layout).prepare_boot(&mut storage, &mut journal, &mut |_| {}).expect("boot");
+            BootLoader::new(layout).prepare_boot(&mut storage, &mut journal, &mut |_| {}).expect("boot");
         println!(
             "bootloader: {:?}, run slot {:?}{}",
             decision.event,
@@ -242,7 +242,7 @@ pub fn run<D: Dialect<512>>(
         );
         let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).expect("journal");
         let mut agent = Agent::new(
-            BootManager::new(layout),
+            BootControl::new(layout),
             AgentConfig::new(ota_client::mock::demo_policy()),
             running.clone(),
         );

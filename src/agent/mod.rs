@@ -45,14 +45,18 @@
 
 mod application;
 mod backoff;
+mod owned;
 mod report;
 
 pub use application::{Application, Decision};
+pub use owned::Agent;
 pub use report::{Report, Stage};
 
-use crate::boot::{BootError, BootManager, BootState, ImageInfo, Outcome, Phase};
-use crate::download::{Download, DownloadConfig, SignaturePolicy};
+use crate::boot::{BootControl, BootError, BootState, Outcome, Phase};
+use crate::download::{Download, DownloadConfig};
 use crate::flash::{Journal, Storage, kinds};
+use crate::image::ImageInfo;
+use crate::image::SignaturePolicy;
 use crate::transport::ChunkSource;
 use crate::{FailureCause, JobId, Offer, UpdateId, Version};
 use backoff::Backoff;
@@ -215,20 +219,21 @@ impl Queued {
     }
 }
 
-/// The update agent. `L` bounds the offer's location and token texts.
-pub struct Agent<const L: usize = 512> {
-    boot: BootManager,
+/// The lifecycle logic of an [`Agent`], with the flash, the Journal and the application lent
+/// to each call; the [`Agent`] owns them.
+pub(crate) struct Core<const L: usize = 512> {
+    boot: BootControl,
     config: AgentConfig,
     running: Version,
     job: Option<Job<L>>,
-    staged: Option<Version>,
+    pub(super) staged: Option<Version>,
     outbox: heapless::Vec<Queued, OUTBOX>,
     backoff: Option<Backoff>,
 }
 
-impl<const L: usize> Agent<L> {
-    /// An agent for a device running `running`.
-    pub fn new(boot: BootManager, config: AgentConfig, running: Version) -> Self {
+impl<const L: usize> Core<L> {
+    /// The logic for a device running `running`.
+    pub(crate) fn new(boot: BootControl, config: AgentConfig, running: Version) -> Self {
         Self { boot, config, running, job: None, staged: None, outbox: heapless::Vec::new(), backoff: None }
     }
 
@@ -238,7 +243,7 @@ impl<const L: usize> Agent<L> {
     }
 
     /// The boot manager.
-    pub fn boot(&self) -> &BootManager {
+    pub fn boot(&self) -> &BootControl {
         &self.boot
     }
 
@@ -450,7 +455,7 @@ impl<const L: usize> Agent<L> {
         {
             return refuse(self, FailureCause::Busy);
         }
-        let start_at_ms = match app.decide(&offer) {
+        let start_at_ms = match app.decide(&offer.version, offer.size) {
             Decision::AcceptNow => now_ms,
             Decision::Later { delay_ms } => now_ms.saturating_add(delay_ms),
             Decision::Decline => return refuse(self, FailureCause::DeclinedByApplication),

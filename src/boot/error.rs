@@ -61,11 +61,11 @@ impl<E: NorFlashError> From<JournalError<E>> for BootError {
     }
 }
 
-impl From<super::SlotError> for BootError {
-    fn from(e: super::SlotError) -> Self {
+impl From<crate::image::SlotError> for BootError {
+    fn from(e: crate::image::SlotError) -> Self {
         match e {
-            super::SlotError::Bounds => Self::ImageTooLarge,
-            super::SlotError::Flash(k) => Self::Flash(k),
+            crate::image::SlotError::Bounds => Self::ImageTooLarge,
+            crate::image::SlotError::Flash(k) => Self::Flash(k),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! [`Layout`]: two slots and a state partition, validated once, and the [`Strategy`] that
 //! moves images between them.
 
-use super::slot::{Slot, SlotRegion};
 use crate::flash::{Partition, Storage};
+use crate::image::slot::{Slot, SlotRegion};
 
 /// How a new image gets to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +31,8 @@ pub enum LayoutError {
     /// For [`Strategy::Swap`]: the secondary slot must be at least one swap page larger than
     /// the primary slot (the spare page).
     NoSparePage,
+    /// A partition does not fit its device ([`Layout::swap`], [`Layout::select`]).
+    Partition(crate::flash::PartitionError),
 }
 
 /// Where the boot state and the two image slots live.
@@ -91,6 +93,58 @@ impl Layout {
         Ok(Self { state, a, b, strategy, page })
     }
 
+    /// A [`Strategy::Swap`] layout from `(offset, length)` byte ranges: `state` and `a` on
+    /// the primary device of `storage`, `b` (one swap page larger than `a`) on the secondary.
+    /// For flash that erases to `0xFF` (NOR); other flash builds its partitions with
+    /// [`Partition::new`] and calls [`Layout::new`]. Checks everything `new` checks, and that
+    /// each range lies inside its device.
+    ///
+    /// ```
+    /// # #[cfg(feature = "mock")] {
+    /// use ota_client::boot::Layout;
+    /// use ota_client::flash::OneFlash;
+    /// use ota_client::mock::SimFlash;
+    /// let mut storage = OneFlash(SimFlash::<4, 4096>::new(140 * 1024, 0xFF));
+    /// let layout = Layout::swap(&mut storage, (0, 8192), (8192, 64 * 1024), (8192 + 64 * 1024, 68 * 1024));
+    /// assert_eq!(layout.unwrap().max_image_size(), 64 * 1024);
+    /// // A range past the end of the chip is refused before anything is written.
+    /// assert!(Layout::swap(&mut storage, (0, 8192), (8192, 64 * 1024), (8192 + 64 * 1024, 72 * 1024)).is_err());
+    /// # }
+    /// ```
+    pub fn swap<S: Storage>(
+        storage: &mut S,
+        state: (u32, u32),
+        a: (u32, u32),
+        b: (u32, u32),
+    ) -> Result<Self, LayoutError> {
+        Self::from_ranges(storage, state, a, b, Strategy::Swap)
+    }
+
+    /// A [`Strategy::Select`] layout from `(offset, length)` byte ranges, as [`Layout::swap`]
+    /// builds one (the two slots of equal use; no spare page needed).
+    pub fn select<S: Storage>(
+        storage: &mut S,
+        state: (u32, u32),
+        a: (u32, u32),
+        b: (u32, u32),
+    ) -> Result<Self, LayoutError> {
+        Self::from_ranges(storage, state, a, b, Strategy::Select)
+    }
+
+    fn from_ranges<S: Storage>(
+        storage: &mut S,
+        state: (u32, u32),
+        a: (u32, u32),
+        b: (u32, u32),
+        strategy: Strategy,
+    ) -> Result<Self, LayoutError> {
+        let on_primary = |s: &mut S, (o, n): (u32, u32)| Partition::new(s.primary(), o, n, 0xFF);
+        let state = on_primary(storage, state).map_err(LayoutError::Partition)?;
+        let a = on_primary(storage, a).map_err(LayoutError::Partition)?;
+        let b = Partition::new(storage.secondary(), b.0, b.1, 0xFF).map_err(LayoutError::Partition)?;
+        Self::new::<S>(state, a, b, strategy)
+    }
+
     /// The state partition (holds the Journal).
     pub fn state(&self) -> Partition {
         self.state
@@ -107,7 +161,8 @@ impl Layout {
     ///
     /// ```
     /// # #[cfg(feature = "mock")] {
-    /// use ota_client::boot::{Layout, Slot, Strategy};
+    /// use ota_client::boot::{Layout, Strategy};
+    /// use ota_client::image::{Slot};
     /// use ota_client::flash::{OneFlash, Partition};
     /// use ota_client::mock::SimFlash;
     /// type Flash = SimFlash<4, 4096>;

@@ -10,9 +10,12 @@
 
 #![deny(clippy::arithmetic_side_effects)]
 
-use super::image::ImageInfo;
-use super::slot::Slot;
+use super::error::BootError;
+use super::layout::{Layout, Strategy};
 use crate::bytes::{ByteReader, ByteWriter};
+use crate::flash::{Journal, Storage, kinds};
+use crate::image::info::ImageInfo;
+use crate::image::slot::Slot;
 use crate::{UpdateId, Version};
 
 const FORMAT: u8 = 2;
@@ -87,7 +90,7 @@ pub struct BootState {
     /// [`Agent`](crate::agent::Agent) in the same write that stages the image, so no power
     /// cut separates "staged" from "an outcome is owed", and cleared once the platform
     /// acknowledged the outcome. While it is set, the outcome follows from the phase alone
-    /// ([`BootState::outcome`]). [`BootManager::stage`](super::BootManager::stage) keeps it
+    /// ([`BootState::outcome`]). [`BootControl::stage`](super::BootControl::stage) keeps it
     /// as it is.
     pub awaiting: Option<UpdateId>,
 }
@@ -279,6 +282,40 @@ impl BootState {
             last_rollback,
             awaiting,
         })
+    }
+}
+
+/// Reads the boot state. A blank state partition, or one whose record cannot be decoded,
+/// reads as [`BootState::default`]: slot A, idle.
+pub(crate) fn load<S: Storage, const K: usize>(
+    storage: &mut S,
+    journal: &Journal<K>,
+) -> Result<BootState, BootError> {
+    let mut buf = [0u8; MAX_ENCODED];
+    Ok(match journal.read(storage.primary(), kinds::BOOT_STATE, &mut buf) {
+        Ok(Some(bytes)) => BootState::decode(bytes).unwrap_or_default(),
+        Ok(None) | Err(crate::flash::JournalError::BufferTooSmall { .. }) => BootState::default(),
+        Err(e) => return Err(e.into()),
+    })
+}
+
+/// Writes the boot state: one Journal record, the commit point of every boot transition.
+pub(crate) fn save<S: Storage, const K: usize>(
+    storage: &mut S,
+    journal: &mut Journal<K>,
+    state: &BootState,
+) -> Result<(), BootError> {
+    let mut buf = [0u8; MAX_ENCODED];
+    let bytes = state.encode(&mut buf).ok_or(BootError::StateFull)?;
+    journal.write(storage.primary(), kinds::BOOT_STATE, bytes)?;
+    Ok(())
+}
+
+/// The slot a download writes to: the inactive one under Select, B under Swap.
+pub(crate) fn update_slot(layout: &Layout, state: &BootState) -> Slot {
+    match layout.strategy() {
+        Strategy::Select => state.active.other(),
+        Strategy::Swap => Slot::B,
     }
 }
 

@@ -25,8 +25,8 @@
 
 use super::error::BootError;
 use super::layout::Layout;
-use super::slot::{Slot, SlotRegion};
 use crate::flash::{Journal, Storage, kinds};
+use crate::image::slot::{Slot, SlotRegion};
 
 /// Progress of a swap, for a callback during long exchanges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,8 +21,8 @@
 
 #![deny(clippy::arithmetic_side_effects)]
 
-use crate::boot::Slot;
 use crate::flash::{Journal, Storage, kinds};
+use crate::image::Slot;
 use crate::version::MAX_VERSION_LEN;
 use crate::{Digest, Version};
 

@@ -34,7 +34,7 @@
 //!   engine stops at once with [`FailureCause::UpdateFailed`]; nothing of that answer is
 //!   hashed or written, and the checkpoint stays (the bytes on flash are still good).
 //! - With [`SignaturePolicy::Required`] (feature `ed25519`) the image must end in a signed
-//!   trailer ([`signature`](super::signature)): the bytes pass through a trailer collector
+//!   trailer ([`signature`](crate::image::signature)): the bytes pass through a trailer collector
 //!   that takes the body's SHA-256 from the running hash at the body/trailer boundary and
 //!   keeps the trailer bytes, on the fetch path and on the resume path alike; the Ed25519
 //!   check runs once, after the digests, and a refusal is
@@ -61,14 +61,14 @@
 //! failed attempt).
 
 use super::checkpoint::{CHECKPOINT_LEN, Checkpoint};
-use super::integrity::Verifier;
-#[cfg(feature = "ed25519")]
-use super::signature::Trailer;
-#[cfg(feature = "ed25519")]
-use super::signature::TrailerCollector;
-use super::signature::{SignaturePolicy, Signed};
-use crate::boot::{Slot, SlotRegion};
 use crate::flash::{Journal, JournalError, MAX_ACCESS_SIZE, Storage, kinds};
+use crate::image::integrity::Verifier;
+#[cfg(feature = "ed25519")]
+use crate::image::signature::Trailer;
+#[cfg(feature = "ed25519")]
+use crate::image::signature::TrailerCollector;
+use crate::image::signature::{SignaturePolicy, Signed};
+use crate::image::{Slot, SlotRegion};
 use crate::transport::{ChunkSource, SourceError};
 use crate::{Digest, FailureCause, Offer, Version};
 
@@ -93,7 +93,7 @@ pub struct DownloadConfig {
     /// then cannot hold the device in "downloading" for ever.
     pub overall_timeout_ms: u64,
     /// Whether the image must end in a valid signed manifest
-    /// ([`signature`](super::signature)). No default: see [`DownloadConfig::new`].
+    /// ([`signature`](crate::image::signature)). No default: see [`DownloadConfig::new`].
     pub signature: SignaturePolicy,
 }
 
@@ -131,7 +131,7 @@ pub struct VerifiedImage {
     pub md5: Option<[u8; 16]>,
     /// The version the offer announced.
     pub version: Version,
-    /// The signing key and the signed [`Manifest`](super::signature::Manifest), under
+    /// The signing key and the signed [`Manifest`](crate::image::signature::Manifest), under
     /// [`SignaturePolicy::Required`]; `None` when no signature was required.
     pub signed: Option<Signed>,
 }
@@ -181,7 +181,7 @@ enum State {
 ///
 /// ```
 /// # #[cfg(feature = "mock")] {
-/// use ota_client::boot::{Slot, SlotRegion};
+/// use ota_client::image::{Slot, SlotRegion};
 /// use ota_client::download::{Download, DownloadConfig};
 /// use ota_client::flash::{Journal, OneFlash, Partition};
 /// use ota_client::mock::{ChunkServer, SimFlash};
@@ -196,7 +196,7 @@ enum State {
 /// let digest = Digest { md5: Some(md5::compute(&image).0), sha256: None };
 /// let offer: Offer = Offer::new(Version::parse("1.1").unwrap(), 3000, digest);
 /// let mut server = ChunkServer::new(image.clone());
-/// let mut dl = Download::new(&offer, target, DownloadConfig::new(ota_client::download::SignaturePolicy::Unsigned));
+/// let mut dl = Download::new(&offer, target, DownloadConfig::new(ota_client::image::SignaturePolicy::Unsigned));
 /// let mut buf = [0u8; 256];
 /// let done = loop {
 ///     match dl.poll(&mut storage, &mut journal, &mut server, &mut buf, 0) {

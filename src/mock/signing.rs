@@ -1,13 +1,13 @@
 //! Host-side signing of images for tests and examples: appends the signed-image trailer
-//! ([`download::signature`](crate::download::signature)) with its manifest to a body.
+//! ([`image::signature`](crate::image::signature)) with its manifest to a body.
 
 use crate::Version;
-use crate::download::signature::{ALG_ED25519_SHA256, Manifest, SignaturePolicy, Trailer, TrustedKey};
+use crate::image::signature::{ALG_ED25519_SHA256, Manifest, SignaturePolicy, Trailer, TrustedKey};
 use ed25519_dalek::{Signer as _, SigningKey};
 use sha2::Digest as _;
 
 /// The Ed25519 public key of the secret key (seed) `secret`, for a
-/// [`TrustedKey`](crate::download::TrustedKey).
+/// [`TrustedKey`](crate::image::TrustedKey).
 pub fn public_key(secret: &[u8; 32]) -> [u8; 32] {
     SigningKey::from_bytes(secret).verifying_key().to_bytes()
 }
@@ -49,7 +49,7 @@ pub fn manifest(version: &str, security_counter: u32, product: u32) -> Manifest 
 /// `secret`, naming key id `key_id`.
 ///
 /// ```
-/// use ota_client::download::{TrustedKey, verify_image};
+/// use ota_client::image::{TrustedKey, verify_image};
 /// use ota_client::mock::{manifest, public_key, sign_image};
 /// let secret = [7u8; 32];
 /// let image = sign_image(b"firmware", &manifest("1.2.0", 4, 0x51), &secret, 3);

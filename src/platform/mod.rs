@@ -17,6 +17,7 @@ mod json;
 pub mod enos_cloud;
 pub mod flow;
 pub mod huawei_iotda;
+pub mod serial;
 pub mod tencent;
 
 pub use encode::EncodeError;

@@ -2,9 +2,9 @@
 //! full of a pattern, and the target slot B.
 #![allow(dead_code)]
 
-use ota_client::boot::{Slot, SlotRegion};
 use ota_client::download::{Checkpoint, Download, VerifiedImage};
 use ota_client::flash::{Journal, Partition, Storage, kinds};
+use ota_client::image::{Slot, SlotRegion};
 use ota_client::mock::{ManualClock, SimFlash};
 use ota_client::time::Clock;
 use ota_client::transport::ChunkSource;

@@ -4,8 +4,9 @@
 #![allow(dead_code)]
 
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, Decision, Report, Startup};
-use ota_client::boot::{BootManager, Layout, Slot, Strategy};
+use ota_client::boot::{BootControl, BootLoader, Layout, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::image::Slot;
 use ota_client::mock::{ChunkServer, SimFlash};
 use ota_client::{Digest, Offer, Version};
 
@@ -51,13 +52,16 @@ impl Device {
 
     /// The bootloader runs at reset.
     pub fn reset(&mut self) -> Slot {
-        let boot = BootManager::new(self.layout);
+        let boot = BootControl::new(self.layout);
         let mut journal = self.journal();
-        boot.prepare_boot(&mut self.storage, &mut journal, &mut |_| {}).unwrap().slot
+        BootLoader::new(*boot.layout())
+            .prepare_boot(&mut self.storage, &mut journal, &mut |_| {})
+            .unwrap()
+            .slot
     }
 
     pub fn agent(&mut self, running: &str, app: &mut App) -> (Agent, Journal, Startup) {
-        self.agent_with(running, app, AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned))
+        self.agent_with(running, app, AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned))
     }
 
     /// [`Device::agent`] with `config`; the boot manager requires what `config`'s policy does.
@@ -68,7 +72,7 @@ impl Device {
         config: AgentConfig,
     ) -> (Agent, Journal, Startup) {
         let mut journal = self.journal();
-        let mut agent = Agent::new(BootManager::new(self.layout), config, v(running));
+        let mut agent = Agent::new(BootControl::new(self.layout), config, v(running));
         let startup = agent.start(&mut self.storage, &mut journal, app).unwrap();
         (agent, journal, startup)
     }

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use ota_client::agent::{
     Agent, AgentConfig, AgentEvent, Application, Decision, OfferOutcome, Report, Startup,
 };
-use ota_client::boot::{BootManager, Layout, Phase, Slot, Strategy};
+use ota_client::boot::{BootControl, BootLoader, Layout, Phase, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::image::Slot;
 use ota_client::mock::SimFlash;
 use ota_client::platform::flow::{
     Control, Dialect, EnosDialect, Flow, HuaweiDialect, Inbound, RunBuffers, TencentDialect, run_http,
@@ -122,13 +123,16 @@ impl Device {
     /// Power on (or reset): the bootloader runs, then the firmware starts its Agent and
     /// connects a new MQTT session.
     pub fn boot(&mut self, running: &str) -> (DeviceFlow, Journal, Startup, Slot) {
-        let boot = BootManager::new(self.layout);
+        let boot = BootControl::new(self.layout);
         let mut journal: Journal = Journal::open(&mut self.storage.0, self.layout.state()).unwrap();
-        let slot = boot.prepare_boot(&mut self.storage, &mut journal, &mut |_| {}).unwrap().slot;
+        let slot = BootLoader::new(*boot.layout())
+            .prepare_boot(&mut self.storage, &mut journal, &mut |_| {})
+            .unwrap()
+            .slot;
         let mut journal: Journal = Journal::open(&mut self.storage.0, self.layout.state()).unwrap();
         let mut agent = Agent::new(
-            BootManager::new(self.layout),
-            AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            BootControl::new(self.layout),
+            AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned),
             v(running),
         );
         let startup = agent.start(&mut self.storage, &mut journal, &mut self.app).unwrap();
@@ -179,7 +183,7 @@ impl Device {
     }
 
     pub fn phase(&mut self, journal: &Journal) -> Phase {
-        BootManager::new(self.layout).state(&mut self.storage, journal).unwrap().phase
+        BootControl::new(self.layout).state(&mut self.storage, journal).unwrap().phase
     }
 
     pub fn slot_holds(&self, slot: Slot, image: &[u8]) -> bool {

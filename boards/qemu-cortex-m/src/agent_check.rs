@@ -7,7 +7,8 @@
 use cortex_m_semihosting::hprintln;
 use ota_board_qemu::board::{Flash, SECTOR, SLOT_A, SLOT_B, STATE};
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, OfferOutcome, Report, Stage, Startup};
-use ota_client::boot::{BootDecision, BootEvent, BootManager, Layout, Slot, Strategy};
+use ota_client::boot::{BootDecision, BootEvent, BootControl, Layout, Strategy, BootLoader};
+use ota_client::image::{Slot};
 use ota_client::flash::{Journal, OneFlash, Partition, kinds};
 use ota_client::transport::{ChunkSource, SourceError};
 use ota_client::{Digest, Offer, Version};
@@ -104,7 +105,7 @@ fn bootloader(c: &mut Checker, storage: &mut Storage, layout: Layout) -> Result<
     let mut journal: Journal =
         c.quiet(Journal::open(&mut storage.0, layout.state()), "open the state journal")?;
     let d =
-        c.quiet(BootManager::new(layout).prepare_boot(storage, &mut journal, &mut |_| {}), "prepare_boot")?;
+        c.quiet(BootLoader::new(layout).prepare_boot(storage, &mut journal, &mut |_| {}), "prepare_boot")?;
     hprintln!("  reset -> {:?}", d);
     Ok(d)
 }
@@ -120,8 +121,8 @@ fn boot_app(
     let mut journal: Journal =
         c.quiet(Journal::open(&mut storage.0, layout.state()), "open the state journal")?;
     let mut agent = BoardAgent::new(
-        BootManager::new(layout),
-        AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+        BootControl::new(layout),
+        AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned),
         version(running)?,
     );
     let startup = c.quiet(agent.start(storage, &mut journal, app), "agent start")?;

@@ -4,7 +4,7 @@
 //! exactly by what the configuration links in.
 
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application};
-use ota_client::boot::{BootManager, Strategy};
+use ota_client::boot::{BootControl, Strategy};
 use ota_client::flash::{Journal, OneFlash};
 use ota_client::transport::{ChunkSource, SourceError};
 use ota_client::{Digest, Offer, Version};
@@ -47,7 +47,7 @@ pub fn update<B: Fn(u32) -> u8 + Copy, const LEN: u32>(
 ) -> Option<()> {
     let layout = probe::layout(storage, Strategy::Swap)?;
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).ok()?;
-    let mut agent: Agent<64> = Agent::new(BootManager::new(layout), config, Version::parse("1.0.0").ok()?);
+    let mut agent: Agent<64> = Agent::new(BootControl::new(layout), config, Version::parse("1.0.0").ok()?);
     agent.start(storage, &mut journal, &mut App).ok()?;
     let mut h = Sha256::new();
     for i in 0..LEN {

@@ -4,7 +4,8 @@
 //! slot contents are checked by SHA-256 against the images' generator.
 
 use cortex_m_semihosting::hprintln;
-use ota_client::boot::{BootDecision, BootError, BootEvent, BootManager, Layout, Slot, Strategy};
+use ota_client::boot::{BootDecision, BootError, BootEvent, BootControl, Layout, Strategy, BootLoader};
+use ota_client::image::{Slot};
 use ota_client::flash::{Journal, OneFlash, Partition, PartitionError};
 
 use crate::image::TestImage;
@@ -38,13 +39,13 @@ fn reset(
     c: &mut Checker,
     storage: &mut Storage,
     layout: Layout,
-) -> Result<(BootManager, Journal, BootDecision), Abort> {
+) -> Result<(BootControl, Journal, BootDecision), Abort> {
     let mut journal: Journal =
         c.quiet(Journal::open(&mut storage.0, layout.state()), "open the state journal")?;
-    let boot = BootManager::new(layout);
+    let boot = BootControl::new(layout);
     let (mut steps, mut last) = (0u32, None);
     let decision = c.quiet(
-        boot.prepare_boot(storage, &mut journal, &mut |p| {
+        BootLoader::new(*boot.layout()).prepare_boot(storage, &mut journal, &mut |p| {
             steps += 1;
             last = Some(p);
         }),
@@ -84,7 +85,7 @@ fn slot_holds(
 fn download_and_stage(
     c: &mut Checker,
     storage: &mut Storage,
-    boot: &BootManager,
+    boot: &BootControl,
     journal: &mut Journal,
     image: &TestImage,
     expected_slot: Slot,
@@ -102,7 +103,7 @@ fn download_and_stage(
 fn confirmed_is(
     c: &mut Checker,
     storage: &mut Storage,
-    boot: &BootManager,
+    boot: &BootControl,
     journal: &Journal,
     version: &str,
     counter: u32,

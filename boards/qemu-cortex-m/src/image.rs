@@ -2,7 +2,7 @@
 //! slot the way a download does (erase, then program in 1 KiB pieces).
 
 use ota_client::Version;
-use ota_client::boot::{ImageInfo, SlotError, SlotRegion};
+use ota_client::image::{ImageInfo, SlotError, SlotRegion};
 use ota_client::flash::OneFlash;
 use sha2::{Digest, Sha256};
 

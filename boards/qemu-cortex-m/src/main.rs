@@ -5,7 +5,7 @@
 //! - the `size_of` of its main types on a 32-bit part;
 //! - the Journal: appends that wrap its sector ring, a removal, a "reboot" (every object
 //!   dropped and rebuilt from flash), the newest records checked, more appends;
-//! - the A/B lifecycle with `BootManager`, under both strategies: a factory image, an update
+//! - the A/B lifecycle with `BootControl`, under both strategies: a factory image, an update
 //!   staged, installed by `prepare_boot` (a page swap under `Swap`), run on trial and
 //!   confirmed; a second update rolled back (attempts run out under `Swap`, an explicit
 //!   request under `Select`); every slot checked by SHA-256;
@@ -81,10 +81,10 @@ fn main() -> ! {
     measured("Journal", || {
         let _ = journal_check::run(&mut storage.0, &mut c);
     });
-    measured("BootManager (Swap)", || {
+    measured("BootControl (Swap)", || {
         let _ = boot_check::run_swap(&mut storage, &mut c);
     });
-    measured("BootManager (Select)", || {
+    measured("BootControl (Select)", || {
         let _ = boot_check::run_select(&mut storage, &mut c);
     });
     measured("Agent", || {

@@ -4,7 +4,8 @@
 use core::mem::size_of;
 use cortex_m_semihosting::hprintln;
 use ota_client::agent::Agent;
-use ota_client::boot::{BootDecision, BootManager, BootState, ImageInfo, Layout, SlotRegion};
+use ota_client::boot::{BootDecision, BootControl, BootState, Layout};
+use ota_client::image::{ImageInfo, SlotRegion};
 use ota_client::download::{Download, DownloadConfig};
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::{Offer, Version};
@@ -22,7 +23,7 @@ pub fn print() {
     row("Journal<4>", size_of::<Journal<4>>());
     row("Partition", size_of::<Partition>());
     row("Layout", size_of::<Layout>());
-    row("BootManager", size_of::<BootManager>());
+    row("BootControl", size_of::<BootControl>());
     row("BootState", size_of::<BootState>());
     row("BootDecision", size_of::<BootDecision>());
     row("ImageInfo", size_of::<ImageInfo>());

@@ -21,7 +21,7 @@
 //!   it stopped ([`Flow::set_pause_offline`]).
 //!
 //! The firmware bytes come from a [`ChunkSource`] the caller lends to
-//! [`Flow::poll_download`]; [`run_http`] is the whole device loop with an
+//! [`Flow::poll_download`]; [`Flow::run_http`] is the whole device loop with an
 //! [`HttpSource`](crate::transport::http::HttpSource) that keeps one HTTP answer open across
 //! chunks and resumes with `Range` after a cut (the checkpoint restart).
 
@@ -33,13 +33,12 @@ mod tencent;
 
 pub use dialect::{Dialect, Inbound};
 pub use enos::{EnosDialect, FILE_BASE_LEN, FileBaseError};
-pub use http_run::{Control, RunBuffers, run_http};
 pub use huawei::HuaweiDialect;
 pub use tencent::TencentDialect;
 
 use crate::agent::{Agent, AgentEvent, Application, OfferOutcome, Report};
 use crate::boot::BootError;
-use crate::flash::{Journal, Storage};
+use crate::flash::Storage;
 use crate::transport::ChunkSource;
 use crate::transport::mqtt::{LinkState, MqttClient, MqttError, MqttEvent, QoS};
 
@@ -84,7 +83,7 @@ pub struct FlowStats {
 /// # #[cfg(feature = "mock")] {
 /// use ota_client::Version;
 /// use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application};
-/// use ota_client::boot::{BootManager, Layout, Strategy};
+/// use ota_client::boot::{BootControl, Layout, Strategy};
 /// use ota_client::flash::{Journal, OneFlash, Partition};
 /// use ota_client::mock::SimFlash;
 /// use ota_client::platform::flow::{Control, Flow, RunBuffers, TencentDialect, run_http};
@@ -104,7 +103,7 @@ pub struct FlowStats {
 /// let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
 ///
 /// // After every boot: start the Agent (confirms or rolls back a new image), then the flow.
-/// let mut agent: Agent = Agent::new(BootManager::new(layout), AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned), Version::parse("1.0.0").unwrap());
+/// let mut agent: Agent = Agent::new(BootControl::new(layout), AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned), Version::parse("1.0.0").unwrap());
 /// agent.start(&mut storage, &mut journal, &mut App).unwrap();
 /// let mqtt = StdMqttClient::connect("PRODUCT1dev1", "mqtt.example", 1883);
 /// let mut flow = Flow::new(mqtt, TencentDialect::new("PRODUCT1", "dev1").unwrap(), agent);
@@ -128,12 +127,19 @@ pub struct FlowStats {
 /// ```
 ///
 /// Huawei IoTDA and EnOS cloud are the same with [`HuaweiDialect`] or [`EnosDialect`].
-/// Without [`run_http`], call [`Flow::service`] every loop turn and [`Flow::poll_download`]
+/// Without [`Flow::run_http`], call [`Flow::service`] every loop turn and [`Flow::poll_download`]
 /// with your own [`ChunkSource`] while [`Agent::current_offer`] is set.
-pub struct Flow<M: MqttClient, D: Dialect<L>, const L: usize = 512> {
+pub struct Flow<
+    M: MqttClient,
+    D: Dialect<L>,
+    S: Storage,
+    A: Application = (),
+    const K: usize = 8,
+    const L: usize = 512,
+> {
     mqtt: M,
     dialect: D,
-    agent: Agent<L>,
+    agent: Agent<S, A, K, L>,
     /// Filters still to subscribe (from this index on), or `None` when all are.
     subscribe_from: Option<usize>,
     /// A session came up and the version is not yet reported in it.
@@ -150,10 +156,12 @@ pub struct Flow<M: MqttClient, D: Dialect<L>, const L: usize = 512> {
     out: [u8; PAYLOAD_LEN],
 }
 
-impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
+impl<M: MqttClient, D: Dialect<L>, S: Storage, A: Application, const K: usize, const L: usize>
+    Flow<M, D, S, A, K, L>
+{
     /// A flow over `mqtt` (connecting or connected) for an `agent` that has been
     /// [started](Agent::start) after this boot.
-    pub fn new(mqtt: M, dialect: D, agent: Agent<L>) -> Self {
+    pub fn new(mqtt: M, dialect: D, agent: Agent<S, A, K, L>) -> Self {
         Self {
             mqtt,
             dialect,
@@ -172,8 +180,13 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
     }
 
     /// The Agent.
-    pub fn agent(&self) -> &Agent<L> {
+    pub fn agent(&self) -> &Agent<S, A, K, L> {
         &self.agent
+    }
+
+    /// The Agent, mutably (its flash, its application hooks).
+    pub fn agent_mut(&mut self) -> &mut Agent<S, A, K, L> {
+        &mut self.agent
     }
 
     /// The MQTT client.
@@ -228,7 +241,7 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
     }
 
     /// Gives back the client, the dialect and the Agent.
-    pub fn into_parts(self) -> (M, D, Agent<L>) {
+    pub fn into_parts(self) -> (M, D, Agent<S, A, K, L>) {
         (self.mqtt, self.dialect, self.agent)
     }
 
@@ -239,15 +252,8 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
     /// Messages on topics the dialect does not [own](Dialect::owns) are dropped; a device
     /// whose application shares the MQTT connection (the platforms give a device one) calls
     /// [`Flow::service_with`] instead.
-    pub fn service<S: Storage, const K: usize>(
-        &mut self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-        app: &mut impl Application,
-        now_ms: u64,
-        rx: &mut [u8],
-    ) -> Result<(), BootError> {
-        self.service_with(storage, journal, app, now_ms, rx, &mut |_, _| {})
+    pub fn service(&mut self, now_ms: u64, rx: &mut [u8]) -> Result<(), BootError> {
+        self.service_with(now_ms, rx, &mut |_, _| {})
     }
 
     /// [`Flow::service`] on a connection the application shares: every message on a topic
@@ -255,11 +261,8 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
     /// application publishes and subscribes through [`Flow::mqtt_mut`]; after a session that
     /// came back without its subscriptions ([`FlowStats::sessions`] grew, and the client does
     /// not re-subscribe by itself) it subscribes to its own topics again.
-    pub fn service_with<S: Storage, const K: usize>(
+    pub fn service_with(
         &mut self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-        app: &mut impl Application,
         now_ms: u64,
         rx: &mut [u8],
         other: &mut impl FnMut(&str, &[u8]),
@@ -306,7 +309,7 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
             match self.dialect.decode(topic, payload, self.agent.running()) {
                 Inbound::Offer(offer) => {
                     self.stats.offers = self.stats.offers.saturating_add(1);
-                    let outcome = self.agent.offer(storage, journal, offer, app, now_ms);
+                    let outcome = self.agent.offer(offer, now_ms);
                     if outcome == OfferOutcome::Duplicate {
                         self.stats.duplicates = self.stats.duplicates.saturating_add(1);
                     }
@@ -327,20 +330,17 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
             self.dialect.session_ready();
         }
         self.publish_requests();
-        self.publish_reports(storage, journal, acked && drained)
+        self.publish_reports(acked && drained)
     }
 
     /// Moves the download on by one step with `source` (see [`Agent::poll`]). While the
     /// download [may not move](Flow::may_download) it answers [`AgentEvent::Waiting`] and
     /// closes `source`'s open answer once per pause, so the resumed fetch asks anew.
-    pub fn poll_download<S: Storage, const K: usize>(
+    pub fn poll_download(
         &mut self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
         source: &mut impl ChunkSource,
         buf: &mut [u8],
         now_ms: u64,
-        app: &mut impl Application,
     ) -> AgentEvent {
         if self.agent.current_offer().is_some() && !self.may_download() {
             if !self.paused {
@@ -351,7 +351,7 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
             return AgentEvent::Waiting;
         }
         self.paused = false;
-        self.agent.poll(storage, journal, source, buf, now_ms, app)
+        self.agent.poll(source, buf, now_ms)
     }
 
     fn subscribe(&mut self) {
@@ -390,19 +390,14 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
     /// Publishes the Agent's reports, one at a time: a report is forgotten (and its
     /// persisted copy removed) only once the broker acknowledged it (`acked`: nothing
     /// unacknowledged and no session lost), or at once with a client that does not count.
-    fn publish_reports<S: Storage, const K: usize>(
-        &mut self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-        acked: bool,
-    ) -> Result<(), BootError> {
+    fn publish_reports(&mut self, acked: bool) -> Result<(), BootError> {
         if let Some(sent) = &self.in_flight {
             if !acked {
                 return Ok(());
             }
             // Only that report: the Agent may have replaced a progress report meanwhile, and
             // then it is gone already.
-            self.agent.report_delivered(storage, journal, sent)?;
+            self.agent.report_delivered(sent)?;
             self.in_flight = None;
         }
         while self.ready() {
@@ -428,7 +423,7 @@ impl<M: MqttClient, D: Dialect<L>, const L: usize> Flow<M, D, L> {
                     }
                 }
             }
-            self.agent.report_delivered(storage, journal, report)?;
+            self.agent.report_delivered(report)?;
         }
         Ok(())
     }

@@ -7,8 +7,9 @@
 //! - [`ChunkClient`]: the device side without I/O, with a window of requests in flight;
 //!   [`SerialClient`] runs it over an `embedded-io` port as a
 //!   [`ChunkSource`](crate::transport::ChunkSource).
-//! - [`SerialUpdater`]: the device driven by the [`Agent`](crate::agent::Agent): reports
-//!   out, offers in, the client as the Agent's chunk source.
+//!
+//! The device driven by the Agent over this transport (reports out, offers in, the client
+//! as the Agent's chunk source) is a platform driver: [`platform::serial`](crate::platform::serial).
 //!
 //! The host side (an update server for one or many devices) and a link simulator are in
 //! `mock` (feature `mock`).
@@ -20,7 +21,6 @@ mod cobs;
 pub mod frame;
 pub mod message;
 mod uart;
-mod updater;
 
 pub use client::{
     ChunkClient, ClientConfig, ClientStats, ConfigError, MAX_WINDOW, OfferInfo, Reply, TX_FRAME_LEN,
@@ -28,4 +28,3 @@ pub use client::{
 pub use frame::{DecodeEvent, Frame, FrameDecoder, FrameEncoder, FrameError, FrameStats, max_frame_len};
 pub use message::{Message, MessageError};
 pub use uart::SerialClient;
-pub use updater::{SerialUpdater, UpdaterEvent, UpdaterStats};

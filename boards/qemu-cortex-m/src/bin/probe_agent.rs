@@ -27,7 +27,7 @@ fn main() -> ! {
     let ok = probe::driver_smoke(&mut storage.0)
         && agent_probe::update::<_, IMAGE>(
             &mut storage,
-            AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned),
+            AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned),
             byte,
         )
         .is_some();

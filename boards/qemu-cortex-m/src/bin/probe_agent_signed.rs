@@ -12,7 +12,7 @@ use ota_board_qemu::agent_probe;
 use ota_board_qemu::board;
 use ota_board_qemu::probe;
 use ota_client::agent::AgentConfig;
-use ota_client::download::{SignaturePolicy, TrustedKey};
+use ota_client::image::{SignaturePolicy, TrustedKey};
 use ota_client::flash::OneFlash;
 use panic_semihosting as _;
 

@@ -7,7 +7,8 @@ use cortex_m_rt::entry;
 use ota_board_qemu::board::{self, Flash};
 use ota_board_qemu::probe;
 use ota_client::Version;
-use ota_client::boot::{BootManager, ImageInfo, Phase, Strategy};
+use ota_client::boot::{BootControl, Phase, Strategy};
+use ota_client::image::{ImageInfo};
 use ota_client::flash::{Journal, OneFlash};
 use panic_semihosting as _;
 
@@ -17,7 +18,7 @@ const PIECE: usize = 256;
 fn app(storage: &mut OneFlash<Flash>) -> Option<()> {
     let layout = probe::layout(storage, Strategy::Swap)?;
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).ok()?;
-    let boot = BootManager::new(layout);
+    let boot = BootControl::new(layout);
     // Every start: confirm an image on trial once the self-test passed (no-op otherwise).
     boot.confirm(storage, &mut journal).ok()?;
     // An update: the bytes a download would deliver, written piece by piece.

@@ -8,14 +8,14 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use ota_board_qemu::board::{self, Flash};
 use ota_board_qemu::probe;
-use ota_client::boot::{BootManager, Strategy};
+use ota_client::boot::{BootControl, Strategy, BootLoader};
 use ota_client::flash::{Journal, OneFlash};
 use panic_semihosting as _;
 
 fn bootloader(storage: &mut OneFlash<Flash>) -> Option<()> {
     let layout = probe::layout(storage, Strategy::Swap)?;
     let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).ok()?;
-    let decision = BootManager::new(layout).prepare_boot(storage, &mut journal, &mut |_| {}).ok()?;
+    let decision = BootLoader::new(layout).prepare_boot(storage, &mut journal, &mut |_| {}).ok()?;
     // A real bootloader jumps to the slot's vector table here.
     hprintln!("boot slot {} (trial: {})", decision.slot.index(), decision.trial);
     Some(())

@@ -6,26 +6,18 @@ use super::super::codec::{
     encode_check_version,
 };
 use super::super::config::{ID_LEN, UpgradeMode};
-use super::{
-    ANSWER_LEN, BODY_LEN, EdgeDevice, EdgeError, EdgeEvent, Firmware, Forced, LocalFailure, URL_LEN,
-};
+use super::{ANSWER_LEN, BODY_LEN, EdgeDevice, EdgeError, EdgeEvent, Firmware, LocalFailure, URL_LEN};
 use crate::agent::{Application, OfferOutcome};
-use crate::download::Checkpoint;
-use crate::download::checkpoint::CHECKPOINT_LEN;
-use crate::flash::{Journal, Storage, kinds};
+use crate::flash::Storage;
 use crate::transport::http::HttpTransport;
 use crate::transport::{ChunkSource, SourceError};
 use crate::{FailureCause, Offer};
 
-impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
+impl<T: HttpTransport, S: Storage, A: Application, const K: usize, const L: usize, const N: usize>
+    EdgeDevice<T, S, A, K, L, N>
+{
     /// One checkversion exchange; an update goes on to [`Self::consider`].
-    pub(super) fn check<S: Storage, const K: usize, A: Application>(
-        &mut self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-        app: &mut A,
-        now_ms: u64,
-    ) -> EdgeEvent {
+    pub(super) fn check(&mut self, now_ms: u64) -> EdgeEvent {
         self.stats.checks = self.stats.checks.saturating_add(1);
         let mut url: heapless::String<URL_LEN> = heapless::String::new();
         if let Err(e) = self.config.endpoints.check_version_url(&mut url) {
@@ -60,7 +52,7 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
         }
         match decode_check_version_answer(answer) {
             Ok(CheckVersionAnswer::NoUpdate) => EdgeEvent::NoUpdate,
-            Ok(CheckVersionAnswer::Update(update)) => self.consider(storage, journal, app, &update, now_ms),
+            Ok(CheckVersionAnswer::Update(update)) => self.consider(&update, now_ms),
             Err(e) => match answer_version(answer) {
                 // An update answer the flow cannot use: tell the Edge why (once).
                 Some(version) => self.bad_offer(Firmware::new(version, None), e.cause(), now_ms),
@@ -80,14 +72,7 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
     }
 
     /// An update answer: resolve the url, learn the size, offer it to the Agent.
-    fn consider<S: Storage, const K: usize, A: Application>(
-        &mut self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-        app: &mut A,
-        update: &EdgeUpdate<'_>,
-        now_ms: u64,
-    ) -> EdgeEvent {
+    fn consider(&mut self, update: &EdgeUpdate<'_>, now_ms: u64) -> EdgeEvent {
         let firmware = Firmware::new(update.version.as_str(), Some(update.digest));
         if self.staged.as_ref().is_some_and(|v| *v == firmware.version) || self.is_refused(&firmware, now_ms)
         {
@@ -108,7 +93,7 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
         self.held = None;
         self.source.set_url(url.clone());
         // The answer's own size first, then a checkpoint of the same firmware, then the probe.
-        let size = match update.size.or_else(|| checkpoint_size(storage, journal, &offer)) {
+        let size = match update.size.or_else(|| self.agent.checkpoint_of(&offer).map(|c| c.size)) {
             Some(size) => size,
             None => match self.probe() {
                 Ok(size) => size,
@@ -122,8 +107,8 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
         // the right URL even after a reboot.
         offer.job = id.clone();
         let outcome = match self.config.mode {
-            UpgradeMode::ForcedPush => self.agent.offer(storage, journal, offer, &mut Forced(app), now_ms),
-            UpgradeMode::UponRequest => self.agent.offer(storage, journal, offer, app, now_ms),
+            UpgradeMode::ForcedPush => self.agent.offer_forced(offer, now_ms),
+            UpgradeMode::UponRequest => self.agent.offer(offer, now_ms),
         };
         match outcome {
             OfferOutcome::Accepted => {
@@ -173,18 +158,6 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
         self.held = first.first().copied();
         u32::try_from(total).map_err(|_| SourceError::InvalidLocation)
     }
-}
-
-/// The size recorded by a download checkpoint of the same firmware, if there is one.
-fn checkpoint_size<S: Storage, const K: usize, const L: usize>(
-    storage: &mut S,
-    journal: &Journal<K>,
-    offer: &Offer<L>,
-) -> Option<u32> {
-    let mut buf = [0u8; CHECKPOINT_LEN];
-    let bytes = journal.read(storage.primary(), kinds::DOWNLOAD_CHECKPOINT, &mut buf).ok()??;
-    let c = Checkpoint::decode(bytes)?;
-    (c.version.same_text(&offer.version) && c.digest == offer.digest).then_some(c.size)
 }
 
 /// The `assetId` a checkversion answer names (either code), when it is a plain non-empty

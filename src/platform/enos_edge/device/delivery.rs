@@ -5,20 +5,17 @@ use super::super::config::ID_LEN;
 use super::super::report_map::{EdgeCall, calls_for};
 use super::{BODY_LEN, EdgeCallKind, EdgeDevice, EdgeError, EdgeEvent, STATUS_LEN, Sending, URL_LEN};
 use crate::Version;
-use crate::agent::{Report, Stage};
-use crate::flash::{Journal, Storage};
+use crate::agent::{Application, Report, Stage};
+use crate::flash::Storage;
 use crate::transport::ChunkSource;
 use crate::transport::http::HttpTransport;
 
-impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
+impl<T: HttpTransport, S: Storage, A: Application, const K: usize, const L: usize, const N: usize>
+    EdgeDevice<T, S, A, K, L, N>
+{
     /// Sends the next call of the report at the head of the queue (reports that need no
     /// call, such as `Version`, are dropped on the way).
-    pub(super) fn send_report<S: Storage, const K: usize>(
-        &mut self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-        now_ms: u64,
-    ) -> EdgeEvent {
+    pub(super) fn send_report(&mut self, now_ms: u64) -> EdgeEvent {
         let mut asset_id: heapless::String<ID_LEN> = heapless::String::new();
         // Both candidates are ID_LEN long at most.
         let _ = asset_id.push_str(self.asset_id());
@@ -57,7 +54,7 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
             if let Report::Progress { percent, .. } = report {
                 // The Agent queues 100 % both for the last chunk and on staging: send it once.
                 if self.last_progress == Some(percent) {
-                    self.delivered(storage, journal, &sending, now_ms);
+                    self.delivered(&sending, now_ms);
                     continue;
                 }
             }
@@ -65,7 +62,7 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
             let calls = calls_for(&report, &asset_id, running.as_str(), id.is_some());
             let Some(call) = calls.get(part).copied() else {
                 // Nothing (more) to send for this one.
-                self.delivered(storage, journal, &sending, now_ms);
+                self.delivered(&sending, now_ms);
                 continue;
             };
             let is_last = part.saturating_add(1) >= calls.len();
@@ -97,7 +94,7 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
                 }
             };
             if is_last {
-                self.delivered(storage, journal, &sending, now_ms);
+                self.delivered(&sending, now_ms);
             } else {
                 self.sending = Some((sending, part.saturating_add(1)));
             }
@@ -107,19 +104,13 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
     }
 
     /// The whole report went through: forget it.
-    fn delivered<S: Storage, const K: usize>(
-        &mut self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-        sending: &Sending,
-        now_ms: u64,
-    ) {
+    fn delivered(&mut self, sending: &Sending, now_ms: u64) {
         self.sending = None;
         match sending {
             Sending::Local(_) => self.local = None,
             Sending::Agent(r) => {
                 // Only that report (a newer progress report may have replaced it).
-                if self.agent.report_delivered(storage, journal, r).is_err() {
+                if self.agent.report_delivered(r).is_err() {
                     // The journal could not drop it; it is sent again later (the Edge takes
                     // a repeated report).
                     self.report_due_ms = now_ms.saturating_add(self.config.report_retry_ms);

@@ -80,13 +80,13 @@ pub use events::{EdgeCallKind, EdgeError, EdgeEvent, EdgeStats};
 
 use super::config::{EdgeConfig, ID_LEN};
 use super::primed::Primed;
-use crate::agent::{Agent, AgentEvent, Application, Decision, Report, Startup};
+use crate::agent::{Agent, AgentEvent, Application, Report, Startup};
 use crate::boot::BootError;
-use crate::flash::{Journal, Storage};
+use crate::flash::Storage;
 use crate::transport::ChunkSource;
 use crate::transport::http::{HttpSource, HttpTransport};
 use crate::version::MAX_VERSION_LEN;
-use crate::{Digest, FailureCause, Offer};
+use crate::{Digest, FailureCause};
 
 /// Largest checkversion answer read.
 const ANSWER_LEN: usize = 1024;
@@ -138,21 +138,6 @@ enum Sending {
     Agent(Report),
 }
 
-/// The flow's answer to the Agent's `decide` hook in forced-push mode.
-struct Forced<'a, A>(&'a mut A);
-
-impl<A: Application> Application for Forced<'_, A> {
-    fn decide<const L: usize>(&mut self, _offer: &Offer<L>) -> Decision {
-        Decision::AcceptNow
-    }
-    fn self_test(&mut self) -> bool {
-        self.0.self_test()
-    }
-    fn request_reboot(&mut self) {
-        self.0.request_reboot();
-    }
-}
-
 /// The EnOS Edge sub-device: an [`Agent`] driven over an [`HttpTransport`] (the built-in
 /// client or a modem's). See the [module docs](self) for the step order.
 ///
@@ -162,7 +147,7 @@ impl<A: Application> Application for Forced<'_, A> {
 /// # #[cfg(feature = "mock")] {
 /// use ota_client::Version;
 /// use ota_client::agent::{Agent, AgentConfig, Application};
-/// use ota_client::boot::{BootManager, Layout, Strategy};
+/// use ota_client::boot::{BootControl, Layout, Strategy};
 /// use ota_client::flash::{Journal, OneFlash, Partition};
 /// use ota_client::mock::SimFlash;
 /// use ota_client::platform::enos_edge::{EdgeConfig, EdgeDevice, EdgeEndpoints, EdgeEvent};
@@ -180,7 +165,7 @@ impl<A: Application> Application for Forced<'_, A> {
 /// let layout = Layout::new::<OneFlash<SimFlash<4, 4096>>>(part(0, 2), part(2, 64), part(66, 64), Strategy::Select).unwrap();
 /// let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
 ///
-/// let agent: Agent = Agent::new(BootManager::new(layout), AgentConfig::new(ota_client::download::SignaturePolicy::Unsigned), Version::parse("1.0.0").unwrap());
+/// let agent: Agent = Agent::new(BootControl::new(layout), AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned), Version::parse("1.0.0").unwrap());
 /// let config: EdgeConfig = EdgeConfig::new(EdgeEndpoints::for_host("192.168.1.10").unwrap(), "dev-1", "SN1").unwrap();
 /// let http: HttpClient<TcpConnector, 1024> = HttpClient::new(TcpConnector::default());
 /// let mut device = EdgeDevice::new(agent, config, http);
@@ -195,8 +180,15 @@ impl<A: Application> Application for Forced<'_, A> {
 /// }
 /// # }
 /// ```
-pub struct EdgeDevice<T: HttpTransport, const L: usize = 512, const N: usize = 64> {
-    agent: Agent<L>,
+pub struct EdgeDevice<
+    T: HttpTransport,
+    S: Storage,
+    A: Application = (),
+    const K: usize = 8,
+    const L: usize = 512,
+    const N: usize = 64,
+> {
+    agent: Agent<S, A, K, L>,
     config: EdgeConfig<N>,
     source: HttpSource<'static, T, heapless::String<L>>,
     /// The first image byte, read by the size probe, not yet handed to the engine.
@@ -216,10 +208,12 @@ pub struct EdgeDevice<T: HttpTransport, const L: usize = 512, const N: usize = 6
     stats: EdgeStats,
 }
 
-impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
+impl<T: HttpTransport, S: Storage, A: Application, const K: usize, const L: usize, const N: usize>
+    EdgeDevice<T, S, A, K, L, N>
+{
     /// A device driving `agent` over `transport`. Call [`start`](Self::start) after every
     /// boot, then [`poll`](Self::poll) in the main loop.
-    pub fn new(agent: Agent<L>, config: EdgeConfig<N>, transport: T) -> Self {
+    pub fn new(agent: Agent<S, A, K, L>, config: EdgeConfig<N>, transport: T) -> Self {
         Self {
             agent,
             config,
@@ -241,14 +235,8 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
     /// Runs [`Agent::start`] (confirm or roll back a trial image, queue the previous
     /// update's outcome) and remembers what it means for the flow: a staged image is not
     /// offered again, a rolled-back one not for `refused_retry_ms`.
-    pub fn start<S: Storage, const K: usize>(
-        &mut self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-        app: &mut impl Application,
-        now_ms: u64,
-    ) -> Result<Startup, BootError> {
-        let startup = self.agent.start(storage, journal, app)?;
+    pub fn start(&mut self, now_ms: u64) -> Result<Startup, BootError> {
+        let startup = self.agent.start()?;
         match &startup {
             Startup::RebootPending(v) => self.staged = Some(Firmware::new(v.as_str(), None).version),
             Startup::RollbackRequested(v) | Startup::RolledBack(v) => {
@@ -260,8 +248,13 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
     }
 
     /// The Agent.
-    pub fn agent(&self) -> &Agent<L> {
+    pub fn agent(&self) -> &Agent<S, A, K, L> {
         &self.agent
+    }
+
+    /// The Agent, mutably (its flash, its application hooks).
+    pub fn agent_mut(&mut self) -> &mut Agent<S, A, K, L> {
+        &mut self.agent
     }
 
     /// The configuration.
@@ -314,14 +307,7 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
     }
 
     /// Does the next piece of work (see the [module docs](self)).
-    pub fn poll<S: Storage, const K: usize, A: Application>(
-        &mut self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-        app: &mut A,
-        buf: &mut [u8],
-        now_ms: u64,
-    ) -> EdgeEvent {
+    pub fn poll(&mut self, buf: &mut [u8], now_ms: u64) -> EdgeEvent {
         if now_ms >= self.report_due_ms && self.report_pending() {
             if self.asset_id().is_empty() {
                 // Reports name the device by `assetId`: learn it from a checkversion answer
@@ -331,20 +317,20 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
                     // A download answer cannot share the connection with the request.
                     self.source.reset();
                 }
-                let event = self.check(storage, journal, app, now_ms);
+                let event = self.check(now_ms);
                 if self.asset_id().is_empty() {
                     self.report_due_ms = now_ms.saturating_add(self.config.report_retry_ms);
                 }
                 return event;
             }
-            return self.send_report(storage, journal, now_ms);
+            return self.send_report(now_ms);
         }
         if self.agent.current_offer().is_some() {
-            return self.download(storage, journal, app, buf, now_ms);
+            return self.download(buf, now_ms);
         }
         if now_ms >= self.next_check_ms {
             self.next_check_ms = now_ms.saturating_add(self.config.poll_interval_ms);
-            return self.check(storage, journal, app, now_ms);
+            return self.check(now_ms);
         }
         EdgeEvent::Idle
     }
@@ -357,16 +343,9 @@ impl<T: HttpTransport, const L: usize, const N: usize> EdgeDevice<T, L, N> {
         self.refused.as_ref().is_some_and(|(f, until)| now_ms < *until && f.matches(firmware))
     }
 
-    fn download<S: Storage, const K: usize, A: Application>(
-        &mut self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-        app: &mut A,
-        buf: &mut [u8],
-        now_ms: u64,
-    ) -> EdgeEvent {
+    fn download(&mut self, buf: &mut [u8], now_ms: u64) -> EdgeEvent {
         let mut source = Primed { inner: &mut self.source, held: &mut self.held };
-        match self.agent.poll(storage, journal, &mut source, buf, now_ms, app) {
+        match self.agent.poll(&mut source, buf, now_ms) {
             AgentEvent::Idle => EdgeEvent::Idle,
             AgentEvent::Waiting => EdgeEvent::Waiting,
             AgentEvent::Downloading { percent } => EdgeEvent::Downloading { percent },

@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use super::{EdgeDevice, EdgeEvent};
 use crate::Version;
 use crate::agent::{Agent, AgentConfig, Application};
-use crate::boot::{BootManager, Layout, Phase, Strategy as BootStrategy};
+use crate::boot::{BootControl, Layout, Phase, Strategy as BootStrategy};
 use crate::flash::{Journal, OneFlash, Partition};
 use crate::mock::SimFlash;
 use crate::platform::enos_edge::{EdgeConfig, EdgeEndpoints, UpgradeMode};
@@ -113,7 +113,7 @@ proptest! {
         let part = |first: u32, n: u32| Partition::new(&storage.0, first * 4096, n * 4096, 0xFF).unwrap();
         let layout = Layout::new::<OneFlash<Flash>>(part(0, 2), part(2, 9), part(11, 9), BootStrategy::Select).unwrap();
         let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-        let agent: Agent = Agent::new(BootManager::new(layout), AgentConfig::new(crate::download::SignaturePolicy::Unsigned), Version::parse("1.0.0").unwrap());
+        let agent: Agent = Agent::new(BootControl::new(layout), AgentConfig::new(crate::image::SignaturePolicy::Unsigned), Version::parse("1.0.0").unwrap());
         let mut config: EdgeConfig = EdgeConfig::new(EdgeEndpoints::all_at("http://edge:1").unwrap(), "a", "s").unwrap();
         config.poll_interval_ms = 100;
         config.refused_retry_ms = 0;
@@ -136,7 +136,7 @@ proptest! {
             let event = device.poll(&mut storage, &mut journal, &mut App, &mut buf, step * 50);
             prop_assert_ne!(event, EdgeEvent::Staged);
         }
-        let phase = BootManager::new(layout).state(&mut storage, &journal).unwrap().phase;
+        let phase = BootControl::new(layout).state(&mut storage, &journal).unwrap().phase;
         prop_assert!(matches!(phase, Phase::Idle), "{phase:?}");
     }
 }

@@ -57,8 +57,8 @@
 
 #![deny(clippy::arithmetic_side_effects)]
 
-use super::integrity::Verifier;
 use crate::Version;
+use crate::image::integrity::Verifier;
 use crate::version::MAX_VERSION_LEN;
 
 /// The trailer's first four bytes.
@@ -234,7 +234,7 @@ impl Trailer {
 /// Raw bytes rather than a parsed key, so a firmware can keep its keys in a `static`:
 ///
 /// ```
-/// use ota_client::download::TrustedKey;
+/// use ota_client::image::TrustedKey;
 /// static KEYS: [TrustedKey; 1] = [TrustedKey { id: 1, public_key: [0x3b; 32] }];
 /// # let _ = &KEYS;
 /// ```
@@ -248,7 +248,7 @@ pub struct TrustedKey {
 }
 
 /// Whether downloaded images must carry a valid signed manifest
-/// ([`DownloadConfig::new`](super::DownloadConfig::new)).
+/// ([`DownloadConfig::new`](crate::download::DownloadConfig::new)).
 ///
 /// There is no default: a device states the policy it runs under. Ship
 /// [`Required`](Self::Required); [`Unsigned`](Self::Unsigned) is for development boards and

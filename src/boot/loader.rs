@@ -1,5 +1,9 @@
-//! [`BootManager`]: the application side (stage, confirm, roll back) and the bootloader side
-//! ([`BootManager::prepare_boot`]) of the A/B lifecycle.
+//! [`BootLoader`]: the bootloader half of the A/B lifecycle. At every reset,
+//! [`BootLoader::prepare_boot`] finishes or undoes an interrupted swap, starts a staged
+//! image's trial after checking it, spends trial attempts, rolls back, and names the slot to
+//! run. It writes nothing but the boot state and the swap's progress records, and links
+//! neither the download engine nor the report queue nor any platform code: the bootloader
+//! binary stays small. The application half is [`BootControl`](super::BootControl).
 //!
 //! ```text
 //!   Idle ──stage──▶ Staged ──boot──▶ (Swap: Installing ──▶) Trial ──confirm──▶ Idle (new)
@@ -10,17 +14,16 @@
 //! ```
 
 use super::error::BootError;
-use super::image::ImageInfo;
 use super::layout::{Layout, Strategy};
-use super::slot::{Slot, SlotRegion};
-use super::state::{BootState, MAX_ENCODED, Phase};
+use super::state::{Phase, load, save, update_slot};
 use super::swap::{Direction, SwapProgress, exchange};
-use crate::UpdateId;
+use crate::flash::{Journal, Storage};
+use crate::image::info::ImageInfo;
 #[cfg(feature = "ed25519")]
-use crate::download::signature::{TRAILER_LEN, TrustedKey, verify_digest};
-use crate::flash::{Journal, Storage, kinds};
+use crate::image::signature::{TRAILER_LEN, TrustedKey, verify_digest};
+use crate::image::slot::{Slot, SlotRegion};
 
-/// What happened during [`BootManager::prepare_boot`].
+/// What happened during [`BootLoader::prepare_boot`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum BootEvent {
@@ -35,7 +38,7 @@ pub enum BootEvent {
     RolledBack,
     /// The staged image did not match its SHA-256 and was discarded.
     StagedImageCorrupt,
-    /// A signature is required ([`BootManager::require_signature`]) and the staged image
+    /// A signature is required ([`BootLoader::require_signature`]) and the staged image
     /// carried no valid one, or its signed manifest disagrees with the staged record; it was
     /// discarded.
     StagedImageUnsigned,
@@ -55,51 +58,18 @@ pub struct BootDecision {
     pub event: BootEvent,
 }
 
-/// Owns the layout and the rules of the A/B lifecycle. The Journal and the flash devices
-/// are lent to each call, so the application and the bootloader each build their own
-/// manager over the same partitions.
-///
-/// ```
-/// # #[cfg(feature = "mock")] {
-/// use ota_client::boot::{BootManager, ImageInfo, Layout, Slot, Strategy};
-/// use ota_client::flash::{Journal, OneFlash, Partition};
-/// use ota_client::mock::SimFlash;
-/// use ota_client::Version;
-///
-/// type Flash = SimFlash<4, 4096>;
-/// let mut storage = OneFlash(Flash::new(64 * 4096, 0xFF));
-/// let p = |o: u32, s: u32| Partition::new(&storage.0, o * 4096, s * 4096, 0xFF).unwrap();
-/// let layout = Layout::new::<OneFlash<Flash>>(p(0, 2), p(2, 20), p(22, 20), Strategy::Select).unwrap();
-/// let boot = BootManager::new(layout);
-/// let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-///
-/// // The application downloaded an image into the update slot (here: zeros) and stages it.
-/// let region = boot.update_region(&mut storage, &mut journal).unwrap();
-/// let image = [0u8; 4096];
-/// region.erase_sector(&mut storage, 0).unwrap();
-/// region.write(&mut storage, 0, &image).unwrap();
-/// let sha256 = region.sha256(&mut storage, 4096).unwrap();
-/// let info = ImageInfo { size: 4096, sha256, version: Version::parse("1.1").unwrap(), security_counter: 1 };
-/// boot.stage(&mut storage, &mut journal, info, 2).unwrap();
-///
-/// // The bootloader, at the next reset.
-/// let decision = boot.prepare_boot(&mut storage, &mut journal, &mut |_| {}).unwrap();
-/// assert_eq!((decision.slot, decision.trial), (Slot::B, true));
-///
-/// // The new image passes its self-test.
-/// assert!(boot.confirm(&mut storage, &mut journal).unwrap());
-/// # }
-/// ```
+/// The bootloader: owns the layout and the boot-time checks; the flash and the Journal are
+/// lent to [`prepare_boot`](Self::prepare_boot).
 #[derive(Debug, Clone, Copy)]
-pub struct BootManager {
+pub struct BootLoader {
     layout: Layout,
     verify_before_trial: bool,
     #[cfg(feature = "ed25519")]
     signature_keys: Option<(&'static [TrustedKey], u32)>,
 }
 
-impl BootManager {
-    /// A manager for `layout` that checks a staged image's SHA-256 before its first boot.
+impl BootLoader {
+    /// A bootloader for `layout` that checks a staged image's SHA-256 before its first boot.
     pub fn new(layout: Layout) -> Self {
         Self {
             layout,
@@ -110,14 +80,14 @@ impl BootManager {
     }
 
     /// Requires a staged image to end in a valid signed-image trailer
-    /// ([`download::signature`](crate::download::signature)) signed by one of `keys` for
+    /// ([`image::signature`](crate::image::signature)) signed by one of `keys` for
     /// `product`, checked before its first boot (feature `ed25519`). An image that fails, or
     /// whose signed manifest names another version or security counter than the staged
     /// record, is discarded with [`BootEvent::StagedImageUnsigned`] and the running image
     /// boots on; a manifest counter below the minimum is [`BootEvent::StagedImageRevoked`].
     ///
     /// The download engine already checks the signature while the image streams in
-    /// ([`SignaturePolicy::Required`](crate::download::SignaturePolicy)); this second check
+    /// ([`SignaturePolicy::Required`](crate::image::SignaturePolicy)); this second check
     /// reads the slot at boot (in the same pass as the SHA-256 check), so the bootloader
     /// trusts only what it verified itself (an application that staged an image by other means, or flash changed after
     /// the download, cannot get an unsigned image booted).
@@ -176,192 +146,7 @@ impl BootManager {
         &self.layout
     }
 
-    /// The boot state. A blank state partition, or one whose record cannot be decoded, reads
-    /// as [`BootState::default`]: slot A, idle.
-    pub fn state<S: Storage, const K: usize>(
-        &self,
-        storage: &mut S,
-        journal: &Journal<K>,
-    ) -> Result<BootState, BootError> {
-        let mut buf = [0u8; MAX_ENCODED];
-        Ok(match journal.read(storage.primary(), kinds::BOOT_STATE, &mut buf) {
-            Ok(Some(bytes)) => BootState::decode(bytes).unwrap_or_default(),
-            Ok(None) | Err(crate::flash::JournalError::BufferTooSmall { .. }) => BootState::default(),
-            Err(e) => return Err(e.into()),
-        })
-    }
-
-    fn save<S: Storage, const K: usize>(
-        &self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-        state: &BootState,
-    ) -> Result<(), BootError> {
-        let mut buf = [0u8; MAX_ENCODED];
-        let bytes = state.encode(&mut buf).ok_or(BootError::StateFull)?;
-        journal.write(storage.primary(), kinds::BOOT_STATE, bytes)?;
-        Ok(())
-    }
-
-    /// The slot a download must write to, after making sure nothing staged still points at
-    /// it (a staged image is withdrawn). Refused with [`BootError::Busy`] while an image is on
-    /// trial or a swap is unfinished: the other slot then holds the rollback image.
-    pub fn update_region<S: Storage, const K: usize>(
-        &self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-    ) -> Result<SlotRegion, BootError> {
-        let mut state = self.state(storage, journal)?;
-        match state.phase {
-            Phase::Idle => {}
-            Phase::Staged { .. } => {
-                state.phase = Phase::Idle;
-                self.save(storage, journal, &state)?;
-            }
-            _ => return Err(BootError::Busy),
-        }
-        Ok(self.layout.staging(self.update_slot(&state)))
-    }
-
-    fn update_slot(&self, state: &BootState) -> Slot {
-        match self.layout.strategy() {
-            Strategy::Select => state.active.other(),
-            Strategy::Swap => Slot::B,
-        }
-    }
-
-    /// Stages a verified image, already written to the update slot, for a trial boot with
-    /// `attempts` boots (at least 1) to confirm itself. [`BootState::awaiting`] stays as it is.
-    pub fn stage<S: Storage, const K: usize>(
-        &self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-        image: ImageInfo,
-        attempts: u8,
-    ) -> Result<(), BootError> {
-        self.stage_with(storage, journal, image, attempts, None)
-    }
-
-    /// [`stage`](Self::stage), and in the same write records that `update`'s outcome is owed
-    /// to the platform ([`BootState::awaiting`]).
-    pub(crate) fn stage_awaited<S: Storage, const K: usize>(
-        &self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-        image: ImageInfo,
-        attempts: u8,
-        update: UpdateId,
-    ) -> Result<(), BootError> {
-        self.stage_with(storage, journal, image, attempts, Some(update))
-    }
-
-    /// Records that `update`'s outcome is owed (for a record of the format before
-    /// [`BootState::awaiting`]).
-    pub(crate) fn set_awaiting<S: Storage, const K: usize>(
-        &self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-        update: UpdateId,
-    ) -> Result<(), BootError> {
-        let mut state = self.state(storage, journal)?;
-        state.awaiting = Some(update);
-        self.save(storage, journal, &state)
-    }
-
-    /// Forgets the awaited update once the platform acknowledged its outcome. Returns
-    /// `false` (and writes nothing) when `update` is not the awaited one.
-    pub(crate) fn clear_awaiting<S: Storage, const K: usize>(
-        &self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-        update: &UpdateId,
-    ) -> Result<bool, BootError> {
-        let mut state = self.state(storage, journal)?;
-        if !state.awaiting.as_ref().is_some_and(|a| a.same_as(update)) {
-            return Ok(false);
-        }
-        state.awaiting = None;
-        self.save(storage, journal, &state)?;
-        Ok(true)
-    }
-
-    fn stage_with<S: Storage, const K: usize>(
-        &self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-        image: ImageInfo,
-        attempts: u8,
-        update: Option<UpdateId>,
-    ) -> Result<(), BootError> {
-        if attempts == 0 {
-            return Err(BootError::InvalidAttempts);
-        }
-        if image.size == 0 || image.size > self.layout.max_image_size() {
-            return Err(BootError::ImageTooLarge);
-        }
-        let mut state = self.state(storage, journal)?;
-        if image.security_counter < state.min_security_counter {
-            return Err(BootError::SecurityCounter {
-                minimum: state.min_security_counter,
-                image: image.security_counter,
-            });
-        }
-        if !matches!(state.phase, Phase::Idle | Phase::Staged { .. }) {
-            return Err(BootError::Busy);
-        }
-        state.phase = Phase::Staged { image, attempts };
-        state.last_rollback = None;
-        if update.is_some() {
-            state.awaiting = update;
-        }
-        self.save(storage, journal, &state)
-    }
-
-    /// Confirms the image on trial after its self-test: it becomes the confirmed image and
-    /// the minimum security counter rises to its counter. Returns `false` (and changes
-    /// nothing) when no image is on trial, so it is safe to call at every boot.
-    pub fn confirm<S: Storage, const K: usize>(
-        &self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-    ) -> Result<bool, BootError> {
-        let mut state = self.state(storage, journal)?;
-        let Phase::Trial { image, revert_requested, .. } = &state.phase else { return Ok(false) };
-        if *revert_requested {
-            return Err(BootError::RollbackPending);
-        }
-        let image = image.clone();
-        if self.layout.strategy() == Strategy::Select {
-            state.active = state.active.other();
-        }
-        state.min_security_counter = state.min_security_counter.max(image.security_counter);
-        state.active_image = Some(image);
-        state.phase = Phase::Idle;
-        self.save(storage, journal, &state)?;
-        Ok(true)
-    }
-
-    /// Asks for the previous image: an image on trial is rolled back at the next boot; a
-    /// staged image is withdrawn. Returns `false` when there is nothing to roll back.
-    pub fn request_rollback<S: Storage, const K: usize>(
-        &self,
-        storage: &mut S,
-        journal: &mut Journal<K>,
-    ) -> Result<bool, BootError> {
-        let mut state = self.state(storage, journal)?;
-        match &mut state.phase {
-            Phase::Trial { attempts_left, revert_requested, .. } => {
-                *attempts_left = 0;
-                *revert_requested = true;
-            }
-            Phase::Staged { .. } => state.phase = Phase::Idle,
-            _ => return Ok(false),
-        }
-        self.save(storage, journal, &state)?;
-        Ok(true)
-    }
-
-    /// Bootloader side, called once per reset before jumping to an image: finishes or undoes
+    /// Called once per reset before jumping to an image: finishes or undoes
     /// an interrupted swap, starts a staged image's trial, spends one trial attempt, rolls
     /// back when attempts ran out without confirmation, and says which slot to run.
     ///
@@ -390,14 +175,14 @@ impl BootManager {
         journal: &mut Journal<K>,
         progress: &mut dyn FnMut(SwapProgress),
     ) -> Result<BootDecision, BootError> {
-        let mut state = self.state(storage, journal)?;
+        let mut state = load(storage, journal)?;
         let mut event = BootEvent::Normal;
         // Each arm either returns or moves the phase strictly forward, so this ends.
         loop {
             match state.phase.clone() {
                 Phase::Idle => return Ok(BootDecision { slot: state.active, trial: false, event }),
                 Phase::Staged { image, attempts } => {
-                    let region = self.layout.staging(self.update_slot(&state));
+                    let region = self.layout.staging(update_slot(&self.layout, &state));
                     if image.security_counter < state.min_security_counter {
                         event = BootEvent::StagedImageRevoked;
                         state.phase = Phase::Idle;
@@ -411,7 +196,7 @@ impl BootManager {
                             revert_requested: false,
                             pages: 0,
                         };
-                        self.save(storage, journal, &state)?;
+                        save(storage, journal, &state)?;
                         return Ok(BootDecision {
                             slot: state.active.other(),
                             trial: true,
@@ -425,7 +210,7 @@ impl BootManager {
                         state.next_swap_id = swap_id.wrapping_add(1);
                         state.phase = Phase::Installing { image, attempts, pages, swap_id };
                     }
-                    self.save(storage, journal, &state)?;
+                    save(storage, journal, &state)?;
                 }
                 Phase::Installing { image, attempts, pages, swap_id } => {
                     exchange(&self.layout, storage, journal, pages, swap_id, Direction::Install, progress)?;
@@ -435,14 +220,14 @@ impl BootManager {
                         revert_requested: false,
                         pages,
                     };
-                    self.save(storage, journal, &state)?;
+                    save(storage, journal, &state)?;
                     return Ok(BootDecision { slot: Slot::A, trial: true, event: BootEvent::TrialStarted });
                 }
                 Phase::Trial { image, attempts_left, revert_requested, pages } => {
                     if attempts_left > 0 && !revert_requested {
                         state.phase =
                             Phase::Trial { image, attempts_left: attempts_left - 1, revert_requested, pages };
-                        self.save(storage, journal, &state)?;
+                        save(storage, journal, &state)?;
                         let slot = state.running_slot(self.layout.strategy());
                         return Ok(BootDecision { slot, trial: true, event: BootEvent::TrialContinues });
                     }
@@ -455,14 +240,14 @@ impl BootManager {
                         state.next_swap_id = swap_id.wrapping_add(1);
                         state.phase = Phase::Reverting { image, pages, swap_id };
                     }
-                    self.save(storage, journal, &state)?;
+                    save(storage, journal, &state)?;
                 }
                 Phase::Reverting { image, pages, swap_id } => {
                     exchange(&self.layout, storage, journal, pages, swap_id, Direction::Revert, progress)?;
                     event = BootEvent::RolledBack;
                     state.last_rollback = Some(image.version);
                     state.phase = Phase::Idle;
-                    self.save(storage, journal, &state)?;
+                    save(storage, journal, &state)?;
                 }
             }
         }

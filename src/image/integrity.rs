@@ -21,7 +21,7 @@ pub struct Verified {
 /// A streaming verifier for one image.
 ///
 /// ```
-/// use ota_client::download::Verifier;
+/// use ota_client::image::Verifier;
 /// use ota_client::{Digest, FailureCause};
 /// let digest = Digest::md5_hex("900150983cd24fb0d6963f7d28e17f72").unwrap(); // MD5("abc")
 /// let mut v = Verifier::new(&digest);
