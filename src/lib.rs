@@ -64,3 +64,8 @@ pub mod mock;
 pub use failure::FailureCause;
 pub use offer::{Digest, JobId, Offer, UpdateId};
 pub use version::Version;
+
+/// The README's quick starts, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

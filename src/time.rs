@@ -54,3 +54,11 @@ impl Clock for StdClock {
         u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 }
+
+/// Milliseconds since this instant: a host clock with no type of this crate to name.
+#[cfg(feature = "std")]
+impl Clock for std::time::Instant {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}

@@ -126,6 +126,13 @@ impl AgentConfig {
     }
 }
 
+/// The default tunables under a signature policy: [`Agent::new`] takes either.
+impl From<crate::image::SignaturePolicy> for AgentConfig {
+    fn from(signature: crate::image::SignaturePolicy) -> Self {
+        Self::new(signature)
+    }
+}
+
 /// What [`Agent::start`] found after a boot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Startup {
@@ -809,6 +816,6 @@ fn boot_cause(e: &BootError) -> FailureCause {
         BootError::ImageTooLarge | BootError::StateFull => FailureCause::NotEnoughStorage,
         BootError::SecurityCounter { .. } => FailureCause::UnsupportedPackage,
         BootError::Busy | BootError::RollbackPending => FailureCause::Busy,
-        BootError::Flash(_) | BootError::InvalidAttempts => FailureCause::UpdateFailed,
+        BootError::Flash(_) | BootError::InvalidAttempts | BootError::Layout(_) => FailureCause::UpdateFailed,
     }
 }

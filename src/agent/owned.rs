@@ -3,8 +3,9 @@
 //! no call takes them again; platform drivers own the Agent in turn.
 
 use super::{AgentConfig, AgentEvent, Core, Delivery, OfferOutcome, Report, Startup};
-use crate::boot::{BootControl, BootError, Layout};
+use crate::boot::{BootControl, BootError, Layout, LayoutError};
 use crate::download::{Checkpoint, Download};
+use crate::flash::PartitionError;
 use crate::flash::{Journal, Storage};
 use crate::transport::ChunkSource;
 use crate::{FailureCause, Offer, Version};
@@ -31,7 +32,7 @@ use super::Application;
 /// let mut flash = OneFlash(SimFlash::<4, 4096>::new(140 * 1024, 0xFF));
 /// let layout = Layout::swap(&mut flash, (0, 8192), (8192, 64 * 1024), (73728, 68 * 1024)).unwrap();
 /// let config = AgentConfig::new(SignaturePolicy::Unsigned);
-/// let mut agent: Agent<_> = Agent::new(flash, layout, config, "1.0.0".parse().unwrap()).unwrap();
+/// let mut agent = Agent::new(flash, layout, config, "1.0.0".parse().unwrap()).unwrap();
 /// assert_eq!(agent.start().unwrap(), Startup::Normal);
 /// agent.report_version();
 /// assert!(agent.next_report().is_some());
@@ -44,17 +45,31 @@ pub struct Agent<S: Storage, A: Application = (), const K: usize = 8, const L: u
     app: A,
 }
 
+impl<S: Storage> Agent<S> {
+    /// An agent with the default capacities (8 Journal record kinds, 512-byte offer texts);
+    /// [`new_sized`](Agent::new_sized) chooses them. See [`new_sized`](Agent::new_sized).
+    pub fn new(
+        storage: S,
+        layout: Layout,
+        config: impl Into<AgentConfig>,
+        running: Version,
+    ) -> Result<Self, BootError> {
+        Self::new_sized(storage, layout, config, running)
+    }
+}
+
 impl<S: Storage, const K: usize, const L: usize> Agent<S, (), K, L> {
     /// An agent for a device running `running`, on `storage` laid out as `layout`. Opens the
     /// Journal on the layout's state partition (recovering it after a power cut). A layout
     /// whose partitions do not fit `storage` is refused here, before anything is written.
     /// The application hooks are `()` until [`with_application`](Self::with_application).
-    pub fn new(
+    pub fn new_sized(
         mut storage: S,
         layout: Layout,
-        config: AgentConfig,
+        config: impl Into<AgentConfig>,
         running: Version,
     ) -> Result<Self, BootError> {
+        let config = config.into();
         let fits = |part: crate::flash::Partition, capacity: usize| {
             part.offset()
                 .checked_add(part.size())
@@ -68,7 +83,7 @@ impl<S: Storage, const K: usize, const L: usize> Agent<S, (), K, L> {
             || !fits(layout.slot(Slot::A).part, primary)
             || !fits(layout.slot(Slot::B).part, secondary)
         {
-            return Err(BootError::ImageTooLarge);
+            return Err(BootError::Layout(LayoutError::Partition(PartitionError::OutOfBounds)));
         }
         let journal = Journal::open(storage.primary(), layout.state())?;
         Ok(Self { core: Core::new(BootControl::new(layout), config, running), storage, journal, app: () })
@@ -226,5 +241,61 @@ impl<A: Application> Application for Forced<'_, A> {
     }
     fn request_reboot(&mut self) {
         self.0.request_reboot()
+    }
+}
+
+#[cfg(all(test, feature = "mock"))]
+mod tests {
+    use super::*;
+    use crate::flash::{OneFlash, Partition};
+    use crate::image::SignaturePolicy;
+    use crate::mock::SimFlash;
+
+    type Flash = SimFlash<4, 4096>;
+
+    #[test]
+    fn a_layout_for_another_flash_is_refused_before_anything_is_written() {
+        let big = Flash::new(64 * 4096, 0xFF);
+        let p = |o: u32, n: u32| Partition::new(&big, o * 4096, n * 4096, 0xFF).unwrap();
+        let layout =
+            Layout::new::<OneFlash<Flash>>(p(0, 2), p(2, 20), p(22, 21), crate::boot::Strategy::Swap)
+                .unwrap();
+        let mut small = OneFlash(Flash::new(16 * 4096, 0xFF));
+        let refused = Agent::new(&mut small, layout, SignaturePolicy::Unsigned, "1.0".parse().unwrap());
+        assert!(matches!(
+            refused,
+            Err(BootError::Layout(LayoutError::Partition(PartitionError::OutOfBounds)))
+        ));
+        assert_eq!(small.0.stats().writes, 0, "nothing written");
+        assert!(small.0.stats().erases.iter().all(|&e| e == 0), "nothing erased");
+        // The same layout on the flash it was made for opens, and the parts come back.
+        let agent =
+            Agent::new(OneFlash(big), layout, SignaturePolicy::Unsigned, "1.0".parse().unwrap()).unwrap();
+        let (flash, journal, ()) = agent.into_parts();
+        assert_eq!(journal.partition(), &layout.state());
+        assert_eq!(flash.0.contents().len(), 64 * 4096);
+    }
+
+    #[test]
+    fn the_application_and_the_flash_are_lent_and_given_back() {
+        struct Count(u32);
+        impl Application for Count {
+            fn self_test(&mut self) -> bool {
+                self.0 += 1;
+                true
+            }
+        }
+        let mut flash = OneFlash(Flash::new(64 * 4096, 0xFF));
+        let layout =
+            Layout::select(&mut flash, (0, 8192), (8192, 20 * 4096), (22 * 4096, 20 * 4096)).unwrap();
+        let mut agent = Agent::new(flash, layout, SignaturePolicy::Unsigned, "1.0".parse().unwrap())
+            .unwrap()
+            .with_application(Count(0));
+        agent.start().unwrap();
+        assert_eq!(agent.app().0, 0, "no trial image: no self-test");
+        assert!(!agent.reboot_pending());
+        agent.storage_mut().0.contents_mut()[0x30000] = 0x42;
+        let (flash, _, app) = agent.into_parts();
+        assert_eq!((flash.0.contents()[0x30000], app.0), (0x42, 0));
     }
 }

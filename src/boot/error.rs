@@ -28,6 +28,9 @@ pub enum BootError {
     Busy,
     /// A rollback has been requested; the image can no longer be confirmed.
     RollbackPending,
+    /// The layout does not fit the flash it was given ([`Agent::new`](crate::agent::Agent::new)):
+    /// refused before anything is written.
+    Layout(super::LayoutError),
 }
 
 #[cfg(feature = "defmt")]
@@ -43,6 +46,7 @@ impl defmt::Format for BootError {
             Self::InvalidAttempts => defmt::write!(f, "InvalidAttempts"),
             Self::Busy => defmt::write!(f, "Busy"),
             Self::RollbackPending => defmt::write!(f, "RollbackPending"),
+            Self::Layout(e) => defmt::write!(f, "Layout({})", e),
         }
     }
 }

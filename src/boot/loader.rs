@@ -141,6 +141,14 @@ impl BootLoader {
         self
     }
 
+    /// [`prepare_boot`](Self::prepare_boot) with the Journal opened on the layout's state
+    /// partition (recovered after a power cut) and no progress callback: the whole
+    /// bootloader in one call.
+    pub fn boot<S: Storage>(&self, storage: &mut S) -> Result<BootDecision, BootError> {
+        let mut journal: Journal = Journal::open(storage.primary(), self.layout.state())?;
+        self.prepare_boot(storage, &mut journal, &mut |_| {})
+    }
+
     /// The layout.
     pub fn layout(&self) -> &Layout {
         &self.layout

@@ -27,6 +27,8 @@ pub enum ConfigError {
     TooLong,
     /// `assetId` and `serialNum` are both empty: nothing names the device.
     EmptyAssetId,
+    /// The Edge's host makes no valid endpoint URL ([`EdgeConfig::for_host`]).
+    Endpoint(super::EndpointError),
 }
 
 /// The device's identity, the Edge's endpoints and the flow's timing.
@@ -60,6 +62,15 @@ pub struct EdgeConfig<const N: usize = 64> {
     pub refused_retry_ms: u64,
     /// Forced push or upon device request (default upon device request).
     pub mode: UpgradeMode,
+}
+
+impl EdgeConfig {
+    /// [`new`](Self::new) with every endpoint on `host` at the default ports
+    /// ([`EdgeEndpoints::for_host`]) and the default URL capacity.
+    pub fn for_host(host: &str, asset_id: &str, serial_num: &str) -> Result<Self, ConfigError> {
+        let endpoints = EdgeEndpoints::for_host(host).map_err(ConfigError::Endpoint)?;
+        Self::new(endpoints, asset_id, serial_num)
+    }
 }
 
 impl<const N: usize> EdgeConfig<N> {

@@ -6,14 +6,13 @@ use super::{Dialect, Flow};
 use crate::agent::{AgentEvent, Application};
 use crate::boot::BootError;
 use crate::flash::Storage;
-use crate::time::Clock;
 use crate::transport::http::{HttpSource, HttpTransport};
 use crate::transport::mqtt::MqttClient;
 
 impl<M: MqttClient, D: Dialect<L>, S: Storage, A: Application, const K: usize, const L: usize>
     Flow<M, D, S, A, K, L>
 {
-    /// Runs the flow: services MQTT (incoming messages into `rx`, which bounds the largest
+    /// Runs the flow, reading the time (milliseconds, monotonic) from `now_ms`: services MQTT (incoming messages into `rx`, which bounds the largest
     /// message taken) and downloads the current offer's image from its location
     /// (`Authorization: Bearer` with the offer's token when it has one) through one
     /// [`HttpSource`] per offer, `chunk` bytes at a time, so that consecutive chunks read on
@@ -31,7 +30,7 @@ impl<M: MqttClient, D: Dialect<L>, S: Storage, A: Application, const K: usize, c
     pub fn run_http(
         &mut self,
         http: &mut impl HttpTransport,
-        clock: &impl Clock,
+        mut now_ms: impl FnMut() -> u64,
         rx: &mut [u8],
         chunk: &mut [u8],
         mut hook: impl FnMut(&mut Self, Option<AgentEvent>) -> ControlFlow<()>,
@@ -50,7 +49,7 @@ impl<M: MqttClient, D: Dialect<L>, S: Storage, A: Application, const K: usize, c
             let bearer = if token.is_empty() { None } else { Some(token.as_str()) };
             let mut source = HttpSource::new(&mut *http, url.as_str(), bearer);
             loop {
-                let now = clock.now_ms();
+                let now = now_ms();
                 self.service(now, rx)?;
                 let same = match self.agent().current_offer() {
                     Some(offer) => active && offer.location == url && offer.token == token,

@@ -81,46 +81,37 @@ pub struct FlowStats {
 ///
 /// ```no_run
 /// # #[cfg(feature = "mock")] {
-/// use ota_client::Version;
-/// use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application};
-/// use ota_client::boot::{BootControl, Layout, Strategy};
-/// use ota_client::flash::{Journal, OneFlash, Partition};
+/// use core::ops::ControlFlow;
+/// use ota_client::agent::Agent;
+/// use ota_client::boot::Layout;
+/// use ota_client::flash::OneFlash;
+/// use ota_client::image::SignaturePolicy;
 /// use ota_client::mock::SimFlash;
-/// use ota_client::platform::flow::{Control, Flow, RunBuffers, TencentDialect, run_http};
-/// use ota_client::time::StdClock;
-/// use ota_client::transport::http::{HttpClient, TcpConnector};
+/// use ota_client::platform::flow::Flow;
+/// use ota_client::time::Clock;
+/// use ota_client::transport::http::HttpClient;
 /// use ota_client::transport::mqtt_std::StdMqttClient;
 ///
-/// struct App;
-/// impl Application for App {
-///     fn request_reboot(&mut self) { /* reset the MCU once the reports are out */ }
-/// }
-///
 /// // Flash: the state partition (journal), slot A, slot B.
-/// let mut storage = OneFlash(SimFlash::<4, 4096>::new(130 * 4096, 0xFF));
-/// let part = |first: u32, n: u32| Partition::new(&storage.0, first * 4096, n * 4096, 0xFF).unwrap();
-/// let layout = Layout::new::<OneFlash<SimFlash<4, 4096>>>(part(0, 2), part(2, 64), part(66, 64), Strategy::Select).unwrap();
-/// let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
+/// let mut flash = OneFlash(SimFlash::<4, 4096>::new(130 * 4096, 0xFF));
+/// let layout = Layout::select(&mut flash, (0, 2 * 4096), (2 * 4096, 64 * 4096), (66 * 4096, 64 * 4096)).unwrap();
 ///
 /// // After every boot: start the Agent (confirms or rolls back a new image), then the flow.
-/// let mut agent: Agent = Agent::new(BootControl::new(layout), AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned), Version::parse("1.0.0").unwrap());
-/// agent.start(&mut storage, &mut journal, &mut App).unwrap();
+/// let mut agent = Agent::new(flash, layout, SignaturePolicy::Unsigned, "1.0.0".parse().unwrap()).unwrap();
+/// agent.start().unwrap();
 /// let mqtt = StdMqttClient::connect("PRODUCT1dev1", "mqtt.example", 1883);
-/// let mut flow = Flow::new(mqtt, TencentDialect::new("PRODUCT1", "dev1").unwrap(), agent);
+/// let mut flow = Flow::tencent(mqtt, "PRODUCT1", "dev1", agent).unwrap();
 ///
-/// let mut http: HttpClient<TcpConnector, 2048> = HttpClient::new(TcpConnector::default());
+/// let clock = std::time::Instant::now();
 /// let (mut rx, mut chunk) = ([0u8; 4096], [0u8; 1024]);
-/// let bufs = RunBuffers { rx: &mut rx, chunk: &mut chunk };
-/// let mut staged = false;
-/// run_http(&mut flow, &mut storage, &mut journal, &mut http, &mut App, &StdClock::new(), bufs, |f, _, event| {
-///     staged |= event == Some(AgentEvent::Staged);
-///     if staged && f.agent().next_report().is_none() {
-///         return Control::Stop; // the reports are out: reboot into the new image
+/// flow.run_http(&mut HttpClient::tcp(), || clock.now_ms(), &mut rx, &mut chunk, |f, event| {
+///     if f.agent().reboot_pending() && f.agent().next_report().is_none() {
+///         return ControlFlow::Break(()); // the reports are out: reboot into the new image
 ///     }
-///     if matches!(event, None | Some(AgentEvent::Waiting)) {
+///     if event.is_none() {
 ///         std::thread::sleep(std::time::Duration::from_millis(20)); // idle: sleep or wait for an interrupt
 ///     }
-///     Control::Continue
+///     ControlFlow::Continue(())
 /// })
 /// .unwrap();
 /// # }
@@ -426,6 +417,36 @@ impl<M: MqttClient, D: Dialect<L>, S: Storage, A: Application, const K: usize, c
             self.agent.report_delivered(report)?;
         }
         Ok(())
+    }
+}
+
+impl<M: MqttClient, S: Storage, A: Application, const K: usize, const L: usize>
+    Flow<M, TencentDialect, S, A, K, L>
+{
+    /// A Tencent IoT Hub flow for `device_name` of `product_id` ([`TencentDialect`]); `None`
+    /// when an id is too long.
+    pub fn tencent(mqtt: M, product_id: &str, device_name: &str, agent: Agent<S, A, K, L>) -> Option<Self> {
+        Some(Self::new(mqtt, TencentDialect::new(product_id, device_name)?, agent))
+    }
+}
+
+impl<M: MqttClient, S: Storage, A: Application, const K: usize, const L: usize>
+    Flow<M, HuaweiDialect, S, A, K, L>
+{
+    /// A Huawei IoTDA flow for `device_id` ([`HuaweiDialect`]); `None` when the id is too
+    /// long.
+    pub fn huawei(mqtt: M, device_id: &str, agent: Agent<S, A, K, L>) -> Option<Self> {
+        Some(Self::new(mqtt, HuaweiDialect::new(device_id)?, agent))
+    }
+}
+
+impl<M: MqttClient, S: Storage, A: Application, const K: usize, const L: usize>
+    Flow<M, EnosDialect, S, A, K, L>
+{
+    /// An EnOS cloud flow for `device_key` of `product_key` ([`EnosDialect`]); `None` when a
+    /// key is too long.
+    pub fn enos(mqtt: M, product_key: &str, device_key: &str, agent: Agent<S, A, K, L>) -> Option<Self> {
+        Some(Self::new(mqtt, EnosDialect::new(product_key, device_key)?, agent))
     }
 }
 

@@ -119,6 +119,15 @@ impl<C: Connector, const BUF: usize, const URL: usize> HttpClient<C, BUF, URL> {
     }
 }
 
+#[cfg(feature = "std")]
+impl HttpClient<super::TcpConnector, 2048, 512, crate::time::StdClock> {
+    /// The host client: plain TCP ([`TcpConnector`](super::TcpConnector)), a 2 KiB head
+    /// buffer, 512-byte URLs, head deadlines on the [`StdClock`](crate::time::StdClock).
+    pub fn tcp() -> Self {
+        HttpClient::with_clock(super::TcpConnector::default(), crate::time::StdClock::new())
+    }
+}
+
 impl<C: Connector, const BUF: usize, const URL: usize, K: Clock> HttpClient<C, BUF, URL, K> {
     /// A client that opens its connections through `connector` and measures each request's
     /// head deadline ([`DEFAULT_HEAD_TIMEOUT_MS`] until [set](Self::set_head_timeout_ms))

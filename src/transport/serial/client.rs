@@ -35,6 +35,11 @@ use crate::{Digest, FailureCause, Offer, Version};
 /// Most chunks that may be in flight at once.
 pub const MAX_WINDOW: usize = 16;
 
+/// The frame buffer [`ClientConfig::default`]'s 1,024-byte chunks need: the chunk, its
+/// message header and the frame's own bytes (the default `N` of
+/// [`SerialClient`](super::SerialClient)).
+pub const DEFAULT_FRAME_LEN: usize = 1024 + CHUNK_OVERHEAD + BODY_OVERHEAD;
+
 /// A buffer of this size holds any frame [`ChunkClient::poll_transmit`] produces.
 pub const TX_FRAME_LEN: usize = max_frame_len(8 + MAX_VERSION_TEXT);
 

@@ -182,3 +182,11 @@ proptest::proptest! {
         let _ = c.take(offset, &mut buf);
     }
 }
+
+/// The default frame length fits the default configuration exactly: one byte less does not.
+#[test]
+fn the_default_buffers_fit_the_default_configuration_and_no_less() {
+    assert!(ChunkClient::<{ super::DEFAULT_FRAME_LEN }, 4096>::new(ClientConfig::default()).is_ok());
+    assert!(ChunkClient::<{ super::DEFAULT_FRAME_LEN - 1 }, 4096>::new(ClientConfig::default()).is_err());
+    assert!(ChunkClient::<{ super::DEFAULT_FRAME_LEN }, 4095>::new(ClientConfig::default()).is_err());
+}

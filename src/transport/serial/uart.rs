@@ -14,11 +14,23 @@ use crate::{FailureCause, Version};
 /// For a port without `ReadReady` (received bytes collected by an interrupt or DMA), use
 /// [`ChunkClient`] directly: hand it received bytes with `feed`, send what `poll_transmit`
 /// produces, and read image bytes with `take`.
+///
+/// `N` bounds a frame, `B` the window storage; the defaults ([`DEFAULT_FRAME_LEN`](super::DEFAULT_FRAME_LEN)
+/// and 4 KiB) are what [`ClientConfig::default`](super::ClientConfig) needs.
 #[derive(Debug)]
-pub struct SerialClient<P, C, const N: usize, const B: usize> {
+pub struct SerialClient<P, C, const N: usize = { super::DEFAULT_FRAME_LEN }, const B: usize = 4096> {
     port: P,
     clock: C,
     client: ChunkClient<N, B>,
+}
+
+impl<P: Read + ReadReady + Write, C: Clock> SerialClient<P, C> {
+    /// A client over `port` with the default protocol settings
+    /// ([`ClientConfig::default`](super::ClientConfig): 1 KiB chunks, 4 in flight), timing
+    /// retries with `clock`.
+    pub fn with_defaults(port: P, clock: C) -> Result<Self, super::ConfigError> {
+        Ok(Self { port, clock, client: ChunkClient::new(super::ClientConfig::default())? })
+    }
 }
 
 impl<P, C, const N: usize, const B: usize> SerialClient<P, C, N, B>

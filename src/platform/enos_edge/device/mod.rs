@@ -145,35 +145,26 @@ enum Sending {
 ///
 /// ```no_run
 /// # #[cfg(feature = "mock")] {
-/// use ota_client::Version;
-/// use ota_client::agent::{Agent, AgentConfig, Application};
-/// use ota_client::boot::{BootControl, Layout, Strategy};
-/// use ota_client::flash::{Journal, OneFlash, Partition};
+/// use ota_client::agent::Agent;
+/// use ota_client::boot::Layout;
+/// use ota_client::flash::OneFlash;
+/// use ota_client::image::SignaturePolicy;
 /// use ota_client::mock::SimFlash;
-/// use ota_client::platform::enos_edge::{EdgeConfig, EdgeDevice, EdgeEndpoints, EdgeEvent};
-/// use ota_client::time::{Clock, StdClock};
-/// use ota_client::transport::http::{HttpClient, TcpConnector};
-///
-/// struct App;
-/// impl Application for App {
-///     fn request_reboot(&mut self) { /* reset the MCU when convenient */ }
-/// }
+/// use ota_client::platform::enos_edge::{EdgeConfig, EdgeDevice, EdgeEvent};
+/// use ota_client::time::Clock;
+/// use ota_client::transport::http::HttpClient;
 ///
 /// // The device's flash (here simulated): state, slot A, slot B.
-/// let mut storage = OneFlash(SimFlash::<4, 4096>::new(130 * 4096, 0xFF));
-/// let part = |first: u32, n: u32| Partition::new(&storage.0, first * 4096, n * 4096, 0xFF).unwrap();
-/// let layout = Layout::new::<OneFlash<SimFlash<4, 4096>>>(part(0, 2), part(2, 64), part(66, 64), Strategy::Select).unwrap();
-/// let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-///
-/// let agent: Agent = Agent::new(BootControl::new(layout), AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned), Version::parse("1.0.0").unwrap());
-/// let config: EdgeConfig = EdgeConfig::new(EdgeEndpoints::for_host("192.168.1.10").unwrap(), "dev-1", "SN1").unwrap();
-/// let http: HttpClient<TcpConnector, 1024> = HttpClient::new(TcpConnector::default());
-/// let mut device = EdgeDevice::new(agent, config, http);
-/// let clock = StdClock::new();
-/// device.start(&mut storage, &mut journal, &mut App, clock.now_ms()).unwrap();
+/// let mut flash = OneFlash(SimFlash::<4, 4096>::new(130 * 4096, 0xFF));
+/// let layout = Layout::select(&mut flash, (0, 2 * 4096), (2 * 4096, 64 * 4096), (66 * 4096, 64 * 4096)).unwrap();
+/// let agent = Agent::new(flash, layout, SignaturePolicy::Unsigned, "1.0.0".parse().unwrap()).unwrap();
+/// let config = EdgeConfig::for_host("192.168.1.10", "dev-1", "SN1").unwrap();
+/// let mut device = EdgeDevice::new(agent, config, HttpClient::tcp());
+/// let clock = std::time::Instant::now();
+/// device.start(clock.now_ms()).unwrap();
 /// let mut buf = [0u8; 1024];
 /// loop {
-///     match device.poll(&mut storage, &mut journal, &mut App, &mut buf, clock.now_ms()) {
+///     match device.poll(&mut buf, clock.now_ms()) {
 ///         EdgeEvent::Idle | EdgeEvent::Waiting => std::thread::sleep(std::time::Duration::from_millis(100)),
 ///         _ => {}
 ///     }

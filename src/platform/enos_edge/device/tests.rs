@@ -9,8 +9,8 @@ use proptest::prelude::*;
 use super::{EdgeDevice, EdgeEvent};
 use crate::Version;
 use crate::agent::{Agent, AgentConfig, Application};
-use crate::boot::{BootControl, Layout, Phase, Strategy as BootStrategy};
-use crate::flash::{Journal, OneFlash, Partition};
+use crate::boot::{Layout, Phase, Strategy as BootStrategy};
+use crate::flash::{OneFlash, Partition};
 use crate::mock::SimFlash;
 use crate::platform::enos_edge::{EdgeConfig, EdgeEndpoints, UpgradeMode};
 use crate::transport::http::{ContentRange, HttpError, HttpTransport, Response};
@@ -109,11 +109,11 @@ proptest! {
         gets in proptest::collection::vec(get(), 0..12),
         forced in any::<bool>(),
     ) {
-        let mut storage = OneFlash(Flash::new(20 * 4096, 0xFF));
+        let storage = OneFlash(Flash::new(20 * 4096, 0xFF));
         let part = |first: u32, n: u32| Partition::new(&storage.0, first * 4096, n * 4096, 0xFF).unwrap();
         let layout = Layout::new::<OneFlash<Flash>>(part(0, 2), part(2, 9), part(11, 9), BootStrategy::Select).unwrap();
-        let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-        let agent: Agent = Agent::new(BootControl::new(layout), AgentConfig::new(crate::image::SignaturePolicy::Unsigned), Version::parse("1.0.0").unwrap());
+        let agent: Agent<_> = Agent::new(storage, layout, AgentConfig::new(crate::image::SignaturePolicy::Unsigned), Version::parse("1.0.0").unwrap()).unwrap();
+        let agent = agent.with_application(App);
         let mut config: EdgeConfig = EdgeConfig::new(EdgeEndpoints::all_at("http://edge:1").unwrap(), "a", "s").unwrap();
         config.poll_interval_ms = 100;
         config.refused_retry_ms = 0;
@@ -130,13 +130,13 @@ proptest! {
         posts.extend(reports);
         let transport = Scripted { posts, gets: gets.into(), ..Scripted::default() };
         let mut device = EdgeDevice::new(agent, config, transport);
-        device.start(&mut storage, &mut journal, &mut App, 0).unwrap();
+        device.start(0).unwrap();
         let mut buf = [0u8; 512];
         for step in 0..400u64 {
-            let event = device.poll(&mut storage, &mut journal, &mut App, &mut buf, step * 50);
+            let event = device.poll(&mut buf, step * 50);
             prop_assert_ne!(event, EdgeEvent::Staged);
         }
-        let phase = BootControl::new(layout).state(&mut storage, &journal).unwrap().phase;
+        let phase = device.agent_mut().boot_state().unwrap().phase;
         prop_assert!(matches!(phase, Phase::Idle), "{phase:?}");
     }
 }
