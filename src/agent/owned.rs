@@ -190,6 +190,13 @@ impl<S: Storage, A: Application, const K: usize, const L: usize> Agent<S, A, K, 
         self.core.offer(&mut self.storage, &mut self.journal, offer, &mut Forced(&mut self.app), now_ms)
     }
 
+    /// The download checkpoint the Journal holds, whichever firmware it is for (what a
+    /// platform source such as [`PcpSource`](crate::platform::huawei_pcp::PcpSource) resumes
+    /// from after a restart).
+    pub fn checkpoint(&mut self) -> Option<Checkpoint> {
+        Checkpoint::load(&mut self.storage, &self.journal)
+    }
+
     /// The download checkpoint of `offer`'s firmware (the same version and digest), if the
     /// Journal holds one: its `written` bytes are what a resumed download does not fetch
     /// again, its `size` the image size (for a platform whose repeated offer omits it).
