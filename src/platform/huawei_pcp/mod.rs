@@ -13,6 +13,7 @@
 
 pub mod check_code;
 pub mod codec;
+mod device;
 pub mod flow;
 pub mod source;
 pub mod stream;
@@ -21,6 +22,7 @@ pub mod stream;
 mod flow_tests;
 
 pub use codec::{DeviceMessage, PcpError, PlatformMessage, Task};
+pub use device::{PcpDevice, PcpEvent};
 pub use flow::{Event, FlowConfig, PcpFlow, Progress, State};
 pub use source::{PcpSource, ReportStart, SourceEvent, SourceStats, download_status, upgrade_result};
 pub use stream::PcpStreamDecoder;
