@@ -65,7 +65,7 @@ fn raw_hash(image: &[u8]) -> ([u8; 16], [u8; 32]) {
         m.consume(c);
         s.update(c);
     }
-    (m.compute().0, s.finalize().into())
+    (m.finalize().0, s.finalize().into())
 }
 
 fn download(flash: Flash, mut server: ChunkServer, s: &Setup) -> (VerifiedImage, Flash) {

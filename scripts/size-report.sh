@@ -122,19 +122,22 @@ fi
 # Image signatures: probe-agent-signed (SignaturePolicy::Required, Ed25519 over the body's
 # SHA-256) against probe-agent, each in a target directory of its own because the board's
 # feature `signed` turns on ota-client's `ed25519` for every binary it builds. Once as is, once
-# with sha2's compact software rounds (`force-soft-compact`): Ed25519 needs SHA-512, whose
+# with sha2's compact software rounds (sha2 0.11: `--cfg sha2_backend_soft="compact"` in the
+# rustflags; 0.10's feature `force-soft-compact` is gone): Ed25519 needs SHA-512, whose
 # unrolled rounds are most of the default figure. The signed probe also runs on QEMU: the
 # Ed25519 check passing on the Cortex-M4, and its peak stack.
 printf '\nImage signatures (opt-level "s"): flash of probe-agent-signed against probe-agent\n\n'
 printf '| sha2 rounds | probe-agent | probe-agent-signed | signatures add (flash) | peak stack unsigned | peak stack signed |\n'
 printf '|---|---:|---:|---:|---:|---:|\n'
+# `--config` adds the flag to the board's own target rustflags (arrays of config layers join).
+compact_cfg='target.thumbv7em-none-eabihf.rustflags=["--cfg", "sha2_backend_soft=\"compact\""]'
 for variant in unrolled compact; do
-    if [ "$variant" = unrolled ]; then extra=""; else extra=",sha2/force-soft-compact"; fi
+    if [ "$variant" = unrolled ]; then extra=(); else extra=(--config "$compact_cfg"); fi
     # The unrolled plain build is the "s" build above.
     if [ "$variant" = unrolled ]; then plain_dir=target; else plain_dir="target/size-sig-$variant-plain"; fi
     signed_dir="target/size-sig-$variant-signed"
-    cargo build --release --quiet --bin probe-agent --target-dir "$plain_dir" ${extra:+--features "${extra#,}"}
-    cargo build --release --quiet --bin probe-agent-signed --features "signed$extra" --target-dir "$signed_dir"
+    cargo build --release --quiet --bin probe-agent --target-dir "$plain_dir" ${extra[@]+"${extra[@]}"}
+    cargo build --release --quiet --bin probe-agent-signed --features signed --target-dir "$signed_dir" ${extra[@]+"${extra[@]}"}
     plain_elf="$plain_dir/thumbv7em-none-eabihf/release/probe-agent"
     signed_elf="$signed_dir/thumbv7em-none-eabihf/release/probe-agent-signed"
     read -r pt pr pd _ < <(sections "$plain_elf")

@@ -13,7 +13,7 @@
 //!   at the end; its package id takes the digest's place in the checkpoint's identity.
 //! - Looks for a checkpoint of the same download (version text, size, digests or package id,
 //!   slot). If there is one it resumes there: the prefix already on flash is read back and
-//!   re-hashed (neither hash crate can save its state), then fetching continues at the
+//!   re-hashed (the `md5` crate cannot save its state), then fetching continues at the
 //!   checkpoint.
 //!   Otherwise any other checkpoint is overwritten by one at offset 0 *before* the first
 //!   erase, so a power cut can never leave a checkpoint that claims erased data.

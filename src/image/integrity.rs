@@ -1,9 +1,10 @@
 //! Streaming integrity: SHA-256 (always) and MD5 (when the offer has one), updated as the
 //! image bytes arrive, plus the size.
 //!
-//! Neither the `md5` nor the `sha2` crate lets a hasher's internal state be saved and
-//! restored portably, so a download that resumes after a reboot re-hashes the prefix it
-//! already wrote by reading it back from the slot (see the engine docs for the cost).
+//! The `md5` crate cannot save and restore a hasher's internal state (`sha2` 0.11 can, through
+//! `digest`'s `hazmat::SerializableState`, but an MD5 would still need the prefix), so a
+//! download that resumes after a reboot re-hashes the prefix it already wrote by reading it
+//! back from the slot (see the engine docs for the cost).
 
 use crate::{Digest, FailureCause};
 use sha2::Digest as _;
@@ -84,7 +85,7 @@ impl Verifier {
             return Err(FailureCause::InvalidOffer);
         }
         let sha256: [u8; 32] = self.sha256.finalize().into();
-        let md5 = self.md5.map(|m| m.compute().0);
+        let md5 = self.md5.map(|m| m.finalize().0);
         let size_ok = self.len == u64::from(size);
         let sha_ok = digest.sha256.is_none_or(|d| d == sha256);
         let md5_ok = match (digest.md5, md5) {

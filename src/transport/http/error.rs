@@ -5,6 +5,7 @@ use crate::transport::SourceError;
 
 /// Why an HTTP exchange failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum HttpError {
     /// The URL (or a redirect's `Location`) could not be parsed or resolved.
     Url(UrlError),
@@ -88,14 +89,6 @@ impl From<HeadError> for HttpError {
 impl From<BodyError> for HttpError {
     fn from(e: BodyError) -> Self {
         Self::Body(e)
-    }
-}
-
-// `embedded_io::ErrorKind` has no `defmt::Format` (embedded-io 0.6 speaks defmt 0.3).
-#[cfg(feature = "defmt")]
-impl defmt::Format for HttpError {
-    fn format(&self, f: defmt::Formatter<'_>) {
-        defmt::write!(f, "{}", defmt::Debug2Format(self))
     }
 }
 
