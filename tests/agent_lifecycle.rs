@@ -20,11 +20,11 @@ fn full_update_reports_success_after_confirm() {
         let (mut agent, mut journal, startup) = dev.agent("1.0.0", &mut app);
         assert_eq!(startup, Startup::Normal);
         agent.report_version();
-        let outcome = agent.offer(&mut dev.storage, &mut journal, offer_for(&new, "1.1.0"), &mut app, 0);
+        let outcome = agent.offer(offer_for(&new, "1.1.0"), 0);
         assert_eq!(outcome, OfferOutcome::Accepted);
         let mut src = ChunkServer::new(new.clone());
         assert_eq!(run(&mut dev, &mut agent, &mut journal, &mut src, &mut app), AgentEvent::Staged);
-        assert_eq!(app.reboots, 1);
+        assert_eq!(app.reboots.get(), 1);
         let reports = drain(&mut dev, &mut agent, &mut journal);
         assert_eq!(reports.first(), Some(&Report::Version { current: v("1.0.0") }));
         assert!(reports.iter().any(|r| matches!(r, Report::Progress { percent: 100, .. })));
@@ -64,15 +64,15 @@ fn failed_self_test_rolls_back_and_reports_failure() {
         let new = image(20_000);
         let mut app = App::default();
         let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
-        agent.offer(&mut dev.storage, &mut journal, offer_for(&new, "2.0"), &mut app, 0);
+        agent.offer(offer_for(&new, "2.0"), 0);
         let mut src = ChunkServer::new(new.clone());
         assert_eq!(run(&mut dev, &mut agent, &mut journal, &mut src, &mut app), AgentEvent::Staged);
         dev.reset();
-        app.fail_self_test = true;
+        app.fail_self_test.set(true);
         let (_, _, startup) = dev.agent("2.0", &mut app);
         assert_eq!(startup, Startup::RollbackRequested(v("2.0")));
         dev.reset();
-        app.fail_self_test = false;
+        app.fail_self_test.set(false);
         let (mut agent, mut journal, startup) = dev.agent("1.0.0", &mut app);
         assert_eq!(startup, Startup::RolledBack(v("2.0")));
         let reports = drain(&mut dev, &mut agent, &mut journal);
@@ -96,11 +96,11 @@ fn corrupt_download_is_never_staged() {
     let new = image(30_000);
     let mut app = App::default();
     let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
-    agent.offer(&mut dev.storage, &mut journal, offer_for(&new, "2.0"), &mut app, 0);
+    agent.offer(offer_for(&new, "2.0"), 0);
     let mut src = ChunkServer::new(new).fault_at(12_288, Fault::Corrupt(0x40), 1);
     let event = run(&mut dev, &mut agent, &mut journal, &mut src, &mut app);
     assert_eq!(event, AgentEvent::Failed(FailureCause::IntegrityCheckFailure));
-    assert_eq!(app.reboots, 0);
+    assert_eq!(app.reboots.get(), 0);
     let boot = BootControl::new(dev.layout);
     assert_eq!(boot.state(&mut dev.storage, &journal).unwrap().phase, Phase::Idle);
     // The failure report is persisted: it survives a reboot until delivered.
@@ -122,7 +122,7 @@ fn offers_are_judged_before_anything_is_written() {
     let mut dev = Device::new(Strategy::Swap);
     let mut app = App::default();
     let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
-    let ops = dev.storage.0.stats().writes;
+    let ops = dev.storage.0.borrow_mut().stats().writes;
     let img = image(1000);
     let cases = [
         (offer_for(&img, "1.0.0"), FailureCause::AlreadyLatest),
@@ -132,33 +132,33 @@ fn offers_are_judged_before_anything_is_written() {
     ];
     for (offer, cause) in cases {
         assert_eq!(
-            agent.offer(&mut dev.storage, &mut journal, offer, &mut app, 0),
+            agent.offer(offer, 0),
             OfferOutcome::Refused(cause)
         );
     }
-    app.decision = Some(Decision::Decline);
+    app.decision.set(Some(Decision::Decline));
     assert_eq!(
-        agent.offer(&mut dev.storage, &mut journal, offer_for(&img, "2.0"), &mut app, 0),
+        agent.offer(offer_for(&img, "2.0"), 0),
         OfferOutcome::Refused(FailureCause::DeclinedByApplication)
     );
-    assert_eq!(dev.storage.0.stats().writes, ops, "refused offers write nothing");
+    assert_eq!(dev.storage.0.borrow_mut().stats().writes, ops, "refused offers write nothing");
     let reports = drain(&mut dev, &mut agent, &mut journal);
     assert_eq!(reports.len(), 4, "the queue keeps the newest four reports: {reports:?}");
 
     // Later: the download waits; a repeated offer of the same firmware is ignored.
-    app.decision = Some(Decision::Later { delay_ms: 500 });
+    app.decision.set(Some(Decision::Later { delay_ms: 500 }));
     assert_eq!(
-        agent.offer(&mut dev.storage, &mut journal, offer_for(&img, "2.0"), &mut app, 0),
+        agent.offer(offer_for(&img, "2.0"), 0),
         OfferOutcome::Deferred
     );
     assert_eq!(
-        agent.offer(&mut dev.storage, &mut journal, offer_for(&img, "2.0"), &mut app, 10),
+        agent.offer(offer_for(&img, "2.0"), 10),
         OfferOutcome::Duplicate
     );
     let mut src = ChunkServer::new(img.clone());
     let mut buf = [0u8; 256];
     assert_eq!(
-        agent.poll(&mut dev.storage, &mut journal, &mut src, &mut buf, 100, &mut app),
+        agent.poll(&mut src, &mut buf, 100),
         AgentEvent::Waiting
     );
     assert_eq!(run(&mut dev, &mut agent, &mut journal, &mut src, &mut app), AgentEvent::Staged);

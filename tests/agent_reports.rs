@@ -3,7 +3,7 @@
 //! the report it names, and an offer during a download follows one rule.
 
 use ota_client::agent::{
-    Agent, AgentConfig, AgentEvent, Delivery, FINAL_REPORTS, OfferOutcome, Report, Stage, Startup,
+    AgentConfig, AgentEvent, Delivery, FINAL_REPORTS, OfferOutcome, Report, Stage, Startup,
 };
 use ota_client::flash::kinds;
 use ota_client::image::SignaturePolicy;
@@ -28,22 +28,22 @@ fn failed(version: &str, j: &str, cause: FailureCause, stage: Stage) -> Report {
 }
 
 /// The final reports queued, in order.
-fn finals(agent: &Agent) -> Vec<Report> {
+fn finals(agent: &TestAgent) -> Vec<Report> {
     agent.reports().filter(|r| r.is_final()).cloned().collect()
 }
 
 /// Acknowledges every report that is not final.
-fn ack_transient(dev: &mut Device, agent: &mut Agent, journal: &mut ota_client::flash::Journal) {
+fn ack_transient(_dev: &mut Device, agent: &mut TestAgent, _journal: &mut ota_client::flash::Journal) {
     let transient: Vec<Report> = agent.reports().filter(|r| !r.is_final()).cloned().collect();
     for r in transient {
-        assert_eq!(agent.report_delivered(&mut dev.storage, journal, &r).unwrap(), Delivery::Forgotten);
+        assert_eq!(agent.report_delivered(&r).unwrap(), Delivery::Forgotten);
     }
 }
 
 /// Offers, downloads and stages `version` under `j`, with the platform acknowledging nothing.
 fn stage(
     dev: &mut Device,
-    agent: &mut Agent,
+    agent: &mut TestAgent,
     journal: &mut ota_client::flash::Journal,
     app: &mut App,
     version: &str,
@@ -51,7 +51,7 @@ fn stage(
 ) {
     let img = image(9_000 + version.len() * 100);
     let offer = offer_for(&img, version).with_job(j).unwrap();
-    assert_eq!(agent.offer(&mut dev.storage, journal, offer, app, 0), OfferOutcome::Accepted);
+    assert_eq!(agent.offer(offer, 0), OfferOutcome::Accepted);
     let mut src = ChunkServer::new(img);
     assert_eq!(run(dev, agent, journal, &mut src, app), AgentEvent::Staged);
 }
@@ -90,27 +90,27 @@ fn an_unacknowledged_outcome_survives_the_next_update_and_its_late_ack_removes_o
         assert_eq!(finals(&agent), vec![succeeded("1.1.0", "a")]);
         // A reboot before anything is delivered: still owed.
         dev.reset();
-        let (mut agent, mut journal, startup) = dev.agent("1.2.0", &mut app);
+        let (mut agent, _journal, startup) = dev.agent("1.2.0", &mut app);
         assert_eq!(startup, Startup::Confirmed(v("1.2.0")), "{strategy:?}");
         assert_eq!(finals(&agent), vec![succeeded("1.1.0", "a"), succeeded("1.2.0", "b")]);
         // 1.1.0's late acknowledgement forgets 1.1.0's success only.
         let late = succeeded("1.1.0", "a");
         assert_eq!(
-            agent.report_delivered(&mut dev.storage, &mut journal, &late).unwrap(),
+            agent.report_delivered(&late).unwrap(),
             Delivery::Forgotten
         );
         assert_eq!(
-            agent.report_delivered(&mut dev.storage, &mut journal, &late).unwrap(),
+            agent.report_delivered(&late).unwrap(),
             Delivery::NotQueued
         );
         dev.reset();
-        let (mut agent, mut journal, startup) = dev.agent("1.2.0", &mut app);
+        let (mut agent, _journal, startup) = dev.agent("1.2.0", &mut app);
         assert_eq!(startup, Startup::Requeued { reports: 1 });
         assert_eq!(finals(&agent), vec![succeeded("1.2.0", "b")]);
         // Acknowledged after a reboot: forgotten for good.
         let ack = succeeded("1.2.0", "b");
         assert_eq!(
-            agent.report_delivered(&mut dev.storage, &mut journal, &ack).unwrap(),
+            agent.report_delivered(&ack).unwrap(),
             Delivery::Forgotten
         );
         dev.reset();
@@ -134,13 +134,13 @@ fn a_late_ack_while_the_next_update_is_staged_keeps_its_outcome_owed() {
         stage(&mut dev, &mut agent, &mut journal, &mut app, "1.2.0", "b");
         let late = succeeded("1.1.0", "a");
         assert_eq!(
-            agent.report_delivered(&mut dev.storage, &mut journal, &late).unwrap(),
+            agent.report_delivered(&late).unwrap(),
             Delivery::Forgotten
         );
         dev.reset();
-        app.fail_self_test = fail;
+        app.fail_self_test.set(fail);
         let (_, _, startup) = dev.agent("1.2.0", &mut app);
-        app.fail_self_test = false;
+        app.fail_self_test.set(false);
         dev.reset();
         let (agent, _, second) = dev.agent(if fail { "1.1.0" } else { "1.2.0" }, &mut app);
         if fail {
@@ -164,20 +164,20 @@ fn a_late_ack_while_the_next_update_is_staged_keeps_its_outcome_owed() {
 fn an_offer_during_a_download_supersedes_it_only_when_newer() {
     let mut dev = Device::new(Strategy::Select);
     let mut app = App::default();
-    let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+    let (mut agent, _journal, _) = dev.agent("1.0.0", &mut app);
     let img = image(40_000);
     let first = offer_for(&img, "1.1.0").with_job("a").unwrap();
-    assert_eq!(agent.offer(&mut dev.storage, &mut journal, first, &mut app, 0), OfferOutcome::Accepted);
+    assert_eq!(agent.offer(first, 0), OfferOutcome::Accepted);
     let mut src = ChunkServer::new(img.clone());
     let mut buf = [0u8; 1024];
     while agent.download().is_none_or(|d| d.progress().percent() < 41) {
-        let event = agent.poll(&mut dev.storage, &mut journal, &mut src, &mut buf, 0, &mut app);
+        let event = agent.poll(&mut src, &mut buf, 0);
         assert!(matches!(event, AgentEvent::Downloading { .. }), "{event:?}");
     }
     // Older and equal versions: refused, the download goes on.
     for (version, j) in [("1.0.5", "old"), ("1.1.0", "other-build")] {
         let other = offer_for(&image(1000), version).with_job(j).unwrap();
-        let outcome = agent.offer(&mut dev.storage, &mut journal, other, &mut app, 0);
+        let outcome = agent.offer(other, 0);
         assert_eq!(outcome, OfferOutcome::Refused(FailureCause::Busy), "{version}");
         assert_eq!(agent.current_offer().unwrap().job.as_str(), "a");
     }
@@ -186,10 +186,10 @@ fn an_offer_during_a_download_supersedes_it_only_when_newer() {
     let newer_img = image(12_000);
     let newer = offer_for(&newer_img, "1.2.0").with_job("b").unwrap();
     let after = AgentConfig::new(SignaturePolicy::Unsigned).supersede_after_ms;
-    let early = agent.offer(&mut dev.storage, &mut journal, newer.clone(), &mut app, after - 1);
+    let early = agent.offer(newer.clone(), after - 1);
     assert_eq!(early, OfferOutcome::Refused(FailureCause::Busy));
     // Once it has: it supersedes, and 1.1.0 gets a persisted failure naming its job.
-    assert_eq!(agent.offer(&mut dev.storage, &mut journal, newer, &mut app, after), OfferOutcome::Accepted);
+    assert_eq!(agent.offer(newer, after), OfferOutcome::Accepted);
     let superseded = failed("1.1.0", "a", FailureCause::Superseded, Stage::Download);
     assert_eq!(
         finals(&agent)[..],
@@ -203,7 +203,7 @@ fn an_offer_during_a_download_supersedes_it_only_when_newer() {
     let mut src = ChunkServer::new(newer_img);
     let mut now = after;
     loop {
-        match agent.poll(&mut dev.storage, &mut journal, &mut src, &mut buf, now, &mut app) {
+        match agent.poll(&mut src, &mut buf, now) {
             AgentEvent::Downloading { .. } => now += 1,
             other => {
                 assert_eq!(other, AgentEvent::Staged);
@@ -233,7 +233,7 @@ fn outcomes_are_never_dropped_when_the_platform_never_acknowledges() {
         assert_eq!(finals(&agent), want, "before {version}");
         let img = image(5_000 + minor);
         let offer = offer_for(&img, &version).with_job(&format!("j{minor}")).unwrap();
-        match agent.offer(&mut dev.storage, &mut journal, offer, &mut app, 0) {
+        match agent.offer(offer, 0) {
             OfferOutcome::Accepted => {
                 let mut src = ChunkServer::new(img);
                 assert_eq!(run(&mut dev, &mut agent, &mut journal, &mut src, &mut app), AgentEvent::Staged);
@@ -248,12 +248,12 @@ fn outcomes_are_never_dropped_when_the_platform_never_acknowledges() {
     // Room for the list plus the owed outcome.
     assert_eq!(want.len(), FINAL_REPORTS + 1);
     assert_eq!(refused, 2);
-    let (mut agent, mut journal, startup) = dev.agent(&running, &mut app);
+    let (mut agent, _journal, startup) = dev.agent(&running, &mut app);
     assert_eq!(startup, Startup::Requeued { reports: (FINAL_REPORTS + 1) as u8 });
     assert_eq!(finals(&agent), want);
     // Acknowledged in any order, each exactly once.
     for r in want.iter().rev() {
-        assert_eq!(agent.report_delivered(&mut dev.storage, &mut journal, r).unwrap(), Delivery::Forgotten);
+        assert_eq!(agent.report_delivered(r).unwrap(), Delivery::Forgotten);
     }
     dev.reset();
     let (agent, _, startup) = dev.agent(&running, &mut app);
@@ -294,18 +294,18 @@ fn acknowledgements_of_reports_that_are_not_queued_change_nothing() {
     let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
     stage(&mut dev, &mut agent, &mut journal, &mut app, "1.1.0", "a");
     dev.reset();
-    let (mut agent, mut journal, _) = dev.agent("1.1.0", &mut app);
-    let before = dev.storage.0.stats().clone();
+    let (mut agent, _journal, _) = dev.agent("1.1.0", &mut app);
+    let before = dev.storage.0.borrow_mut().stats().clone();
     for stranger in [
         succeeded("1.1.0", "b"),
         succeeded("1.1", "a"),
         failed("1.1.0", "a", FailureCause::UpdateFailed, Stage::Install),
         Report::Version { current: v("7") },
     ] {
-        let got = agent.report_delivered(&mut dev.storage, &mut journal, &stranger).unwrap();
+        let got = agent.report_delivered(&stranger).unwrap();
         assert_eq!(got, Delivery::NotQueued, "{stranger:?}");
     }
-    assert_eq!(dev.storage.0.stats().writes, before.writes, "nothing written");
+    assert_eq!(dev.storage.0.borrow_mut().stats().writes, before.writes, "nothing written");
     assert_eq!(finals(&agent), vec![succeeded("1.1.0", "a")]);
 }
 
@@ -339,24 +339,27 @@ fn a_success_without_an_owed_outcome_joins_the_list_and_keeps_earlier_reports() 
         ota_client::Offer::new(v("1.1.0"), 9_000, ota_client::Digest { md5: Some([1; 16]), sha256: None })
             .with_job("a")
             .unwrap();
-    assert_eq!(agent.offer(&mut dev.storage, &mut journal, bad, &mut app, 0), OfferOutcome::Accepted);
+    assert_eq!(agent.offer(bad, 0), OfferOutcome::Accepted);
     let mut src = ChunkServer::new(image(9_000));
     assert_eq!(
         run(&mut dev, &mut agent, &mut journal, &mut src, &mut app),
         AgentEvent::Failed(FailureCause::IntegrityCheckFailure)
     );
     let failure = failed("1.1.0", "a", FailureCause::IntegrityCheckFailure, Stage::Verify);
-    // The application stages 1.2.0 itself, through the boot manager.
+    // The application stages 1.2.0 itself, through the boot control, on the Agent's flash
+    // and Journal (the Journal is the Agent's: a second one over the same partition would
+    // not know the records the Agent wrote).
     let boot = ota_client::boot::BootControl::new(dev.layout);
     let img = image(7_000);
-    let region = boot.update_region(&mut dev.storage, &mut journal).unwrap();
+    let (storage, journal) = agent.journal_mut();
+    let region = boot.update_region(storage, journal).unwrap();
     for s in 0..2 {
-        region.erase_sector(&mut dev.storage, s).unwrap();
+        region.erase_sector(storage, s).unwrap();
     }
-    region.write(&mut dev.storage, 0, &img).unwrap();
-    let sha256 = region.sha256(&mut dev.storage, 7_000).unwrap();
+    region.write(storage, 0, &img).unwrap();
+    let sha256 = region.sha256(storage, 7_000).unwrap();
     let info = ota_client::image::ImageInfo { size: 7_000, sha256, version: v("1.2.0"), security_counter: 0 };
-    boot.stage(&mut dev.storage, &mut journal, info, 1).unwrap();
+    boot.stage(storage, journal, info, 1).unwrap();
     dev.reset();
     let (agent, _, startup) = dev.agent("1.2.0", &mut app);
     assert_eq!(startup, Startup::Confirmed(v("1.2.0")));

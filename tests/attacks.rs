@@ -30,7 +30,7 @@ fn signed_config() -> AgentConfig {
 /// Erases of the update slot (slot B under Select when A is active) and of the state
 /// partition since the flash's statistics were last reset.
 fn wear(dev: &Device) -> (u64, u32, u64) {
-    let stats = dev.storage.0.stats();
+    let stats = dev.storage.0.borrow().stats().clone();
     let slot = dev.layout.slot(Slot::B).part;
     let (from, to) = (slot.offset() / E, (slot.offset() + slot.size()) / E);
     let hottest = stats.erases[from as usize..to as usize].iter().copied().max().unwrap_or(0);
@@ -47,26 +47,19 @@ fn a_genuine_old_release_is_refused_as_a_downgrade() {
     let mut dev = Device::new(Strategy::Select);
     let mut app = App::default();
     let old = image(30_000);
-    let (mut agent, mut journal, _) = dev.agent("2.0.0", &mut app);
-    dev.storage.0.reset_stats();
-    let outcome = agent.offer(&mut dev.storage, &mut journal, offer_for(&old, "1.0.0"), &mut app, 0);
+    let (mut agent, _journal, _) = dev.agent("2.0.0", &mut app);
+    dev.storage.0.borrow_mut().reset_stats();
+    let outcome = agent.offer(offer_for(&old, "1.0.0"), 0);
     assert_eq!(outcome, OfferOutcome::Refused(FailureCause::Downgrade));
     assert_eq!(
-        agent.poll(
-            &mut dev.storage,
-            &mut journal,
-            &mut ChunkServer::new(old.clone()),
-            &mut [0; 512],
-            0,
-            &mut app
-        ),
+        agent.poll(&mut ChunkServer::new(old.clone()), &mut [0; 512], 0),
         AgentEvent::Idle
     );
-    assert_eq!(dev.storage.0.stats().total_erases(), 0, "nothing erased");
+    assert_eq!(dev.storage.0.borrow_mut().stats().total_erases(), 0, "nothing erased");
     // Only when the configuration says so.
     let config = AgentConfig { allow_downgrade: true, ..AgentConfig::new(SignaturePolicy::Unsigned) };
-    let (mut agent, mut journal, _) = dev.agent_with("2.0.0", &mut app, config);
-    let outcome = agent.offer(&mut dev.storage, &mut journal, offer_for(&old, "1.0.0"), &mut app, 0);
+    let (mut agent, _journal, _) = dev.agent_with("2.0.0", &mut app, config);
+    let outcome = agent.offer(offer_for(&old, "1.0.0"), 0);
     assert_eq!(outcome, OfferOutcome::Accepted);
 }
 
@@ -82,7 +75,7 @@ fn an_old_signed_image_relabelled_neither_installs_nor_raises_the_counter() {
     for label in ["3.0.0", "99.0.0"] {
         let (mut agent, mut journal, _) = dev.agent_with("2.0.0", &mut app, signed_config());
         let offer = offer_for(&old, label);
-        assert_eq!(agent.offer(&mut dev.storage, &mut journal, offer, &mut app, 0), OfferOutcome::Accepted);
+        assert_eq!(agent.offer(offer, 0), OfferOutcome::Accepted);
         let mut src = ChunkServer::new(old.clone());
         let event = run(&mut dev, &mut agent, &mut journal, &mut src, &mut app);
         assert_eq!(event, AgentEvent::Failed(FailureCause::VersionMismatch), "{label}");
@@ -92,7 +85,7 @@ fn an_old_signed_image_relabelled_neither_installs_nor_raises_the_counter() {
     let genuine = sign_image(&image(21_000), &manifest("3.0.0", 3, PRODUCT), &SECRET, 1);
     let (mut agent, mut journal, _) = dev.agent_with("2.0.0", &mut app, signed_config());
     let offer = offer_for(&genuine, "3.0.0");
-    assert_eq!(agent.offer(&mut dev.storage, &mut journal, offer, &mut app, 0), OfferOutcome::Accepted);
+    assert_eq!(agent.offer(offer, 0), OfferOutcome::Accepted);
     let mut src = ChunkServer::new(genuine.clone());
     assert_eq!(run(&mut dev, &mut agent, &mut journal, &mut src, &mut app), AgentEvent::Staged);
     dev.reset();
@@ -107,15 +100,15 @@ fn an_old_signed_image_relabelled_neither_installs_nor_raises_the_counter() {
 #[allow(clippy::too_many_arguments, reason = "test helper: the pieces of one device")]
 fn download_under_attack(
     dev: &mut Device,
-    agent: &mut ota_client::agent::Agent,
+    agent: &mut TestAgent,
     journal: &mut ota_client::flash::Journal,
     app: &mut App,
-    sources: &mut dyn FnMut(&ota_client::agent::Agent) -> usize,
+    sources: &mut dyn FnMut(&TestAgent) -> usize,
     servers: &mut [ChunkServer],
     seconds: u64,
     mut attack: impl FnMut(
         &mut Device,
-        &mut ota_client::agent::Agent,
+        &mut TestAgent,
         &mut ota_client::flash::Journal,
         &mut App,
         u64,
@@ -125,7 +118,7 @@ fn download_under_attack(
     for t in 0..seconds {
         attack(dev, agent, journal, app, t);
         let i = sources(agent);
-        match agent.poll(&mut dev.storage, journal, &mut servers[i], &mut buf, t * 1000, app) {
+        match agent.poll(&mut servers[i], &mut buf, t * 1000) {
             AgentEvent::Downloading { .. } | AgentEvent::Waiting => {}
             other => return other,
         }
@@ -142,9 +135,9 @@ fn a_broker_alternating_offers_cannot_restart_the_download() {
     let mut app = App::default();
     let (a, b) = (image(100_000), image(90_000));
     let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
-    dev.storage.0.reset_stats();
+    dev.storage.0.borrow_mut().reset_stats();
     assert_eq!(
-        agent.offer(&mut dev.storage, &mut journal, offer_for(&a, "1.1.0"), &mut app, 0),
+        agent.offer(offer_for(&a, "1.1.0"), 0),
         OfferOutcome::Accepted
     );
     let mut servers = [ChunkServer::new(a.clone()).with_max_chunk(1024), ChunkServer::new(b.clone())];
@@ -157,12 +150,12 @@ fn a_broker_alternating_offers_cannot_restart_the_download() {
         &mut |agent| usize::from(agent.current_offer().is_some_and(|o| o.version.as_str() == "1.2.0")),
         &mut servers,
         100_000,
-        |dev, agent, journal, app, t| {
+        |_dev, agent, _journal, _app, t| {
             if t % 2 == 1 && switches < 50 {
                 switches += 1;
-                let outcome = agent.offer(&mut dev.storage, journal, offer_for(&b, "1.2.0"), app, t * 1000);
+                let outcome = agent.offer(offer_for(&b, "1.2.0"), t * 1000);
                 assert_eq!(outcome, OfferOutcome::Refused(FailureCause::Busy));
-                let outcome = agent.offer(&mut dev.storage, journal, offer_for(&a, "1.1.0"), app, t * 1000);
+                let outcome = agent.offer(offer_for(&a, "1.1.0"), t * 1000);
                 assert_eq!(outcome, OfferOutcome::Duplicate);
             }
         },
@@ -186,9 +179,9 @@ fn a_version_climbing_broker_restarts_the_download_at_most_once_per_interval() {
     let mut app = App::default();
     let img = image(120_000);
     let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
-    dev.storage.0.reset_stats();
+    dev.storage.0.borrow_mut().reset_stats();
     assert_eq!(
-        agent.offer(&mut dev.storage, &mut journal, offer_for(&img, "1.1.0"), &mut app, 0),
+        agent.offer(offer_for(&img, "1.1.0"), 0),
         OfferOutcome::Accepted
     );
     // 20 bytes a second: the download would take well over an hour.
@@ -203,12 +196,12 @@ fn a_version_climbing_broker_restarts_the_download_at_most_once_per_interval() {
         &mut |_| 0,
         &mut servers,
         3600,
-        |dev, agent, journal, app, t| {
+        |_dev, agent, _journal, _app, t| {
             if t % 60 == 59 {
                 minor += 1;
                 // The same image under a climbing version: its MD5 is the offer's.
                 let offer = offer_for(&img, &format!("1.{minor}.0"));
-                if agent.offer(&mut dev.storage, journal, offer, app, t * 1000) == OfferOutcome::Accepted {
+                if agent.offer(offer, t * 1000) == OfferOutcome::Accepted {
                     superseded += 1;
                 }
             }
@@ -233,20 +226,20 @@ fn a_failing_offer_repeated_is_downloaded_once_per_backoff() {
     let served = image(40_000);
     let bad = Offer::new(v("1.1.0"), served.len() as u32, Digest { md5: Some([0xEE; 16]), sha256: None });
     let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
-    dev.storage.0.reset_stats();
+    dev.storage.0.borrow_mut().reset_stats();
     let mut server = ChunkServer::new(served.clone());
     let mut downloads = 0;
-    let try_offer = |dev: &mut Device,
-                     agent: &mut ota_client::agent::Agent,
-                     journal: &mut ota_client::flash::Journal,
-                     app: &mut App,
+    let try_offer = |_dev: &mut Device,
+                     agent: &mut TestAgent,
+                     _journal: &mut ota_client::flash::Journal,
+                     _app: &mut App,
                      at_ms: u64,
                      server: &mut ChunkServer| {
-        match agent.offer(&mut dev.storage, journal, bad.clone(), app, at_ms) {
+        match agent.offer(bad.clone(), at_ms) {
             OfferOutcome::Accepted => {
                 let mut buf = [0u8; 1024];
                 loop {
-                    match agent.poll(&mut dev.storage, journal, server, &mut buf, at_ms, app) {
+                    match agent.poll(server, &mut buf, at_ms) {
                         AgentEvent::Downloading { .. } => {}
                         other => {
                             assert_eq!(other, AgentEvent::Failed(FailureCause::IntegrityCheckFailure));
@@ -295,16 +288,16 @@ fn a_trickling_source_hits_the_overall_deadline() {
     let mut dev = Device::new(Strategy::Select);
     let mut app = App::default();
     let img = image(8_000);
-    let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+    let (mut agent, _journal, _) = dev.agent("1.0.0", &mut app);
     assert_eq!(
-        agent.offer(&mut dev.storage, &mut journal, offer_for(&img, "1.1.0"), &mut app, 0),
+        agent.offer(offer_for(&img, "1.1.0"), 0),
         OfferOutcome::Accepted
     );
     let mut server = ChunkServer::new(img).with_max_chunk(1);
     let mut buf = [0u8; 512];
     let mut now = 0u64;
     let event = loop {
-        match agent.poll(&mut dev.storage, &mut journal, &mut server, &mut buf, now, &mut app) {
+        match agent.poll(&mut server, &mut buf, now) {
             AgentEvent::Downloading { .. } | AgentEvent::Waiting => now += 25_000,
             other => break other,
         }

@@ -1,8 +1,17 @@
 //! A device for Agent tests: one SimFlash with a two-sector state partition and two slots,
 //! an application that counts reboot requests, and helpers to run and drain the Agent.
+//!
+//! The Agent owns its flash and its application. So that a test can still look at the flash
+//! (slot contents, write counts) and steer the application between boots, both are shared
+//! handles: [`SharedFlash`] is a `NorFlash` over one `SimFlash` (every operation borrows it
+//! for that call only), and [`App`] keeps its counters in cells.
 
 #![allow(dead_code)]
 
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use embedded_storage::nor_flash::{ErrorType, NorFlash, ReadNorFlash};
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, Decision, Report, Startup};
 use ota_client::boot::{BootControl, BootLoader, Layout, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
@@ -12,24 +21,78 @@ use ota_client::{Digest, Offer, Version};
 
 pub const E: u32 = 4096;
 pub type Flash = SimFlash<4, 4096>;
-pub type Storage = OneFlash<Flash>;
+pub type Storage = OneFlash<SharedFlash>;
+/// The Agent of these tests.
+pub type TestAgent = Agent<Storage, App>;
+
+/// One simulated chip, shared by the Agent and the test.
+#[derive(Clone)]
+pub struct SharedFlash(pub Rc<RefCell<Flash>>);
+
+impl SharedFlash {
+    pub fn new(flash: Flash) -> Self {
+        Self(Rc::new(RefCell::new(flash)))
+    }
+    pub fn borrow(&self) -> std::cell::Ref<'_, Flash> {
+        self.0.borrow()
+    }
+    pub fn borrow_mut(&self) -> std::cell::RefMut<'_, Flash> {
+        self.0.borrow_mut()
+    }
+}
+
+impl ErrorType for SharedFlash {
+    type Error = <Flash as ErrorType>::Error;
+}
+
+impl ReadNorFlash for SharedFlash {
+    const READ_SIZE: usize = Flash::READ_SIZE;
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
+        self.0.borrow_mut().read(offset, bytes)
+    }
+    fn capacity(&self) -> usize {
+        self.0.borrow().capacity()
+    }
+}
+
+impl NorFlash for SharedFlash {
+    const WRITE_SIZE: usize = Flash::WRITE_SIZE;
+    const ERASE_SIZE: usize = Flash::ERASE_SIZE;
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
+        self.0.borrow_mut().erase(from, to)
+    }
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
+        self.0.borrow_mut().write(offset, bytes)
+    }
+}
+
+/// The application's hooks; clones share their state.
+#[derive(Clone, Default)]
+pub struct App(Rc<AppState>);
 
 #[derive(Default)]
-pub struct App {
-    pub reboots: u32,
-    pub fail_self_test: bool,
-    pub decision: Option<Decision>,
+pub struct AppState {
+    pub reboots: Cell<u32>,
+    pub fail_self_test: Cell<bool>,
+    pub decision: Cell<Option<Decision>>,
+}
+
+impl std::ops::Deref for App {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        &self.0
+    }
 }
 
 impl Application for App {
-    fn decide<const L: usize>(&mut self, _offer: &Offer<L>) -> Decision {
-        self.decision.unwrap_or(Decision::AcceptNow)
+    fn decide(&mut self, _version: &Version, _size: u32) -> Decision {
+        self.decision.get().unwrap_or(Decision::AcceptNow)
     }
     fn self_test(&mut self) -> bool {
-        !self.fail_self_test
+        !self.fail_self_test.get()
     }
     fn request_reboot(&mut self) {
-        self.reboots += 1;
+        self.reboots.set(self.reboots.get() + 1);
     }
 }
 
@@ -40,7 +103,7 @@ pub struct Device {
 
 impl Device {
     pub fn new(strategy: Strategy) -> Self {
-        let storage = OneFlash(Flash::new((2 + 32 + 33) as usize * E as usize, 0xFF));
+        let storage = OneFlash(SharedFlash::new(Flash::new((2 + 32 + 33) as usize * E as usize, 0xFF)));
         let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
         let layout = Layout::new::<Storage>(p(0, 2), p(2, 32), p(34, 33), strategy).unwrap();
         Self { storage, layout }
@@ -60,7 +123,9 @@ impl Device {
             .slot
     }
 
-    pub fn agent(&mut self, running: &str, app: &mut App) -> (Agent, Journal, Startup) {
+    /// The Agent of a boot running `running`, started, and a Journal of the test's own over
+    /// the same flash (for reading; the Agent's is inside it).
+    pub fn agent(&mut self, running: &str, app: &mut App) -> (TestAgent, Journal, Startup) {
         self.agent_with(running, app, AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned))
     }
 
@@ -70,16 +135,16 @@ impl Device {
         running: &str,
         app: &mut App,
         config: AgentConfig,
-    ) -> (Agent, Journal, Startup) {
-        let mut journal = self.journal();
-        let mut agent = Agent::new(BootControl::new(self.layout), config, v(running));
-        let startup = agent.start(&mut self.storage, &mut journal, app).unwrap();
-        (agent, journal, startup)
+    ) -> (TestAgent, Journal, Startup) {
+        let mut agent =
+            Agent::new(self.storage.clone(), self.layout, config, v(running)).unwrap().with_application(app.clone());
+        let startup = agent.start().unwrap();
+        (agent, self.journal(), startup)
     }
 
     pub fn slot_holds(&self, slot: Slot, image: &[u8]) -> bool {
         let base = self.layout.slot(slot).part.offset() as usize;
-        self.storage.0.contents()[base..base + image.len()] == image[..]
+        self.storage.0.borrow().contents()[base..base + image.len()] == image[..]
     }
 }
 
@@ -98,16 +163,18 @@ pub fn offer_for(bytes: &[u8], version: &str) -> Offer {
         .unwrap()
 }
 
+/// Polls until the download ends (`dev`, `journal` and `app` are the Agent's own now; kept so
+/// that the tests read as before).
 pub fn run(
-    dev: &mut Device,
-    agent: &mut Agent,
-    journal: &mut Journal,
+    _dev: &mut Device,
+    agent: &mut TestAgent,
+    _journal: &mut Journal,
     src: &mut ChunkServer,
-    app: &mut App,
+    _app: &mut App,
 ) -> AgentEvent {
     let mut buf = [0u8; 1024];
     for now in 0..10_000u64 {
-        match agent.poll(&mut dev.storage, journal, src, &mut buf, now, app) {
+        match agent.poll(src, &mut buf, now) {
             AgentEvent::Downloading { .. } | AgentEvent::Waiting => continue,
             other => return other,
         }
@@ -115,10 +182,10 @@ pub fn run(
     panic!("download never ended");
 }
 
-pub fn drain(dev: &mut Device, agent: &mut Agent, journal: &mut Journal) -> Vec<Report> {
+pub fn drain(_dev: &mut Device, agent: &mut TestAgent, _journal: &mut Journal) -> Vec<Report> {
     let mut out = Vec::new();
     while let Some(r) = agent.next_report().cloned() {
-        agent.report_delivered(&mut dev.storage, journal, &r).unwrap();
+        agent.report_delivered(&r).unwrap();
         out.push(r);
     }
     out
