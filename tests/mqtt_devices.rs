@@ -8,6 +8,7 @@
 //!
 //! Needs `mosquitto` (`apt-get install -y mosquitto`); fails with that message otherwise.
 
+use std::ops::ControlFlow;
 mod support;
 
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ use ota_client::boot::Phase;
 use ota_client::mock::http_server::MockHttpServer;
 use ota_client::mock::mqtt_cloud::{CloudPlatform, CloudReport, MockCloud};
 use ota_client::mock::{CutKind, PowerCut};
-use ota_client::platform::flow::{Control, EnosDialect, HuaweiDialect, TencentDialect};
+use ota_client::platform::flow::{EnosDialect, HuaweiDialect, TencentDialect};
 use ota_client::platform::{enos_cloud, huawei_iotda, tencent};
 use ota_client::transport::mqtt::{LinkState, MqttClient};
 use ota_client::{Digest, Offer, Version};
@@ -269,12 +270,12 @@ fn normal_update(p: P) {
         if repeated && f.stats().duplicates == 0 {
             std::thread::sleep(Duration::from_millis(3));
         }
-        if staged && f.agent().next_report().is_none() { Control::Stop } else { Control::Continue }
+        if staged && f.agent().next_report().is_none() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
     });
     assert_eq!(flow.stats().duplicates, 1, "{p:?}: the repeated offer is ignored");
     assert_eq!(flow.stats().offers, 2);
     assert!(flow.stats().received >= 6, "{p:?}: the junk arrived: {:?}", flow.stats());
-    assert_eq!(rig.device.app.reboots, 1);
+    assert_eq!(rig.device.app.reboots.get(), 1);
     let requests = rig.file_requests();
     assert_eq!(requests.len(), 1, "{p:?}: one GET for the whole image: {requests:?}");
     assert_eq!(requests[0].header("Range"), None);
@@ -348,7 +349,7 @@ fn broker_restart(p: P) {
         if repeated && f.stats().duplicates == 0 {
             std::thread::sleep(Duration::from_millis(3));
         }
-        if staged && f.agent().next_report().is_none() { Control::Stop } else { Control::Continue }
+        if staged && f.agent().next_report().is_none() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
     });
     let paused_at = paused_at.expect("the download paused");
     assert!(paused_at > 0 && (paused_at as usize) < IMAGE_LEN, "{p:?}: paused at {paused_at}");
@@ -384,9 +385,9 @@ fn already_latest(p: P) {
     rig.cloud.offer(&rig.offer()).unwrap();
     rig.device.run(&mut flow, &mut journal, LIMIT, |f, _, _| {
         if f.stats().offers == 1 && f.agent().next_report().is_none() {
-            Control::Stop
+            ControlFlow::Break(())
         } else {
-            Control::Continue
+            ControlFlow::Continue(())
         }
     });
     let code = p.already_latest_code();
@@ -410,13 +411,13 @@ fn digest_mismatch(p: P) {
             Some(AgentEvent::Staged) => panic!("{p:?}: a corrupt image was staged"),
             _ => {}
         }
-        if failed.is_some() && f.agent().next_report().is_none() { Control::Stop } else { Control::Continue }
+        if failed.is_some() && f.agent().next_report().is_none() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
     });
     assert_eq!(failed, Some(ota_client::FailureCause::IntegrityCheckFailure));
     let code = p.integrity_code();
     rig.wait_seen("the integrity failure", |s| s.contains(&Seen::Failure(code)));
     assert_eq!(rig.device.phase(&journal), Phase::Idle, "nothing staged");
-    assert_eq!(rig.device.app.reboots, 0);
+    assert_eq!(rig.device.app.reboots.get(), 0);
     // The failure report was persisted until delivered: nothing comes back after a reboot.
     drop(flow);
     rig.cloud.clear_reports();
@@ -437,21 +438,21 @@ fn power_cut(p: P) {
             && percent >= 45
             && !armed
         {
-            let at_op = storage.0.ops() + 2;
-            storage.0.arm(PowerCut { at_op, kind: CutKind::MidWrite });
+            let at_op = storage.0.borrow_mut().ops() + 2;
+            storage.0.borrow_mut().arm(PowerCut { at_op, kind: CutKind::MidWrite });
             armed = true;
         }
         if let Some(AgentEvent::Staged) = e {
             panic!("{p:?}: staged despite the power cut");
         }
-        if storage.0.is_powered() { Control::Continue } else { Control::Stop }
+        if storage.0.borrow_mut().is_powered() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
     });
     drop(flow);
     let before = rig.file_requests().len();
     assert_eq!(before, 1);
 
     // Power comes back: the same offer arrives again and the download resumes.
-    rig.device.storage.0.power_cycle();
+    rig.device.storage.0.borrow_mut().power_cycle();
     let (mut flow, mut journal) = boot_and_announce(&mut rig, "1.0.0");
     rig.cloud.offer(&rig.offer()).unwrap();
     let mut resumed_from = None;
@@ -465,7 +466,7 @@ fn power_cut(p: P) {
             Some(AgentEvent::Failed(c)) => panic!("{p:?}: resumed update failed: {c}"),
             _ => {}
         }
-        if staged && f.agent().next_report().is_none() { Control::Stop } else { Control::Continue }
+        if staged && f.agent().next_report().is_none() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
     });
     let resumed_from = resumed_from.unwrap();
     assert!(resumed_from > 0 && (resumed_from as usize) < IMAGE_LEN, "resumed at {resumed_from}");
@@ -498,7 +499,7 @@ fn enos_upon_device_request(decline: bool) {
     let mut rig = Rig::start(P::Enos);
     let older = P::Enos.offer(&rig.new, "0.9.0", &rig.http.url("/fw/0.9.0.bin"));
     rig.cloud.set_enos_catalogue(&[older, rig.offer()]).unwrap();
-    rig.device.app.decline = decline;
+    rig.device.app.decline.set(decline);
     let (mut flow, mut journal, _, _) = rig.device.boot("1.0.0");
     let mut staged = false;
     rig.device.run(&mut flow, &mut journal, LIMIT, |f, _, e| {
@@ -508,9 +509,9 @@ fn enos_upon_device_request(decline: bool) {
             _ => {}
         }
         let done = if decline { f.stats().offers == 1 } else { staged };
-        if done && f.agent().next_report().is_none() { Control::Stop } else { Control::Continue }
+        if done && f.agent().next_report().is_none() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
     });
-    assert_eq!(rig.device.app.asked, vec!["1.1.0".to_string()], "decide saw the newest listed firmware");
+    assert_eq!(*rig.device.app.asked.borrow(), vec!["1.1.0".to_string()], "decide saw the newest listed firmware");
     let seen = rig.seen_all_now();
     assert_eq!(seen.first(), Some(&Seen::GetVersion), "{seen:?}");
     if decline {
@@ -529,7 +530,7 @@ fn enos_upon_device_request(decline: bool) {
     rig.wait_seen("the success report", |s| {
         s.iter().filter(|x| **x == Seen::GetVersion).count() == 2 && s.contains(&Seen::Success(v("1.1.0")))
     });
-    assert_eq!(rig.device.app.asked.len(), 1, "no offer after the update");
+    assert_eq!(rig.device.app.asked.borrow().len(), 1, "no offer after the update");
     assert_eq!(rig.file_requests().len(), 1);
 }
 

@@ -4,8 +4,10 @@
 // Test doubles may index freely: a bad index there is a bug in a test set-up, and the
 // simulator's own bounds are checked before any access.
 #[allow(clippy::indexing_slicing, clippy::panic)]
+mod shared_flash;
 mod sim_flash;
 
+pub use shared_flash::SharedFlash;
 pub use sim_flash::{CutKind, FlashStats, OpKind, PowerCut, PowerSupply, SimFlash, SimFlashError};
 
 #[allow(clippy::indexing_slicing, clippy::panic)]

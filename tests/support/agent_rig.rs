@@ -3,68 +3,26 @@
 //!
 //! The Agent owns its flash and its application. So that a test can still look at the flash
 //! (slot contents, write counts) and steer the application between boots, both are shared
-//! handles: [`SharedFlash`] is a `NorFlash` over one `SimFlash` (every operation borrows it
-//! for that call only), and [`App`] keeps its counters in cells.
+//! handles: `mock::SharedFlash` is a `NorFlash` over one `SimFlash` (every operation borrows
+//! it for that call only), and [`App`] keeps its counters in cells.
 
 #![allow(dead_code)]
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::rc::Rc;
 
-use embedded_storage::nor_flash::{ErrorType, NorFlash, ReadNorFlash};
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, Decision, Report, Startup};
 use ota_client::boot::{BootControl, BootLoader, Layout, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::image::Slot;
-use ota_client::mock::{ChunkServer, SimFlash};
+use ota_client::mock::{ChunkServer, SharedFlash, SimFlash};
 use ota_client::{Digest, Offer, Version};
 
 pub const E: u32 = 4096;
 pub type Flash = SimFlash<4, 4096>;
-pub type Storage = OneFlash<SharedFlash>;
+pub type Storage = OneFlash<SharedFlash<4, 4096>>;
 /// The Agent of these tests.
 pub type TestAgent = Agent<Storage, App>;
-
-/// One simulated chip, shared by the Agent and the test.
-#[derive(Clone)]
-pub struct SharedFlash(pub Rc<RefCell<Flash>>);
-
-impl SharedFlash {
-    pub fn new(flash: Flash) -> Self {
-        Self(Rc::new(RefCell::new(flash)))
-    }
-    pub fn borrow(&self) -> std::cell::Ref<'_, Flash> {
-        self.0.borrow()
-    }
-    pub fn borrow_mut(&self) -> std::cell::RefMut<'_, Flash> {
-        self.0.borrow_mut()
-    }
-}
-
-impl ErrorType for SharedFlash {
-    type Error = <Flash as ErrorType>::Error;
-}
-
-impl ReadNorFlash for SharedFlash {
-    const READ_SIZE: usize = Flash::READ_SIZE;
-    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
-        self.0.borrow_mut().read(offset, bytes)
-    }
-    fn capacity(&self) -> usize {
-        self.0.borrow().capacity()
-    }
-}
-
-impl NorFlash for SharedFlash {
-    const WRITE_SIZE: usize = Flash::WRITE_SIZE;
-    const ERASE_SIZE: usize = Flash::ERASE_SIZE;
-    fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
-        self.0.borrow_mut().erase(from, to)
-    }
-    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
-        self.0.borrow_mut().write(offset, bytes)
-    }
-}
 
 /// The application's hooks; clones share their state.
 #[derive(Clone, Default)]

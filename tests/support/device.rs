@@ -5,6 +5,9 @@
 
 #![allow(dead_code)]
 
+use std::cell::{Cell, RefCell};
+use std::ops::ControlFlow;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use ota_client::agent::{
@@ -13,19 +16,18 @@ use ota_client::agent::{
 use ota_client::boot::{BootControl, BootLoader, Layout, Phase, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::image::Slot;
-use ota_client::mock::SimFlash;
-use ota_client::platform::flow::{
-    Control, Dialect, EnosDialect, Flow, HuaweiDialect, Inbound, RunBuffers, TencentDialect, run_http,
-};
-use ota_client::time::StdClock;
+use ota_client::mock::{SharedFlash, SimFlash};
+use ota_client::platform::flow::{Dialect, EnosDialect, Flow, HuaweiDialect, Inbound, TencentDialect};
+use ota_client::time::{Clock, StdClock};
 use ota_client::transport::http::{HttpClient, TcpConnector};
 use ota_client::transport::mqtt_std::StdMqttClient;
 use ota_client::{Offer, Version};
 
 pub const E: u32 = 4096;
 pub type Flash = SimFlash<4, 4096>;
-pub type Store = OneFlash<Flash>;
-pub type DeviceFlow = Flow<StdMqttClient, AnyDialect>;
+/// The flash the Agent owns; the test keeps a clone of the handle to look at it.
+pub type Store = OneFlash<SharedFlash<4, 4096>>;
+pub type DeviceFlow = Flow<StdMqttClient, AnyDialect, Store, App>;
 
 /// One of the three dialects, chosen at run time (one per device: its size does not matter).
 #[allow(clippy::large_enum_variant)]
@@ -78,23 +80,34 @@ impl Dialect<512> for AnyDialect {
     }
 }
 
+/// The application's hooks; clones share their state (the Agent owns one, the test keeps one).
+#[derive(Clone, Default)]
+pub struct App(Rc<AppState>);
+
 #[derive(Default)]
-pub struct App {
-    pub reboots: u32,
+pub struct AppState {
+    pub reboots: Cell<u32>,
     /// The versions `decide` was asked about.
-    pub asked: Vec<String>,
+    pub asked: RefCell<Vec<String>>,
     /// Decline every offer.
-    pub decline: bool,
+    pub decline: Cell<bool>,
+}
+
+impl std::ops::Deref for App {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        &self.0
+    }
 }
 
 impl Application for App {
-    fn decide<const L: usize>(&mut self, offer: &Offer<L>) -> Decision {
-        self.asked.push(offer.version.as_str().to_string());
-        if self.decline { Decision::Decline } else { Decision::AcceptNow }
+    fn decide(&mut self, version: &Version, _size: u32) -> Decision {
+        self.asked.borrow_mut().push(version.as_str().to_string());
+        if self.decline.get() { Decision::Decline } else { Decision::AcceptNow }
     }
 
     fn request_reboot(&mut self) {
-        self.reboots += 1;
+        self.reboots.set(self.reboots.get() + 1);
     }
 }
 
@@ -114,7 +127,7 @@ pub fn v(s: &str) -> Version {
 impl Device {
     /// A device with 128 KiB slots (Swap), talking to the broker on `port`.
     pub fn new(port: u16, make_dialect: impl Fn() -> AnyDialect + 'static) -> Self {
-        let storage = OneFlash(Flash::new((2 + 32 + 33) as usize * E as usize, 0xFF));
+        let storage = OneFlash(SharedFlash::new(Flash::new((2 + 32 + 33) as usize * E as usize, 0xFF)));
         let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
         let layout = Layout::new::<Store>(p(0, 2), p(2, 32), p(34, 33), Strategy::Swap).unwrap();
         Self { storage, layout, app: App::default(), make_dialect: Box::new(make_dialect), boots: 0, port }
@@ -129,13 +142,16 @@ impl Device {
             .prepare_boot(&mut self.storage, &mut journal, &mut |_| {})
             .unwrap()
             .slot;
-        let mut journal: Journal = Journal::open(&mut self.storage.0, self.layout.state()).unwrap();
+        let journal: Journal = Journal::open(&mut self.storage.0, self.layout.state()).unwrap();
         let mut agent = Agent::new(
-            BootControl::new(self.layout),
+            self.storage.clone(),
+            self.layout,
             AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned),
             v(running),
-        );
-        let startup = agent.start(&mut self.storage, &mut journal, &mut self.app).unwrap();
+        )
+        .unwrap()
+        .with_application(self.app.clone());
+        let startup = agent.start().unwrap();
         self.boots += 1;
         let mqtt = StdMqttClient::connect(&format!("ota-device-boot{}", self.boots), "127.0.0.1", self.port);
         (Flow::new(mqtt, (self.make_dialect)(), agent), journal, startup, slot)
@@ -146,9 +162,9 @@ impl Device {
     pub fn run(
         &mut self,
         flow: &mut DeviceFlow,
-        journal: &mut Journal,
+        _journal: &mut Journal,
         limit: Duration,
-        mut hook: impl FnMut(&DeviceFlow, &mut Store, Option<AgentEvent>) -> Control,
+        mut hook: impl FnMut(&DeviceFlow, &mut Store, Option<AgentEvent>) -> ControlFlow<()>,
     ) {
         let mut http: HttpClient<TcpConnector, 2048> = HttpClient::new(TcpConnector::default());
         let clock = StdClock::new();
@@ -156,16 +172,16 @@ impl Device {
         let mut chunk = [0u8; 1024];
         let deadline = Instant::now() + limit;
         let mut timed_out = false;
-        let bufs = RunBuffers { rx: &mut rx, chunk: &mut chunk };
-        run_http(flow, &mut self.storage, journal, &mut http, &mut self.app, &clock, bufs, |f, s, e| {
+        let mut store = self.storage.clone();
+        flow.run_http(&mut http, || clock.now_ms(), &mut rx, &mut chunk, |f, e| {
             if Instant::now() > deadline {
                 timed_out = true;
-                return Control::Stop;
+                return ControlFlow::Break(());
             }
             if matches!(e, None | Some(AgentEvent::Waiting)) {
                 std::thread::sleep(Duration::from_millis(2));
             }
-            hook(f, s, e)
+            hook(f, &mut store, e)
         })
         .unwrap();
         assert!(!timed_out, "the device did not finish within {limit:?}: {:?}", flow.stats());
@@ -175,20 +191,23 @@ impl Device {
     pub fn settle(&mut self, flow: &mut DeviceFlow, journal: &mut Journal, sent: u32) {
         self.run(flow, journal, Duration::from_secs(20), |f, _, _| {
             if f.stats().reports_sent >= sent && f.agent().next_report().is_none() {
-                Control::Stop
+                ControlFlow::Break(())
             } else {
-                Control::Continue
+                ControlFlow::Continue(())
             }
         });
     }
 
-    pub fn phase(&mut self, journal: &Journal) -> Phase {
-        BootControl::new(self.layout).state(&mut self.storage, journal).unwrap().phase
+    /// The boot phase on flash now (a Journal opened afresh: the one `boot` returned may
+    /// not know the records the Agent wrote since).
+    pub fn phase(&mut self, _journal: &Journal) -> Phase {
+        let journal: Journal = Journal::open(&mut self.storage.0, self.layout.state()).unwrap();
+        BootControl::new(self.layout).state(&mut self.storage, &journal).unwrap().phase
     }
 
     pub fn slot_holds(&self, slot: Slot, image: &[u8]) -> bool {
         let base = self.layout.slot(slot).part.offset() as usize;
-        self.storage.0.contents()[base..base + image.len()] == image[..]
+        self.storage.0.borrow().contents()[base..base + image.len()] == image[..]
     }
 }
 
