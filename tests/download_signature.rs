@@ -8,8 +8,8 @@
 mod download_rig;
 
 use download_rig::*;
-use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, Decision, OfferOutcome};
-use ota_client::boot::{BootControl, Layout, Phase, Strategy};
+use ota_client::agent::{Agent, AgentConfig, AgentEvent, OfferOutcome};
+use ota_client::boot::{Layout, Phase, Strategy};
 use ota_client::download::{Download, DownloadConfig};
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::image::signature::{SignatureError, TRAILER_LEN, TrailerError};
@@ -308,18 +308,6 @@ fn power_cut_at_every_flash_operation_of_a_signed_download() {
 const E: u32 = 4096;
 type AgentFlash = SimFlash<4, 4096>;
 
-struct App;
-
-impl Application for App {
-    fn decide<const L: usize>(&mut self, _offer: &Offer<L>) -> Decision {
-        Decision::AcceptNow
-    }
-    fn self_test(&mut self) -> bool {
-        true
-    }
-    fn request_reboot(&mut self) {}
-}
-
 /// Runs one offer through a fresh Agent with the signature policy required; returns the
 /// event that ended it and the boot phase afterwards.
 fn agent_update(img: &[u8]) -> (AgentEvent, Phase) {
@@ -328,26 +316,24 @@ fn agent_update(img: &[u8]) -> (AgentEvent, Phase) {
 
 /// [`agent_update`] with the offer naming `version`.
 fn agent_update_as(version: &str, img: &[u8]) -> (AgentEvent, Phase) {
-    let mut storage = OneFlash(AgentFlash::new(20 * E as usize, 0xFF));
+    let storage = OneFlash(AgentFlash::new(20 * E as usize, 0xFF));
     let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
     let layout = Layout::new::<OneFlash<AgentFlash>>(p(0, 2), p(2, 9), p(11, 9), Strategy::Select).unwrap();
-    let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
     let config = AgentConfig { download: cfg(required(), 0), ..AgentConfig::new(required()) };
-    let mut agent = Agent::new(BootControl::new(layout), config, Version::parse("1.0.0").unwrap());
-    let mut app = App;
-    agent.start(&mut storage, &mut journal, &mut app).unwrap();
+    let mut agent = Agent::new(storage, layout, config, Version::parse("1.0.0").unwrap()).unwrap();
+    agent.start().unwrap();
     let offer = offer(version, img).with_location("/fw.bin").unwrap();
-    assert_eq!(agent.offer(&mut storage, &mut journal, offer, &mut app, 0), OfferOutcome::Accepted);
+    assert_eq!(agent.offer(offer, 0), OfferOutcome::Accepted);
     let mut src = ChunkServer::new(img.to_vec());
     let mut buf = [0u8; 512];
     let mut event = AgentEvent::Idle;
     for now in 0..10_000u64 {
-        event = agent.poll(&mut storage, &mut journal, &mut src, &mut buf, now, &mut app);
+        event = agent.poll(&mut src, &mut buf, now);
         if !matches!(event, AgentEvent::Downloading { .. } | AgentEvent::Waiting) {
             break;
         }
     }
-    let phase = BootControl::new(layout).state(&mut storage, &journal).unwrap().phase;
+    let phase = agent.boot_state().unwrap().phase;
     (event, phase)
 }
 

@@ -8,9 +8,9 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use ota_client::Version;
-use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, Report};
-use ota_client::boot::{BootControl, Layout, Strategy};
-use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::agent::{Agent, AgentConfig, AgentEvent, Report};
+use ota_client::boot::{Layout, Strategy};
+use ota_client::flash::{OneFlash, Partition};
 use ota_client::mock::{ChunkServer, SimFlash};
 use ota_client::platform::flow::{Flow, TencentDialect};
 use ota_client::transport::mqtt::{LinkState, MqttClient, MqttError, MqttEvent, QoS, copy_message};
@@ -98,38 +98,28 @@ impl MqttClient for Client {
     }
 }
 
-struct App;
-impl Application for App {
-    fn request_reboot(&mut self) {}
-}
-
 struct Rig {
-    storage: Store,
-    journal: Journal,
     client: Client,
-    flow: Flow<Client, TencentDialect>,
+    flow: Flow<Client, TencentDialect, Store>,
     rx: Vec<u8>,
 }
 
 impl Rig {
     fn new() -> Self {
-        let mut storage = OneFlash(Flash::new(67 * E as usize, 0xFF));
+        let storage = OneFlash(Flash::new(67 * E as usize, 0xFF));
         let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
         let layout = Layout::new::<Store>(p(0, 2), p(2, 32), p(34, 33), Strategy::Swap).unwrap();
-        let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-        let mut agent = Agent::new(
-            BootControl::new(layout),
-            AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned),
-            v("1.0.0"),
-        );
-        agent.start(&mut storage, &mut journal, &mut App).unwrap();
+        let mut agent =
+            Agent::new(storage, layout, AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned), v("1.0.0"))
+                .unwrap();
+        agent.start().unwrap();
         let client = Client::default();
         let flow = Flow::new(client.clone(), TencentDialect::new("P", "d").unwrap(), agent);
-        Self { storage, journal, client, flow, rx: vec![0; 1024] }
+        Self { client, flow, rx: vec![0; 1024] }
     }
 
     fn service(&mut self) {
-        self.flow.service(&mut self.storage, &mut self.journal, &mut App, 0, &mut self.rx).unwrap();
+        self.flow.service(0, &mut self.rx).unwrap();
     }
 }
 
@@ -249,7 +239,7 @@ fn the_download_pauses_while_offline_and_resumes_where_it_stopped() {
     let mut poll = |rig: &mut Rig, source: &mut ChunkServer| {
         rig.client.s().unacked = 0;
         rig.service();
-        rig.flow.poll_download(&mut rig.storage, &mut rig.journal, source, &mut chunk, 0, &mut App)
+        rig.flow.poll_download(source, &mut chunk, 0)
     };
     for _ in 0..10 {
         assert!(matches!(poll(&mut rig, &mut source), AgentEvent::Downloading { .. }));
@@ -440,7 +430,7 @@ fn a_message_on_another_topic_of_a_shared_client_is_not_an_offer() {
     // The application shares the connection: its messages come to it, its publishes go out.
     let mut mine: Vec<(String, usize)> = Vec::new();
     let mut other = |topic: &str, payload: &[u8]| mine.push((topic.to_string(), payload.len()));
-    rig.flow.service_with(&mut rig.storage, &mut rig.journal, &mut App, 0, &mut rig.rx, &mut other).unwrap();
+    rig.flow.service_with(0, &mut rig.rx, &mut other).unwrap();
     let len = offer_json(&image, "1.1.0").len();
     assert_eq!(
         mine,
