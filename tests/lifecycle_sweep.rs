@@ -149,13 +149,15 @@ fn one_boot<D: Storage + PowerDomain>(dev: &mut D, w: &mut World, case: &Case) -
     };
     // The application.
     let running = if running_new { v("1.1.0") } else { v("1.0.0") };
-    let mut agent: Agent = Agent::new(boot, case.config(), running);
-    let mut app = App { pass: case.pass, reboot: false };
     let state = attempt!(boot.state(dev, &journal), "state");
     if case.pass && matches!(state.phase, Phase::Trial { revert_requested: false, .. }) {
         w.confirm_tried = true;
     }
-    let startup = attempt!(agent.start(dev, &mut journal, &mut app), "start");
+    drop(journal);
+    // The Agent owns the flash from here (borrowed: the device outlives the boot).
+    let agent = attempt!(Agent::new(&mut *dev, case.layout, case.config(), running), "agent");
+    let mut agent = agent.with_application(App { pass: case.pass, reboot: false });
+    let startup = attempt!(agent.start(), "start");
     if matches!(startup, Startup::Confirmed(_)) {
         w.confirm_acked = true;
     }
@@ -173,13 +175,13 @@ fn one_boot<D: Storage + PowerDomain>(dev: &mut D, w: &mut World, case: &Case) -
                 r if r.is_final() => w.finals.push(r.clone()),
                 _ => {}
             }
-            attempt!(agent.report_delivered(dev, &mut journal, &r), "report_delivered");
+            attempt!(agent.report_delivered(&r), "report_delivered");
         }
-        if app.reboot {
+        if agent.app().reboot {
             return Boot::Reset;
         }
         let Some(o) = offer.take() else { return Boot::Done };
-        let outcome = agent.offer(dev, &mut journal, o, &mut app, 0);
+        let outcome = agent.offer(o, 0);
         if !supply.is_powered() {
             return Boot::Done;
         }
@@ -191,7 +193,7 @@ fn one_boot<D: Storage + PowerDomain>(dev: &mut D, w: &mut World, case: &Case) -
         let mut buf = [0u8; CHUNK];
         let mut now = 0u64;
         loop {
-            let event = agent.poll(dev, &mut journal, &mut src, &mut buf, now, &mut app);
+            let event = agent.poll(&mut src, &mut buf, now);
             now += 1;
             if !supply.is_powered() {
                 w.fetched += src.stats().served;
