@@ -5,48 +5,46 @@
 //! at once by one host server.
 
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, OfferOutcome, Startup};
-use ota_client::boot::{BootControl, BootLoader, Layout, Strategy};
-use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::boot::{BootLoader, Layout, Strategy};
+use ota_client::flash::{OneFlash, Partition};
 use ota_client::image::Slot;
 use ota_client::mock::serial_link::{DeviceEnd, HostEnd, LinkConfig, SerialLink, VirtualClock};
 use ota_client::mock::serial_server::{Image, SerialServer};
-use ota_client::mock::{CountingSource, CutKind, PowerCut, SimFlash};
+use ota_client::mock::{SharedFlash, CountingSource, CutKind, PowerCut, SimFlash};
 use ota_client::platform::serial::SerialUpdater;
 use ota_client::time::Clock;
 use ota_client::transport::serial::{ChunkClient, ClientConfig, SerialClient};
-use ota_client::{Offer, Version};
+use ota_client::Version;
 
 const E: u32 = 4096;
 const CHUNK: usize = 1024;
 type Flash = SimFlash<4, 4096>;
-type Storage = OneFlash<Flash>;
+/// The device's flash; the test keeps a handle to look at it and cut its power.
+type Storage = OneFlash<SharedFlash<4, 4096>>;
 type Client = SerialClient<DeviceEnd, VirtualClock, 1100, 4096>;
 
-#[derive(Default)]
-struct App {
-    reboot_wanted: bool,
+/// The application's hooks; clones share their state.
+#[derive(Clone, Default)]
+struct App(std::rc::Rc<std::cell::Cell<bool>>);
+
+impl App {
+    fn reboot_wanted(&self) -> bool {
+        self.0.get()
+    }
 }
 
 impl Application for App {
-    fn decide<const L: usize>(&mut self, _offer: &Offer<L>) -> ota_client::agent::Decision {
-        ota_client::agent::Decision::AcceptNow
-    }
-    fn self_test(&mut self) -> bool {
-        true
-    }
     fn request_reboot(&mut self) {
-        self.reboot_wanted = true;
+        self.0.set(true);
     }
 }
 
-/// One device: its flash, the Agent of the current boot, and its end of a serial link.
+/// One device: its flash, the updater of the current boot (its Agent and its end of a
+/// serial link).
 struct Device {
     storage: Storage,
     layout: Layout,
-    journal: Journal,
-    agent: Agent,
-    client: Client,
-    updater: SerialUpdater,
+    updater: SerialUpdater<DeviceEnd, VirtualClock, Storage, App, 1100, 4096>,
     app: App,
     link: SerialLink,
     clock: VirtualClock,
@@ -69,26 +67,17 @@ fn client(link: &SerialLink, clock: &VirtualClock) -> Client {
 impl Device {
     /// A device running 1.0.0, first boot; it reports its version.
     fn new(link: SerialLink, clock: &VirtualClock) -> Self {
-        let mut storage = OneFlash(Flash::new((2 + 24 + 25) as usize * E as usize, 0xFF));
+        let storage = OneFlash(SharedFlash::new(Flash::new((2 + 24 + 25) as usize * E as usize, 0xFF)));
         let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
         let layout = Layout::new::<Storage>(p(0, 2), p(2, 24), p(26, 25), Strategy::Select).unwrap();
-        let mut journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-        let mut app = App::default();
-        let mut agent = Agent::new(
-            BootControl::new(layout),
-            AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned),
-            v("1.0.0"),
-        );
-        assert_eq!(agent.start(&mut storage, &mut journal, &mut app).unwrap(), Startup::Normal);
-        agent.report_version();
-        let client = client(&link, clock);
+        let app = App::default();
+        let (agent, startup) = start(&storage, layout, &app, "1.0.0");
+        assert_eq!(startup, Startup::Normal);
+        let updater = SerialUpdater::new(agent, client(&link, clock));
         Self {
             storage,
             layout,
-            journal,
-            agent,
-            client,
-            updater: SerialUpdater::new(),
+            updater,
             app,
             link,
             clock: clock.clone(),
@@ -99,21 +88,11 @@ impl Device {
 
     /// Reset: the bootloader runs, then a new Agent (and a new client) for `running`.
     fn reboot(&mut self, running: &str) -> Startup {
-        self.storage.0.power_cycle();
-        let boot = BootControl::new(self.layout);
-        let mut journal: Journal = Journal::open(&mut self.storage.0, self.layout.state()).unwrap();
-        BootLoader::new(*boot.layout()).prepare_boot(&mut self.storage, &mut journal, &mut |_| {}).unwrap();
-        self.journal = Journal::open(&mut self.storage.0, self.layout.state()).unwrap();
+        self.storage.0.borrow_mut().power_cycle();
+        BootLoader::new(self.layout).boot(&mut self.storage).unwrap();
         self.app = App::default();
-        self.agent = Agent::new(
-            BootControl::new(self.layout),
-            AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned),
-            v(running),
-        );
-        let startup = self.agent.start(&mut self.storage, &mut self.journal, &mut self.app).unwrap();
-        self.agent.report_version();
-        self.client = client(&self.link, &self.clock);
-        self.updater = SerialUpdater::new();
+        let (agent, startup) = start(&self.storage, self.layout, &self.app, running);
+        self.updater = SerialUpdater::new(agent, client(&self.link, &self.clock));
         self.offers.clear();
         startup
     }
@@ -121,38 +100,37 @@ impl Device {
     /// One step: reports and offers, then the Agent's poll with the client as its source.
     fn step(&mut self) -> AgentEvent {
         let now = self.clock.now_ms();
-        let offer = self
-            .updater
-            .poll_reports(
-                &mut self.agent,
-                &mut self.client,
-                &mut self.storage,
-                &mut self.journal,
-                &mut self.app,
-                now,
-            )
-            .unwrap();
+        let offer = self.updater.poll_reports(now).unwrap();
         self.offers.extend(offer);
         let mut buf = [0u8; CHUNK];
-        let mut source = CountingSource::new(&mut self.client);
-        let event =
-            self.agent.poll(&mut self.storage, &mut self.journal, &mut source, &mut buf, now, &mut self.app);
+        let (agent, client) = self.updater.parts_mut();
+        let mut source = CountingSource::new(client);
+        let event = agent.poll(&mut source, &mut buf, now);
         self.fetched += source.bytes;
         event
     }
 
     fn slot_holds(&self, slot: Slot, img: &[u8]) -> bool {
         let base = self.layout.slot(slot).part.offset() as usize;
-        self.storage.0.contents()[base..base + img.len()] == img[..]
+        self.storage.0.borrow().contents()[base..base + img.len()] == img[..]
     }
 
     fn active_slot(&mut self) -> Slot {
-        self.agent.boot().state(&mut self.storage, &self.journal).unwrap().active
+        self.updater.agent_mut().boot_state().unwrap().active
     }
 
     fn idle(&self) -> bool {
-        self.agent.next_report().is_none() && self.agent.current_offer().is_none()
+        self.updater.agent().next_report().is_none() && self.updater.agent().current_offer().is_none()
     }
+}
+
+/// The Agent of one boot running `running`, started, with its version report queued.
+fn start(storage: &Storage, layout: Layout, app: &App, running: &str) -> (Agent<Storage, App>, Startup) {
+    let config = AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned);
+    let mut agent = Agent::new(storage.clone(), layout, config, v(running)).unwrap().with_application(app.clone());
+    let startup = agent.start().unwrap();
+    agent.report_version();
+    (agent, startup)
 }
 
 /// Advances virtual time by 1 ms: the links carry bytes, the server answers, every device
@@ -231,7 +209,7 @@ fn agent_updates_a_device_over_a_faulty_link() {
     run_until_staged(&clock, &mut server, &mut devices, 120_000);
     let d = &devices[0];
     assert_eq!(d.offers, vec![OfferOutcome::Accepted]);
-    assert!(d.app.reboot_wanted);
+    assert!(d.app.reboot_wanted());
     let record = server.record(0).unwrap().clone();
     assert_eq!(record.version.as_deref(), Some("1.0.0"));
     assert_eq!(record.progress, Some(100), "the last progress report reached the host");
@@ -241,7 +219,7 @@ fn agent_updates_a_device_over_a_faulty_link() {
         "faults happened: {up:?} {down:?}"
     );
     assert!(down.garbage + up.garbage > 0, "garbage happened: {up:?} {down:?}");
-    let s = d.client.stats();
+    let s = d.updater.client().stats();
     assert!(s.frames.crc_errors > 0 || s.bad_answers > 0 || s.timeouts > 0, "the client saw faults: {s:?}");
 
     // Reset into the new image: trial, self-test, confirm, success reported to the host.
@@ -269,8 +247,8 @@ fn power_cut_mid_download_resumes_from_the_checkpoint() {
         let e = tick(&clock, &mut server, &mut devices)[0];
         let d = &mut devices[0];
         if !cut && matches!(e, AgentEvent::Downloading { percent } if percent >= 45) {
-            let at_op = d.storage.0.ops() + 5;
-            d.storage.0.arm(PowerCut { at_op, kind: CutKind::MidWrite });
+            let at_op = d.storage.0.borrow().ops() + 5;
+            d.storage.0.borrow_mut().arm(PowerCut { at_op, kind: CutKind::MidWrite });
             cut = true;
         }
         if let AgentEvent::Failed(_) = e {
@@ -289,7 +267,7 @@ fn power_cut_mid_download_resumes_from_the_checkpoint() {
     for _ in 0..120_000 {
         let e = tick(&clock, &mut server, &mut devices)[0];
         if resumed_from.is_none()
-            && let Some(dl) = devices[0].agent.download()
+            && let Some(dl) = devices[0].updater.agent().download()
             && dl.checkpoint_interval() > 0
         {
             resumed_from = Some(dl.resumed_from());
@@ -348,7 +326,7 @@ fn five_devices_updated_at_once_by_one_server() {
     let ends: Vec<u64> = windows.iter().map(|w| w.1.expect("staged")).collect();
     println!("five devices: downloads {starts:?} .. {ends:?} ms of virtual time");
     for d in &devices {
-        println!("{:?}", d.client.stats());
+        println!("{:?}", d.updater.client().stats());
     }
     // At once: every download was under way before the first one finished.
     assert!(starts.iter().max() < ends.iter().min(), "downloads did not overlap");

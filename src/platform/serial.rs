@@ -105,6 +105,12 @@ where
         &mut self.client
     }
 
+    /// The Agent and the client together (for instance to wrap the client in a counting
+    /// source and poll the Agent with it).
+    pub fn parts_mut(&mut self) -> (&mut Agent<S, A, K, L>, &mut SerialClient<P, C, N, B>) {
+        (&mut self.agent, &mut self.client)
+    }
+
     /// Gives back the Agent and the client.
     pub fn into_parts(self) -> (Agent<S, A, K, L>, SerialClient<P, C, N, B>) {
         (self.agent, self.client)
