@@ -7,47 +7,47 @@
 //! The PCP vectors of PROTOCOLS.md are not used here (the codec's own tests cover them).
 
 use ota_client::agent::{
-    Agent, AgentConfig, AgentEvent, Application, Decision, OfferOutcome, Report, Startup,
+    Agent, AgentConfig, AgentEvent, Application, OfferOutcome, Report, Startup,
 };
-use ota_client::boot::{BootControl, BootLoader, Layout, Phase, Strategy};
-use ota_client::download::Checkpoint;
-use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::boot::{BootLoader, Layout, Phase, Strategy};
+use ota_client::flash::{OneFlash, Partition};
 use ota_client::image::Slot;
 use ota_client::mock::pcp_platform::{PcpPackage, PcpPlatform};
-use ota_client::mock::{CountingSource, CutKind, PowerCut, SimFlash};
+use ota_client::mock::{CountingSource, SharedFlash, CutKind, PowerCut, SimFlash};
 use ota_client::platform::huawei_pcp::codec::{MAX_DEVICE_FRAME, result, version_field};
 use ota_client::platform::huawei_pcp::{FlowConfig, PcpFlow, PcpSource, ReportStart, SourceEvent};
-use ota_client::{FailureCause, Offer, Version};
+use ota_client::{FailureCause, Version};
 use sha2::Digest as _;
 
 const E: u32 = 4096;
 const FLOW: FlowConfig = FlowConfig { timeout_ms: 200, max_retries: 5 };
 type Flash = SimFlash<4, 4096>;
-type Storage = OneFlash<Flash>;
+/// The device's flash; the test keeps a handle to look at it and cut its power.
+type Storage = OneFlash<SharedFlash<4, 4096>>;
 
-#[derive(Default)]
-struct App {
-    reboot_wanted: bool,
+/// The application's hooks; clones share their state.
+#[derive(Clone, Default)]
+struct App(std::rc::Rc<std::cell::Cell<bool>>);
+
+impl App {
+    fn reboot_wanted(&self) -> bool {
+        self.0.get()
+    }
 }
 
 impl Application for App {
-    fn decide<const L: usize>(&mut self, _offer: &Offer<L>) -> Decision {
-        Decision::AcceptNow
-    }
-    fn self_test(&mut self) -> bool {
-        true
-    }
     fn request_reboot(&mut self) {
         // A PCP device reboots into the new image only when the platform says so (23).
-        self.reboot_wanted = true;
+        self.0.set(true);
     }
 }
 
+/// A PCP device wired by hand from the Agent and the `PcpSource` (what `PcpDevice` does,
+/// step by step, so that the test can count the bytes the engine pulls).
 struct Device {
     storage: Storage,
     layout: Layout,
-    journal: Journal,
-    agent: Agent,
+    agent: Agent<Storage, App>,
     source: PcpSource,
     app: App,
     config: AgentConfig,
@@ -79,19 +79,18 @@ fn pcp_config() -> AgentConfig {
 
 impl Device {
     fn new(config: AgentConfig) -> Self {
-        let mut storage = OneFlash(Flash::new((2 + 24 + 25) as usize * E as usize, 0xFF));
+        let storage = OneFlash(SharedFlash::new(Flash::new((2 + 24 + 25) as usize * E as usize, 0xFF)));
         let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
         let layout = Layout::new::<Storage>(p(0, 2), p(2, 24), p(26, 25), Strategy::Select).unwrap();
-        let journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-        let agent = Agent::new(BootControl::new(layout), config, v("1.0"));
+        let app = App::default();
+        let agent = Agent::new(storage.clone(), layout, config, v("1.0")).unwrap().with_application(app.clone());
         let flow = PcpFlow::new(version_field("1.0").unwrap(), layout.max_image_size(), FLOW);
         let mut dev = Self {
             storage,
             layout,
-            journal,
             agent,
             source: PcpSource::new(flow, None),
-            app: App::default(),
+            app,
             config,
             in_flight: None,
             offers: Vec::new(),
@@ -99,7 +98,7 @@ impl Device {
             fetched: 0,
             now: 0,
         };
-        let startup = dev.agent.start(&mut dev.storage, &mut dev.journal, &mut dev.app).unwrap();
+        let startup = dev.agent.start().unwrap();
         assert_eq!(startup, Startup::Normal);
         dev
     }
@@ -107,14 +106,14 @@ impl Device {
     /// Reset (after a power cut or into a new image): bootloader, new Agent, new PCP source
     /// that knows the Journal's checkpoint.
     fn reboot(&mut self, running: &str) -> Startup {
-        self.storage.0.power_cycle();
-        let mut journal: Journal = Journal::open(&mut self.storage.0, self.layout.state()).unwrap();
-        BootLoader::new(self.layout).prepare_boot(&mut self.storage, &mut journal, &mut |_| {}).unwrap();
-        self.journal = Journal::open(&mut self.storage.0, self.layout.state()).unwrap();
+        self.storage.0.borrow_mut().power_cycle();
+        BootLoader::new(self.layout).boot(&mut self.storage).unwrap();
         self.app = App::default();
-        self.agent = Agent::new(BootControl::new(self.layout), self.config, v(running));
-        let startup = self.agent.start(&mut self.storage, &mut self.journal, &mut self.app).unwrap();
-        let checkpoint = Checkpoint::load(&mut self.storage, &self.journal);
+        self.agent = Agent::new(self.storage.clone(), self.layout, self.config, v(running))
+            .unwrap()
+            .with_application(self.app.clone());
+        let startup = self.agent.start().unwrap();
+        let checkpoint = self.agent.checkpoint();
         let flow = PcpFlow::new(version_field(running).unwrap(), self.layout.max_image_size(), FLOW);
         self.source = PcpSource::new(flow, checkpoint);
         self.in_flight = None;
@@ -138,13 +137,12 @@ impl Device {
             match event {
                 Some(SourceEvent::OfferReady) => {
                     let offer = self.source.offer().expect("offer ready");
-                    let outcome =
-                        self.agent.offer(&mut self.storage, &mut self.journal, offer, &mut self.app, now);
+                    let outcome = self.agent.offer(offer, now);
                     self.offers.push(outcome);
                 }
                 Some(SourceEvent::ReportAcknowledged) => {
                     if let Some(sent) = self.in_flight.take() {
-                        self.agent.report_delivered(&mut self.storage, &mut self.journal, &sent).unwrap();
+                        self.agent.report_delivered(&sent).unwrap();
                     }
                 }
                 Some(SourceEvent::Execute) => self.execute = true,
@@ -156,15 +154,14 @@ impl Device {
         {
             match self.source.start_report(&report, self.agent.running()) {
                 ReportStart::Delivered => {
-                    self.agent.report_delivered(&mut self.storage, &mut self.journal, &report).unwrap();
+                    self.agent.report_delivered(&report).unwrap();
                 }
                 ReportStart::Sent => self.in_flight = Some(report),
             }
         }
         let mut buf = [0u8; 256];
         let mut src = CountingSource::new(&mut self.source);
-        let event =
-            self.agent.poll(&mut self.storage, &mut self.journal, &mut src, &mut buf, now, &mut self.app);
+        let event = self.agent.poll(&mut src, &mut buf, now);
         self.fetched += src.bytes;
         while let Some(n) = self.source.poll_transmit(now, &mut out) {
             platform.receive(&out[..n]);
@@ -190,7 +187,7 @@ impl Device {
 
     fn slot_holds(&self, slot: Slot, img: &[u8]) -> bool {
         let base = self.layout.slot(slot).part.offset() as usize;
-        self.storage.0.contents()[base..base + img.len()] == img[..]
+        self.storage.0.borrow().contents()[base..base + img.len()] == img[..]
     }
 }
 
@@ -214,7 +211,7 @@ fn full_upgrade_through_the_engine_with_lost_and_corrupted_blocks() {
     assert_eq!(rec.statuses, vec![result::OK], "download status 0 once the image was staged");
     assert_eq!(rec.execute_answers, vec![result::OK]);
     assert_eq!(dev.offers, vec![OfferOutcome::Accepted]);
-    assert!(dev.app.reboot_wanted);
+    assert!(dev.app.reboot_wanted());
     // The size probe asks for the last block first, then the engine asks 0, 1, 2, ... in order
     // (repeats of lost or corrupted answers aside).
     let mut firsts = rec.requests.clone();
@@ -225,7 +222,7 @@ fn full_upgrade_through_the_engine_with_lost_and_corrupted_blocks() {
     assert_eq!(dev.source.stats().size_probes, 1);
     assert_eq!(dev.fetched, img.len() as u64);
     // What is staged: the exact size, and the SHA-256 the engine computed of what it wrote.
-    let state = dev.agent.boot().state(&mut dev.storage, &dev.journal).unwrap();
+    let state = dev.agent.boot_state().unwrap();
     let Phase::Staged { image: staged, .. } = state.phase else { panic!("{:?}", state.phase) };
     assert_eq!((staged.size, staged.sha256), (img.len() as u32, sha(&img)));
 
@@ -235,7 +232,7 @@ fn full_upgrade_through_the_engine_with_lost_and_corrupted_blocks() {
         !p.record().results.is_empty() && d.agent.next_report().is_none()
     });
     assert_eq!(platform.record().results, vec![(result::OK, "2.0".to_owned())]);
-    let state = dev.agent.boot().state(&mut dev.storage, &dev.journal).unwrap();
+    let state = dev.agent.boot_state().unwrap();
     assert!(dev.slot_holds(state.active, &img));
 }
 
@@ -259,8 +256,8 @@ fn cut_mid_download(dev: &mut Device, platform: &mut PcpPlatform) -> usize {
     for _ in 0..200_000 {
         let e = dev.step(platform);
         if !armed && matches!(e, AgentEvent::Downloading { percent } if percent >= 45) {
-            let at_op = dev.storage.0.ops() + 5;
-            dev.storage.0.arm(PowerCut { at_op, kind: CutKind::MidWrite });
+            let at_op = dev.storage.0.borrow().ops() + 5;
+            dev.storage.0.borrow_mut().arm(PowerCut { at_op, kind: CutKind::MidWrite });
             armed = true;
         }
         if let AgentEvent::Failed(_) = e {
@@ -281,7 +278,7 @@ fn same_package_notified_again_resumes_at_the_checkpoint_block() {
     let before = dev.fetched;
 
     assert_eq!(dev.reboot("1.0"), Startup::Normal);
-    let checkpoint = Checkpoint::load(&mut dev.storage, &dev.journal).expect("a checkpoint survived the cut");
+    let checkpoint = dev.agent.checkpoint().expect("a checkpoint survived the cut");
     assert_eq!(checkpoint.package_id, Some(0x1234));
     assert!(checkpoint.digest.md5.is_none() && checkpoint.digest.sha256.is_none());
     let block = u16::try_from(checkpoint.written / 500).unwrap();
@@ -296,7 +293,7 @@ fn same_package_notified_again_resumes_at_the_checkpoint_block() {
     let refetched = before + dev.fetched - img.len() as u64;
     println!("PCP power cut: resumed at byte {} (block {block}), refetched {refetched}", checkpoint.written);
     assert!(refetched <= u64::from(E) + 500, "refetched {refetched}");
-    let state = dev.agent.boot().state(&mut dev.storage, &dev.journal).unwrap();
+    let state = dev.agent.boot_state().unwrap();
     let Phase::Staged { image: staged, .. } = state.phase else { panic!("{:?}", state.phase) };
     assert_eq!(staged.sha256, sha(&img));
     assert_eq!(platform.record().statuses, vec![result::OK]);
@@ -310,7 +307,7 @@ fn another_version_or_check_code_starts_over() {
         let mut dev = Device::new(pcp_config());
         let heard = cut_mid_download(&mut dev, &mut platform);
         assert_eq!(dev.reboot("1.0"), Startup::Normal);
-        assert!(Checkpoint::load(&mut dev.storage, &dev.journal).is_some_and(|c| c.written > 0));
+        assert!(dev.agent.checkpoint().is_some_and(|c| c.written > 0));
 
         let other = image(30_250, seed); // 61 blocks, the last one 250 bytes
         platform.set_package(Some(package(version, &other, check_code)));
@@ -319,7 +316,7 @@ fn another_version_or_check_code_starts_over() {
         let requests = &platform.record().requests[heard..];
         assert_eq!(&requests[..2], &[60, 0], "{version}/{check_code:#x}: size probe, then block 0");
         assert_eq!(dev.fetched, other.len() as u64, "nothing resumed");
-        let state = dev.agent.boot().state(&mut dev.storage, &dev.journal).unwrap();
+        let state = dev.agent.boot_state().unwrap();
         let Phase::Staged { image: staged, .. } = state.phase else { panic!("{:?}", state.phase) };
         assert_eq!((staged.version.as_str(), staged.sha256), (version, sha(&other)));
     }
