@@ -8,6 +8,8 @@
 
 mod support;
 
+use std::cell::Cell;
+
 use ota_client::agent::{Agent, AgentConfig, Application, Decision, OfferOutcome, Startup};
 use ota_client::boot::{BootControl, BootLoader, BootState, Layout, Phase, Strategy};
 use ota_client::download::Checkpoint;
@@ -15,17 +17,18 @@ use ota_client::flash::{Journal, OneFlash, Partition, kinds};
 use ota_client::image::Slot;
 use ota_client::mock::enos_edge_server::{EdgeReport, EnosEdgeServer, ReportKind};
 use ota_client::mock::http_server::{Fault, MockResponse};
-use ota_client::mock::{CutKind, PowerCut, SimFlash};
+use ota_client::mock::{SharedFlash, CutKind, PowerCut, SimFlash};
 use ota_client::platform::enos_edge::{
     EdgeCallKind, EdgeConfig, EdgeDevice, EdgeEndpoints, EdgeError, EdgeEvent, UpgradeMode,
 };
 use ota_client::transport::http::{HttpClient, HttpError, HttpTransport, Response, TcpConnector};
-use ota_client::{FailureCause, Offer, Version};
+use ota_client::{FailureCause, Version};
 use support::nginx::{Nginx, firmware};
 
 const E: u32 = 4096;
 type Flash = SimFlash<4, 4096>;
-type Storage = OneFlash<Flash>;
+/// The device's flash; the test keeps a handle to look at it and cut its power.
+type Storage = OneFlash<SharedFlash<4, 4096>>;
 const ASSET: &str = "ZR3c5CfFSO";
 const SERIAL: &str = "1234-5678-90aa";
 const CHUNK: usize = 1024;
@@ -65,24 +68,43 @@ impl HttpTransport for Counting {
     }
 }
 
+/// The application's hooks; clones share their state (the Agent owns one, the test one).
+#[derive(Clone, Default)]
+struct App(std::rc::Rc<AppState>);
+
 #[derive(Default)]
-struct App {
-    reboots: u32,
-    decision: Option<Decision>,
-    decided: u32,
+struct AppState {
+    reboots: Cell<u32>,
+    decision: Cell<Option<Decision>>,
+    decided: Cell<u32>,
+}
+
+impl App {
+    fn declining() -> Self {
+        let app = Self::default();
+        app.decision.set(Some(Decision::Decline));
+        app
+    }
+}
+
+impl std::ops::Deref for App {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        &self.0
+    }
 }
 
 impl Application for App {
-    fn decide<const L: usize>(&mut self, _offer: &Offer<L>) -> Decision {
-        self.decided += 1;
-        self.decision.unwrap_or(Decision::AcceptNow)
+    fn decide(&mut self, _version: &Version, _size: u32) -> Decision {
+        self.decided.set(self.decided.get() + 1);
+        self.decision.get().unwrap_or(Decision::AcceptNow)
     }
     fn request_reboot(&mut self) {
-        self.reboots += 1;
+        self.reboots.set(self.reboots.get() + 1);
     }
 }
 
-type Device = EdgeDevice<Counting>;
+type Device = EdgeDevice<Counting, Storage, App>;
 
 struct Rig {
     storage: Storage,
@@ -95,7 +117,7 @@ struct Rig {
 
 impl Rig {
     fn new() -> Self {
-        let storage = OneFlash(Flash::new((2 + 32 + 33) as usize * E as usize, 0xFF));
+        let storage = OneFlash(SharedFlash::new(Flash::new((2 + 32 + 33) as usize * E as usize, 0xFF)));
         let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
         let layout = Layout::new::<Storage>(p(0, 2), p(2, 32), p(34, 33), Strategy::Select).unwrap();
         Self { storage, layout, now: 0, mode: UpgradeMode::UponRequest, asset: ASSET }
@@ -107,7 +129,7 @@ impl Rig {
 
     /// The bootloader runs at reset.
     fn reset(&mut self) -> Slot {
-        self.storage.0.power_cycle();
+        self.storage.0.borrow_mut().power_cycle();
         let boot = BootControl::new(self.layout);
         let mut journal = self.journal();
         BootLoader::new(*boot.layout())
@@ -118,25 +140,23 @@ impl Rig {
 
     /// A boot of the firmware: a new Agent and device over a new connection.
     fn boot(&mut self, running: &str, endpoints: EdgeEndpoints, app: &mut App) -> (Device, Journal, Startup) {
-        let mut journal = self.journal();
-        let agent = Agent::new(
-            BootControl::new(self.layout),
-            AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned),
-            v(running),
-        );
+        let config = AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned);
+        let agent =
+            Agent::new(self.storage.clone(), self.layout, config, v(running)).unwrap().with_application(app.clone());
+        let journal = self.journal();
         let mut config = EdgeConfig::new(endpoints, self.asset, SERIAL).unwrap();
         config.poll_interval_ms = 1_000;
         config.report_retry_ms = 500;
         config.mode = self.mode;
         let mut device = EdgeDevice::new(agent, config, Counting::new());
-        let startup = device.start(&mut self.storage, &mut journal, app, self.now).unwrap();
+        let startup = device.start(self.now).unwrap();
         (device, journal, startup)
     }
 
-    fn step(&mut self, dev: &mut Device, journal: &mut Journal, app: &mut App) -> EdgeEvent {
+    fn step(&mut self, dev: &mut Device, _journal: &mut Journal, _app: &mut App) -> EdgeEvent {
         self.now += 10;
         let mut buf = [0u8; CHUNK];
-        dev.poll(&mut self.storage, journal, app, &mut buf, self.now)
+        dev.poll(&mut buf, self.now)
     }
 
     /// Polls until `stop` holds for an event; returns every event seen.
@@ -191,7 +211,7 @@ impl Rig {
 
     fn slot_holds(&self, slot: Slot, image: &[u8]) -> bool {
         let base = self.layout.slot(slot).part.offset() as usize;
-        self.storage.0.contents()[base..base + image.len()] == image[..]
+        self.storage.0.borrow().contents()[base..base + image.len()] == image[..]
     }
 }
 
@@ -269,7 +289,7 @@ fn range_starts(server: &EnosEdgeServer, path: &str) -> Vec<u64> {
 fn update_to_staged(rig: &mut Rig, dev: &mut Device, journal: &mut Journal, app: &mut App) {
     rig.run_until(dev, journal, app, |e| *e == EdgeEvent::Staged);
     rig.deliver_all(dev, journal, app);
-    assert_eq!(app.reboots, 1);
+    assert_eq!(app.reboots.get(), 1);
 }
 
 fn confirm_after_reboot(rig: &mut Rig, endpoints: EdgeEndpoints, fw: &[u8], app: &mut App) -> Device {
@@ -296,7 +316,7 @@ fn full_update_end_to_end_with_exact_reports() {
 
     let first = rig.next(&mut dev, &mut journal, &mut app);
     assert_eq!(first, EdgeEvent::Offered(OfferOutcome::Accepted));
-    assert_eq!(app.decided, 1, "upon device request: the application decided");
+    assert_eq!(app.decided.get(), 1, "upon device request: the application decided");
     assert_eq!(dev.download_url(), server.base_url() + &path, "relative path resolved against the base");
     update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
     assert!(matches!(rig.boot_state().phase, Phase::Staged { .. }));
@@ -332,7 +352,7 @@ fn forced_push_needs_no_decision_and_a_declined_offer_is_reported() {
 
     // Upon device request, declined: flag 0 errcode -5 with the running version, nothing written.
     let mut rig = Rig::new();
-    let mut app = App { decision: Some(Decision::Decline), ..App::default() };
+    let mut app = App::declining();
     let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
     let before = rig.boot_state();
     let first = rig.next(&mut dev, &mut journal, &mut app);
@@ -344,20 +364,20 @@ fn forced_push_needs_no_decision_and_a_declined_offer_is_reported() {
     assert_eq!(rig.next(&mut dev, &mut journal, &mut app), EdgeEvent::Ignored);
     dev.reconsider();
     dev.check_now();
-    app.decision = Some(Decision::AcceptNow);
+    app.decision.set(Some(Decision::AcceptNow));
     let next = rig.next(&mut dev, &mut journal, &mut app);
     assert_eq!(next, EdgeEvent::Offered(OfferOutcome::Accepted));
-    assert_eq!(app.decided, 2);
+    assert_eq!(app.decided.get(), 2);
     drop(dev);
     assert_eq!(rig.boot_state(), before);
 
     // Forced push: the application's decide is never asked.
     let mut rig = Rig::new();
     rig.mode = UpgradeMode::ForcedPush;
-    let mut app = App { decision: Some(Decision::Decline), ..App::default() };
+    let mut app = App::declining();
     let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
     update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
-    assert_eq!(app.decided, 0);
+    assert_eq!(app.decided.get(), 0);
     confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
 }
 
@@ -405,15 +425,15 @@ fn power_cut_and_resume(rig: &mut Rig, endpoints: &EdgeEndpoints, fw: &[u8], app
         app,
         |e| matches!(e, EdgeEvent::Downloading { percent } if *percent >= 45),
     );
-    let at_op = rig.storage.0.ops() + 3;
-    rig.storage.0.arm(PowerCut { at_op, kind: CutKind::MidWrite });
+    let at_op = rig.storage.0.borrow_mut().ops() + 3;
+    rig.storage.0.borrow_mut().arm(PowerCut { at_op, kind: CutKind::MidWrite });
     for _ in 0..1_000 {
         rig.step(&mut dev, &mut journal, app);
-        if !rig.storage.0.is_powered() {
+        if !rig.storage.0.borrow_mut().is_powered() {
             break;
         }
     }
-    assert!(!rig.storage.0.is_powered(), "the power cut struck");
+    assert!(!rig.storage.0.borrow_mut().is_powered(), "the power cut struck");
     let before = dev.transport_mut().body_bytes;
     drop(dev);
 
@@ -437,7 +457,7 @@ fn power_cut_mid_download_resumes_with_range_after_reboot() {
     let fw = firmware(IMAGE_LEN);
     let path = server.set_firmware(ASSET, "2.0.0", fw.clone());
     let mut rig = Rig::new();
-    let mut app = App { reboots: 0, ..App::default() };
+    let mut app = App::default();
     let (resumed_at, fetched) = power_cut_and_resume(&mut rig, &server.endpoints(), &fw, &mut app);
     assert!(resumed_at > 0);
     assert!(range_starts(&server, &path).contains(&resumed_at), "the server saw Range: bytes={resumed_at}-");
@@ -465,7 +485,7 @@ fn md5_mismatch_reports_failure_and_stages_nothing() {
     let events = rig.run_until(&mut dev, &mut journal, &mut app, |e| matches!(e, EdgeEvent::UpdateFailed(_)));
     assert_eq!(events.last(), Some(&EdgeEvent::UpdateFailed(FailureCause::IntegrityCheckFailure)));
     rig.deliver_all(&mut dev, &mut journal, &mut app);
-    assert_eq!(app.reboots, 0);
+    assert_eq!(app.reboots.get(), 0);
     assert_eq!(rig.boot_state(), before, "nothing staged");
     assert_eq!(rig.checkpoint(), None);
     // The same bad offer is not downloaded again at every poll.
@@ -532,7 +552,7 @@ fn answer_case(answer: MockResponse) -> (EdgeEvent, Vec<EdgeReport>) {
         rig.step(&mut dev, &mut journal, &mut app);
     }
     assert_eq!(rig.boot_state(), before, "nothing staged");
-    assert_eq!(app.reboots, 0);
+    assert_eq!(app.reboots.get(), 0);
     (event, server.reports())
 }
 
@@ -704,7 +724,7 @@ fn a_report_the_edge_refuses_for_good_is_not_resent() {
         server.set_firmware(ASSET, "2.0.0", firmware(5_000));
         server.set_report_status(Some(status));
         let mut rig = Rig::new();
-        let mut app = App { decision: Some(Decision::Decline), ..App::default() };
+        let mut app = App::declining();
         let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
         assert_eq!(
             rig.next(&mut dev, &mut journal, &mut app),
