@@ -29,7 +29,7 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use ota_client::Version;
-use ota_client::agent::{Agent, AgentConfig, Application, Startup};
+use ota_client::agent::{Agent, AgentConfig, Startup};
 use ota_client::boot::{BootControl, BootLoader, Layout, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::mock::SimFlash;
@@ -44,17 +44,7 @@ const SLOT_SECTORS: u32 = 256;
 
 type Flash = SimFlash<4, 4096>;
 type Storage = OneFlash<Flash>;
-type Device = EdgeDevice<HttpClient<TcpConnector, 2048, 512, StdClock>>;
-
-struct App {
-    reboot_requested: bool,
-}
-
-impl Application for App {
-    fn request_reboot(&mut self) {
-        self.reboot_requested = true;
-    }
-}
+type Device = EdgeDevice<HttpClient<TcpConnector, 2048, 512, StdClock>, Storage>;
 
 const USAGE: &str = "usage: enos_edge_device EDGE [ASSET_ID] [VERSION] [--forced]
   EDGE      base URL of every endpoint (http://127.0.0.1:PORT, as printed by
@@ -98,16 +88,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut version = running;
     println!("device {asset} running {version}, Edge {edge}, mode {:?}", config.mode);
     loop {
-        let mut journal = Journal::open(&mut storage.0, layout.state()).map_err(debug)?;
-        let agent = Agent::new(
-            BootControl::new(layout),
-            AgentConfig::new(ota_client::mock::demo_policy()),
-            Version::parse(&version).map_err(debug)?,
-        );
+        let running = Version::parse(&version).map_err(debug)?;
+        let agent = Agent::new(storage, layout, AgentConfig::new(ota_client::mock::demo_policy()), running)
+            .map_err(debug)?;
         let mut device: Device =
             EdgeDevice::new(agent, config.clone(), HttpClient::with_clock(TcpConnector::default(), clock));
-        let mut app = App { reboot_requested: false };
-        let startup = device.start(&mut storage, &mut journal, &mut app, clock.now_ms()).map_err(debug)?;
+        let startup = device.start(clock.now_ms()).map_err(debug)?;
         match &startup {
             Startup::Normal => println!("boot: normal"),
             Startup::Confirmed(v) => println!("boot: {v} passed its self-test and is confirmed"),
@@ -116,17 +102,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Startup::Requeued { reports } => println!("boot: {reports} undelivered report(s) queued again"),
         }
         let confirmed = matches!(startup, Startup::Confirmed(_));
-        run(&mut device, &mut storage, &mut journal, &mut app, &clock, confirmed)?;
-        if !app.reboot_requested {
+        run(&mut device, &clock, confirmed)?;
+        if !device.agent().reboot_pending() {
             return Ok(());
         }
-        // Reboot: the bootloader picks the staged image; the new firmware reports its version.
-        drop(device);
-        let boot = BootControl::new(layout);
-        let decision = BootLoader::new(*boot.layout())
-            .prepare_boot(&mut storage, &mut journal, &mut |_| {})
-            .map_err(debug)?;
-        let state = boot.state(&mut storage, &journal).map_err(debug)?;
+        // Reboot: the firmware gives the flash back, the bootloader picks the staged image;
+        // the new firmware reports its version.
+        let (flash, _, ()) = device.into_agent().into_parts();
+        storage = flash;
+        let decision = BootLoader::new(layout).boot(&mut storage).map_err(debug)?;
+        let journal: Journal = Journal::open(&mut storage.0, layout.state()).map_err(debug)?;
+        let state = BootControl::new(layout).state(&mut storage, &journal).map_err(debug)?;
         if let ota_client::boot::Phase::Trial { image, .. } = &state.phase {
             version = image.version.as_str().to_owned();
         }
@@ -141,18 +127,11 @@ fn debug(e: impl std::fmt::Debug) -> String {
 
 /// Polls until the update is staged (a reboot is due) or, after a confirmed update, until
 /// its success report is delivered and the Edge has nothing more.
-fn run(
-    device: &mut Device,
-    storage: &mut Storage,
-    journal: &mut Journal,
-    app: &mut App,
-    clock: &StdClock,
-    confirmed: bool,
-) -> Result<(), Box<dyn std::error::Error>> {
+fn run(device: &mut Device, clock: &StdClock, confirmed: bool) -> Result<(), Box<dyn std::error::Error>> {
     let mut buf = [0u8; 2048];
     let size = |d: &Device| d.agent().current_offer().map_or(0, |o| o.size);
     loop {
-        let event = device.poll(storage, journal, app, &mut buf, clock.now_ms());
+        let event = device.poll(&mut buf, clock.now_ms());
         match event {
             EdgeEvent::Idle | EdgeEvent::Waiting => std::thread::sleep(Duration::from_millis(50)),
             EdgeEvent::Downloading { percent } => {
@@ -166,7 +145,7 @@ fn run(
             }
             other => println!("\n{other:?}"),
         }
-        if app.reboot_requested && !device.report_pending() {
+        if device.agent().reboot_pending() && !device.report_pending() {
             return Ok(());
         }
     }

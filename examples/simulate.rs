@@ -11,8 +11,8 @@
 //!    failure is reported after the rollback.
 
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, Report, Startup};
-use ota_client::boot::{BootControl, BootLoader, Layout, Strategy};
-use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::boot::{BootLoader, Layout, Strategy};
+use ota_client::flash::{OneFlash, Partition};
 use ota_client::mock::{ChunkServer, CutKind, PowerCut, SimFlash};
 use ota_client::{Digest, Offer, Version};
 use std::io::Write as _;
@@ -22,6 +22,8 @@ const SLOT_SECTORS: u32 = 96;
 const IMAGE_LEN: usize = 256 * 1024;
 type Flash = SimFlash<4, 4096>;
 type Storage = OneFlash<Flash>;
+/// The firmware of one boot: the Agent holds the flash (lent by the simulation) and the app.
+type Firmware<'a> = Agent<&'a mut Storage, App>;
 
 struct App {
     self_test_passes: bool,
@@ -63,38 +65,40 @@ fn bar(percent: u8) {
     let _ = std::io::stdout().flush();
 }
 
-fn send_reports(agent: &mut Agent, storage: &mut Storage, journal: &mut Journal) {
+fn send_reports(agent: &mut Firmware<'_>) {
     while let Some(r) = agent.next_report().cloned() {
         if !matches!(r, Report::Progress { .. }) {
             println!("  report to platform: {r}");
         }
-        agent.report_delivered(storage, journal, &r).unwrap();
+        agent.report_delivered(&r).unwrap();
     }
 }
 
+/// The application after a reset: its Agent over the flash, started (confirms or rolls back).
+fn firmware<'a>(storage: &'a mut Storage, layout: Layout, running: &str, self_test_passes: bool) -> Firmware<'a> {
+    let config = AgentConfig::new(ota_client::mock::demo_policy());
+    let agent = Agent::new(storage, layout, config, Version::parse(running).unwrap()).unwrap();
+    let mut agent = agent.with_application(App { self_test_passes });
+    let startup = agent.start().unwrap();
+    println!("  agent: {}", describe(&startup));
+    agent
+}
+
 fn boot(layout: Layout, storage: &mut Storage) {
-    let mut journal = Journal::<8>::open(&mut storage.0, layout.state()).unwrap();
-    let boot = BootLoader::new(layout)
-        .require_signature(ota_client::mock::demo_keys(), ota_client::mock::DEMO_PRODUCT);
-    let d = boot.prepare_boot(storage, &mut journal, &mut |_| {}).unwrap();
+    let boot = BootLoader::new(layout).require_signature(ota_client::mock::demo_keys(), ota_client::mock::DEMO_PRODUCT);
+    let d = boot.boot(storage).unwrap();
     println!("bootloader: {:?} → run slot {:?}{}", d.event, d.slot, if d.trial { " (trial)" } else { "" });
 }
 
 /// Runs the download until it stages, fails, or the power dies. Returns true when staged.
-fn download(
-    agent: &mut Agent,
-    storage: &mut Storage,
-    journal: &mut Journal,
-    server: &mut ChunkServer,
-    app: &mut App,
-) -> bool {
+fn download(agent: &mut Firmware<'_>, server: &mut ChunkServer) -> bool {
     let mut buf = [0u8; 1024];
     let mut now = 0;
     let mut shown = None;
     loop {
         now += 1;
-        let event = agent.poll(storage, journal, server, &mut buf, now, app);
-        if !storage.0.is_powered() {
+        let event = agent.poll(server, &mut buf, now);
+        if !agent.storage_mut().0.is_powered() {
             println!("\n  *** power cut ***");
             return false;
         }
@@ -144,43 +148,32 @@ fn main() {
     let body_len = IMAGE_LEN - ota_client::image::signature::TRAILER_LEN;
     let v11 = ota_client::mock::demo_sign(&image(body_len, 2), "1.1.0");
     let v12 = ota_client::mock::demo_sign(&image(body_len, 3), "1.2.0");
-    let mut app = App { self_test_passes: true };
 
     println!("== Update 1: 1.0.0 → 1.1.0 ({} KiB), power cut mid-download", IMAGE_LEN / 1024);
     boot(layout, &mut storage);
-    let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-    let mut agent: Agent = Agent::new(
-        BootControl::new(layout),
-        AgentConfig::new(ota_client::mock::demo_policy()),
-        Version::parse("1.0.0").unwrap(),
-    );
-    agent.start(&mut storage, &mut journal, &mut app).unwrap();
-    agent.report_version();
-    send_reports(&mut agent, &mut storage, &mut journal);
     let mut server = ChunkServer::new(v11.clone());
-    agent.offer(&mut storage, &mut journal, offer(&v11, "1.1.0"), &mut app, 0);
-    // Cut the power about 60% of the way through the image's flash writes.
-    storage.0.arm(PowerCut {
-        at_op: storage.0.ops() + (IMAGE_LEN as u64 / 1024) * 6 / 10,
-        kind: CutKind::MidWrite,
-    });
-    download(&mut agent, &mut storage, &mut journal, &mut server, &mut app);
+    {
+        let mut agent = firmware(&mut storage, layout, "1.0.0", true);
+        agent.report_version();
+        send_reports(&mut agent);
+        agent.offer(offer(&v11, "1.1.0"), 0);
+        // Cut the power about 60% of the way through the image's flash writes.
+        let flash = &mut agent.storage_mut().0;
+        flash.arm(PowerCut { at_op: flash.ops() + (IMAGE_LEN as u64 / 1024) * 6 / 10, kind: CutKind::MidWrite });
+        download(&mut agent, &mut server);
+    }
     storage.0.power_cycle();
     storage.0.reset_stats();
 
     println!("== Reboot; the platform offers 1.1.0 again: resume");
     boot(layout, &mut storage);
-    let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-    let mut agent: Agent = Agent::new(
-        BootControl::new(layout),
-        AgentConfig::new(ota_client::mock::demo_policy()),
-        Version::parse("1.0.0").unwrap(),
-    );
-    agent.start(&mut storage, &mut journal, &mut app).unwrap();
     let before = server.stats().served;
-    agent.offer(&mut storage, &mut journal, offer(&v11, "1.1.0"), &mut app, 0);
-    assert!(download(&mut agent, &mut storage, &mut journal, &mut server, &mut app));
-    send_reports(&mut agent, &mut storage, &mut journal);
+    {
+        let mut agent = firmware(&mut storage, layout, "1.0.0", true);
+        agent.offer(offer(&v11, "1.1.0"), 0);
+        assert!(download(&mut agent, &mut server));
+        send_reports(&mut agent);
+    }
     let stats = storage.0.stats().clone();
     println!(
         "  figures: image {} bytes; fetched {} bytes in all: {} before the cut, {} after it\n           (resumed at the last checkpoint: {} bytes fetched twice)",
@@ -199,42 +192,23 @@ fn main() {
 
     println!("== Reboot into the new image");
     boot(layout, &mut storage);
-    let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-    let mut agent: Agent = Agent::new(
-        BootControl::new(layout),
-        AgentConfig::new(ota_client::mock::demo_policy()),
-        Version::parse("1.1.0").unwrap(),
-    );
-    let startup = agent.start(&mut storage, &mut journal, &mut app).unwrap();
-    println!("  agent: {}", describe(&startup));
-    send_reports(&mut agent, &mut storage, &mut journal);
-
-    println!("== Update 2: 1.1.0 → 1.2.0, whose self-test fails");
-    let mut server = ChunkServer::new(v12.clone());
-    agent.offer(&mut storage, &mut journal, offer(&v12, "1.2.0"), &mut app, 0);
-    assert!(download(&mut agent, &mut storage, &mut journal, &mut server, &mut app));
-    send_reports(&mut agent, &mut storage, &mut journal);
+    {
+        let mut agent = firmware(&mut storage, layout, "1.1.0", true);
+        send_reports(&mut agent);
+        println!("== Update 2: 1.1.0 → 1.2.0, whose self-test fails");
+        let mut server = ChunkServer::new(v12.clone());
+        agent.offer(offer(&v12, "1.2.0"), 0);
+        assert!(download(&mut agent, &mut server));
+        send_reports(&mut agent);
+    }
     boot(layout, &mut storage);
-    app.self_test_passes = false;
-    let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-    let mut agent: Agent = Agent::new(
-        BootControl::new(layout),
-        AgentConfig::new(ota_client::mock::demo_policy()),
-        Version::parse("1.2.0").unwrap(),
-    );
-    println!("  agent: {}", describe(&agent.start(&mut storage, &mut journal, &mut app).unwrap()));
+    drop(firmware(&mut storage, layout, "1.2.0", false));
     boot(layout, &mut storage);
-    app.self_test_passes = true;
-    let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).unwrap();
-    let mut agent: Agent = Agent::new(
-        BootControl::new(layout),
-        AgentConfig::new(ota_client::mock::demo_policy()),
-        Version::parse("1.1.0").unwrap(),
-    );
-    let startup = agent.start(&mut storage, &mut journal, &mut app).unwrap();
-    println!("  agent: {}", describe(&startup));
-    assert!(matches!(startup, Startup::RolledBack(_)));
-    send_reports(&mut agent, &mut storage, &mut journal);
+    {
+        let mut agent = firmware(&mut storage, layout, "1.1.0", true);
+        assert!(matches!(agent.boot_state().unwrap().last_rollback, Some(_)));
+        send_reports(&mut agent);
+    }
     let held = &storage.0.contents()[a0..a0 + IMAGE_LEN];
     println!("== Done: slot A holds 1.1.0 again: {}", held == &v11[..]);
 }

@@ -8,16 +8,17 @@
 //! a 128 KiB image, offers that image once the device has reported its version, and stops
 //! once the new version has reported success after its reboot.
 
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, OfferOutcome, Report, Startup};
-use ota_client::boot::{BootControl, BootLoader, Layout, Strategy};
-use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::boot::{BootLoader, Layout, Strategy};
+use ota_client::flash::{OneFlash, Partition};
 use ota_client::mock::SimFlash;
 use ota_client::mock::http_server::MockHttpServer;
 use ota_client::mock::mqtt_cloud::{CloudPlatform, CloudReport, MockCloud};
-use ota_client::platform::flow::{Control, Dialect, Flow, Inbound, RunBuffers, run_http};
-use ota_client::time::StdClock;
+use ota_client::platform::flow::{Dialect, Flow, Inbound};
+use ota_client::time::{Clock, StdClock};
 use ota_client::transport::http::{HttpClient, TcpConnector};
 use ota_client::transport::mqtt::MqttClient;
 use ota_client::transport::mqtt_std::StdMqttClient;
@@ -231,22 +232,17 @@ pub fn run<D: Dialect<512>>(
     let mut rx = vec![0u8; 8192];
     let mut chunk = [0u8; 1024];
     for boot in 1.. {
-        let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).expect("journal");
-        let decision =
-            BootLoader::new(layout).prepare_boot(&mut storage, &mut journal, &mut |_| {}).expect("boot");
+        let decision = BootLoader::new(layout).boot(&mut storage).expect("boot");
         println!(
             "bootloader: {:?}, run slot {:?}{}",
             decision.event,
             decision.slot,
             if decision.trial { " (trial)" } else { "" }
         );
-        let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).expect("journal");
-        let mut agent = Agent::new(
-            BootControl::new(layout),
-            AgentConfig::new(ota_client::mock::demo_policy()),
-            running.clone(),
-        );
-        let startup = agent.start(&mut storage, &mut journal, &mut App).expect("agent start");
+        let mut agent = Agent::new(storage, layout, AgentConfig::new(ota_client::mock::demo_policy()), running.clone())
+            .expect("agent")
+            .with_application(App);
+        let startup = agent.start().expect("agent start");
         println!(
             "device: firmware {running} started ({startup:?}); connecting to {}:{}",
             args.host, args.port
@@ -259,8 +255,7 @@ pub fn run<D: Dialect<512>>(
         let mut finished = false;
         let mut last_tenth = None;
         let mut state = None;
-        let bufs = RunBuffers { rx: &mut rx, chunk: &mut chunk };
-        run_http(&mut flow, &mut storage, &mut journal, &mut http, &mut App, &clock, bufs, |f, _, e| {
+        flow.run_http(&mut http, || clock.now_ms(), &mut rx, &mut chunk, |f, e| {
             if state != Some(f.mqtt().state()) {
                 state = Some(f.mqtt().state());
                 println!("device: MQTT {:?}", f.mqtt().state());
@@ -294,10 +289,12 @@ pub fn run<D: Dialect<512>>(
             if matches!(e, None | Some(AgentEvent::Waiting)) {
                 std::thread::sleep(Duration::from_millis(5));
             }
-            if idle && (staged || (finished && confirmed)) { Control::Stop } else { Control::Continue }
+            if idle && (staged || (finished && confirmed)) { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
         })
         .expect("journal");
-        drop(flow);
+        // Reset: the firmware gives the flash back to the bootloader.
+        let (_, _, agent) = flow.into_parts();
+        storage = agent.into_parts().0;
         if finished {
             println!("demo: {} runs and the cloud has its success report", target.map_or(running, |v| v));
             return;

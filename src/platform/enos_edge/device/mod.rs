@@ -248,6 +248,11 @@ impl<T: HttpTransport, S: Storage, A: Application, const K: usize, const L: usiz
         &mut self.agent
     }
 
+    /// Gives back the Agent (and with it the flash), for the reboot.
+    pub fn into_agent(self) -> Agent<S, A, K, L> {
+        self.agent
+    }
+
     /// The configuration.
     pub fn config(&self) -> &EdgeConfig<N> {
         &self.config
