@@ -75,7 +75,12 @@ fn send_reports(agent: &mut Firmware<'_>) {
 }
 
 /// The application after a reset: its Agent over the flash, started (confirms or rolls back).
-fn firmware<'a>(storage: &'a mut Storage, layout: Layout, running: &str, self_test_passes: bool) -> Firmware<'a> {
+fn firmware<'a>(
+    storage: &'a mut Storage,
+    layout: Layout,
+    running: &str,
+    self_test_passes: bool,
+) -> Firmware<'a> {
     let config = AgentConfig::new(ota_client::mock::demo_policy());
     let agent = Agent::new(storage, layout, config, Version::parse(running).unwrap()).unwrap();
     let mut agent = agent.with_application(App { self_test_passes });
@@ -85,7 +90,8 @@ fn firmware<'a>(storage: &'a mut Storage, layout: Layout, running: &str, self_te
 }
 
 fn boot(layout: Layout, storage: &mut Storage) {
-    let boot = BootLoader::new(layout).require_signature(ota_client::mock::demo_keys(), ota_client::mock::DEMO_PRODUCT);
+    let boot = BootLoader::new(layout)
+        .require_signature(ota_client::mock::demo_keys(), ota_client::mock::DEMO_PRODUCT);
     let d = boot.boot(storage).unwrap();
     println!("bootloader: {:?} → run slot {:?}{}", d.event, d.slot, if d.trial { " (trial)" } else { "" });
 }
@@ -159,7 +165,10 @@ fn main() {
         agent.offer(offer(&v11, "1.1.0"), 0);
         // Cut the power about 60% of the way through the image's flash writes.
         let flash = &mut agent.storage_mut().0;
-        flash.arm(PowerCut { at_op: flash.ops() + (IMAGE_LEN as u64 / 1024) * 6 / 10, kind: CutKind::MidWrite });
+        flash.arm(PowerCut {
+            at_op: flash.ops() + (IMAGE_LEN as u64 / 1024) * 6 / 10,
+            kind: CutKind::MidWrite,
+        });
         download(&mut agent, &mut server);
     }
     storage.0.power_cycle();

@@ -131,10 +131,7 @@ fn offers_are_judged_before_anything_is_written() {
         (Offer::new(v("2.0"), 32 * E + 1, offer_for(&img, "2.0").digest), FailureCause::NotEnoughStorage),
     ];
     for (offer, cause) in cases {
-        assert_eq!(
-            agent.offer(offer, 0),
-            OfferOutcome::Refused(cause)
-        );
+        assert_eq!(agent.offer(offer, 0), OfferOutcome::Refused(cause));
     }
     app.decision.set(Some(Decision::Decline));
     assert_eq!(
@@ -147,19 +144,10 @@ fn offers_are_judged_before_anything_is_written() {
 
     // Later: the download waits; a repeated offer of the same firmware is ignored.
     app.decision.set(Some(Decision::Later { delay_ms: 500 }));
-    assert_eq!(
-        agent.offer(offer_for(&img, "2.0"), 0),
-        OfferOutcome::Deferred
-    );
-    assert_eq!(
-        agent.offer(offer_for(&img, "2.0"), 10),
-        OfferOutcome::Duplicate
-    );
+    assert_eq!(agent.offer(offer_for(&img, "2.0"), 0), OfferOutcome::Deferred);
+    assert_eq!(agent.offer(offer_for(&img, "2.0"), 10), OfferOutcome::Duplicate);
     let mut src = ChunkServer::new(img.clone());
     let mut buf = [0u8; 256];
-    assert_eq!(
-        agent.poll(&mut src, &mut buf, 100),
-        AgentEvent::Waiting
-    );
+    assert_eq!(agent.poll(&mut src, &mut buf, 100), AgentEvent::Waiting);
     assert_eq!(run(&mut dev, &mut agent, &mut journal, &mut src, &mut app), AgentEvent::Staged);
 }

@@ -95,24 +95,15 @@ fn an_unacknowledged_outcome_survives_the_next_update_and_its_late_ack_removes_o
         assert_eq!(finals(&agent), vec![succeeded("1.1.0", "a"), succeeded("1.2.0", "b")]);
         // 1.1.0's late acknowledgement forgets 1.1.0's success only.
         let late = succeeded("1.1.0", "a");
-        assert_eq!(
-            agent.report_delivered(&late).unwrap(),
-            Delivery::Forgotten
-        );
-        assert_eq!(
-            agent.report_delivered(&late).unwrap(),
-            Delivery::NotQueued
-        );
+        assert_eq!(agent.report_delivered(&late).unwrap(), Delivery::Forgotten);
+        assert_eq!(agent.report_delivered(&late).unwrap(), Delivery::NotQueued);
         dev.reset();
         let (mut agent, _journal, startup) = dev.agent("1.2.0", &mut app);
         assert_eq!(startup, Startup::Requeued { reports: 1 });
         assert_eq!(finals(&agent), vec![succeeded("1.2.0", "b")]);
         // Acknowledged after a reboot: forgotten for good.
         let ack = succeeded("1.2.0", "b");
-        assert_eq!(
-            agent.report_delivered(&ack).unwrap(),
-            Delivery::Forgotten
-        );
+        assert_eq!(agent.report_delivered(&ack).unwrap(), Delivery::Forgotten);
         dev.reset();
         let (agent, _, startup) = dev.agent("1.2.0", &mut app);
         assert_eq!((startup, finals(&agent)), (Startup::Normal, vec![]));
@@ -133,10 +124,7 @@ fn a_late_ack_while_the_next_update_is_staged_keeps_its_outcome_owed() {
         let (mut agent, mut journal, _) = dev.agent("1.1.0", &mut app);
         stage(&mut dev, &mut agent, &mut journal, &mut app, "1.2.0", "b");
         let late = succeeded("1.1.0", "a");
-        assert_eq!(
-            agent.report_delivered(&late).unwrap(),
-            Delivery::Forgotten
-        );
+        assert_eq!(agent.report_delivered(&late).unwrap(), Delivery::Forgotten);
         dev.reset();
         app.fail_self_test.set(fail);
         let (_, _, startup) = dev.agent("1.2.0", &mut app);

@@ -51,10 +51,7 @@ fn a_genuine_old_release_is_refused_as_a_downgrade() {
     dev.storage.0.borrow_mut().reset_stats();
     let outcome = agent.offer(offer_for(&old, "1.0.0"), 0);
     assert_eq!(outcome, OfferOutcome::Refused(FailureCause::Downgrade));
-    assert_eq!(
-        agent.poll(&mut ChunkServer::new(old.clone()), &mut [0; 512], 0),
-        AgentEvent::Idle
-    );
+    assert_eq!(agent.poll(&mut ChunkServer::new(old.clone()), &mut [0; 512], 0), AgentEvent::Idle);
     assert_eq!(dev.storage.0.borrow_mut().stats().total_erases(), 0, "nothing erased");
     // Only when the configuration says so.
     let config = AgentConfig { allow_downgrade: true, ..AgentConfig::new(SignaturePolicy::Unsigned) };
@@ -106,13 +103,7 @@ fn download_under_attack(
     sources: &mut dyn FnMut(&TestAgent) -> usize,
     servers: &mut [ChunkServer],
     seconds: u64,
-    mut attack: impl FnMut(
-        &mut Device,
-        &mut TestAgent,
-        &mut ota_client::flash::Journal,
-        &mut App,
-        u64,
-    ),
+    mut attack: impl FnMut(&mut Device, &mut TestAgent, &mut ota_client::flash::Journal, &mut App, u64),
 ) -> AgentEvent {
     let mut buf = [0u8; 1024];
     for t in 0..seconds {
@@ -136,10 +127,7 @@ fn a_broker_alternating_offers_cannot_restart_the_download() {
     let (a, b) = (image(100_000), image(90_000));
     let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
     dev.storage.0.borrow_mut().reset_stats();
-    assert_eq!(
-        agent.offer(offer_for(&a, "1.1.0"), 0),
-        OfferOutcome::Accepted
-    );
+    assert_eq!(agent.offer(offer_for(&a, "1.1.0"), 0), OfferOutcome::Accepted);
     let mut servers = [ChunkServer::new(a.clone()).with_max_chunk(1024), ChunkServer::new(b.clone())];
     let mut switches = 0;
     let event = download_under_attack(
@@ -180,10 +168,7 @@ fn a_version_climbing_broker_restarts_the_download_at_most_once_per_interval() {
     let img = image(120_000);
     let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
     dev.storage.0.borrow_mut().reset_stats();
-    assert_eq!(
-        agent.offer(offer_for(&img, "1.1.0"), 0),
-        OfferOutcome::Accepted
-    );
+    assert_eq!(agent.offer(offer_for(&img, "1.1.0"), 0), OfferOutcome::Accepted);
     // 20 bytes a second: the download would take well over an hour.
     let mut servers = [ChunkServer::new(img.clone()).with_max_chunk(20)];
     let mut superseded = 0;
@@ -289,10 +274,7 @@ fn a_trickling_source_hits_the_overall_deadline() {
     let mut app = App::default();
     let img = image(8_000);
     let (mut agent, _journal, _) = dev.agent("1.0.0", &mut app);
-    assert_eq!(
-        agent.offer(offer_for(&img, "1.1.0"), 0),
-        OfferOutcome::Accepted
-    );
+    assert_eq!(agent.offer(offer_for(&img, "1.1.0"), 0), OfferOutcome::Accepted);
     let mut server = ChunkServer::new(img).with_max_chunk(1);
     let mut buf = [0u8; 512];
     let mut now = 0u64;

@@ -17,7 +17,7 @@ use ota_client::flash::{Journal, OneFlash, Partition, kinds};
 use ota_client::image::Slot;
 use ota_client::mock::enos_edge_server::{EdgeReport, EnosEdgeServer, ReportKind};
 use ota_client::mock::http_server::{Fault, MockResponse};
-use ota_client::mock::{SharedFlash, CutKind, PowerCut, SimFlash};
+use ota_client::mock::{CutKind, PowerCut, SharedFlash, SimFlash};
 use ota_client::platform::enos_edge::{
     EdgeCallKind, EdgeConfig, EdgeDevice, EdgeEndpoints, EdgeError, EdgeEvent, UpgradeMode,
 };
@@ -141,8 +141,9 @@ impl Rig {
     /// A boot of the firmware: a new Agent and device over a new connection.
     fn boot(&mut self, running: &str, endpoints: EdgeEndpoints, app: &mut App) -> (Device, Journal, Startup) {
         let config = AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned);
-        let agent =
-            Agent::new(self.storage.clone(), self.layout, config, v(running)).unwrap().with_application(app.clone());
+        let agent = Agent::new(self.storage.clone(), self.layout, config, v(running))
+            .unwrap()
+            .with_application(app.clone());
         let journal = self.journal();
         let mut config = EdgeConfig::new(endpoints, self.asset, SERIAL).unwrap();
         config.poll_interval_ms = 1_000;

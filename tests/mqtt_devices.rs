@@ -270,7 +270,11 @@ fn normal_update(p: P) {
         if repeated && f.stats().duplicates == 0 {
             std::thread::sleep(Duration::from_millis(3));
         }
-        if staged && f.agent().next_report().is_none() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        if staged && f.agent().next_report().is_none() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     });
     assert_eq!(flow.stats().duplicates, 1, "{p:?}: the repeated offer is ignored");
     assert_eq!(flow.stats().offers, 2);
@@ -349,7 +353,11 @@ fn broker_restart(p: P) {
         if repeated && f.stats().duplicates == 0 {
             std::thread::sleep(Duration::from_millis(3));
         }
-        if staged && f.agent().next_report().is_none() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        if staged && f.agent().next_report().is_none() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     });
     let paused_at = paused_at.expect("the download paused");
     assert!(paused_at > 0 && (paused_at as usize) < IMAGE_LEN, "{p:?}: paused at {paused_at}");
@@ -411,7 +419,11 @@ fn digest_mismatch(p: P) {
             Some(AgentEvent::Staged) => panic!("{p:?}: a corrupt image was staged"),
             _ => {}
         }
-        if failed.is_some() && f.agent().next_report().is_none() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        if failed.is_some() && f.agent().next_report().is_none() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     });
     assert_eq!(failed, Some(ota_client::FailureCause::IntegrityCheckFailure));
     let code = p.integrity_code();
@@ -466,7 +478,11 @@ fn power_cut(p: P) {
             Some(AgentEvent::Failed(c)) => panic!("{p:?}: resumed update failed: {c}"),
             _ => {}
         }
-        if staged && f.agent().next_report().is_none() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        if staged && f.agent().next_report().is_none() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     });
     let resumed_from = resumed_from.unwrap();
     assert!(resumed_from > 0 && (resumed_from as usize) < IMAGE_LEN, "resumed at {resumed_from}");
@@ -509,9 +525,17 @@ fn enos_upon_device_request(decline: bool) {
             _ => {}
         }
         let done = if decline { f.stats().offers == 1 } else { staged };
-        if done && f.agent().next_report().is_none() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        if done && f.agent().next_report().is_none() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     });
-    assert_eq!(*rig.device.app.asked.borrow(), vec!["1.1.0".to_string()], "decide saw the newest listed firmware");
+    assert_eq!(
+        *rig.device.app.asked.borrow(),
+        vec!["1.1.0".to_string()],
+        "decide saw the newest listed firmware"
+    );
     let seen = rig.seen_all_now();
     assert_eq!(seen.first(), Some(&Seen::GetVersion), "{seen:?}");
     if decline {

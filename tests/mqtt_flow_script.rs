@@ -109,9 +109,13 @@ impl Rig {
         let storage = OneFlash(Flash::new(67 * E as usize, 0xFF));
         let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
         let layout = Layout::new::<Store>(p(0, 2), p(2, 32), p(34, 33), Strategy::Swap).unwrap();
-        let mut agent =
-            Agent::new(storage, layout, AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned), v("1.0.0"))
-                .unwrap();
+        let mut agent = Agent::new(
+            storage,
+            layout,
+            AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned),
+            v("1.0.0"),
+        )
+        .unwrap();
         agent.start().unwrap();
         let client = Client::default();
         let flow = Flow::new(client.clone(), TencentDialect::new("P", "d").unwrap(), agent);

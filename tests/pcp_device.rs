@@ -6,14 +6,12 @@
 //!
 //! The PCP vectors of PROTOCOLS.md are not used here (the codec's own tests cover them).
 
-use ota_client::agent::{
-    Agent, AgentConfig, AgentEvent, Application, OfferOutcome, Report, Startup,
-};
+use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, OfferOutcome, Report, Startup};
 use ota_client::boot::{BootLoader, Layout, Phase, Strategy};
 use ota_client::flash::{OneFlash, Partition};
 use ota_client::image::Slot;
 use ota_client::mock::pcp_platform::{PcpPackage, PcpPlatform};
-use ota_client::mock::{CountingSource, SharedFlash, CutKind, PowerCut, SimFlash};
+use ota_client::mock::{CountingSource, CutKind, PowerCut, SharedFlash, SimFlash};
 use ota_client::platform::huawei_pcp::codec::{MAX_DEVICE_FRAME, result, version_field};
 use ota_client::platform::huawei_pcp::{FlowConfig, PcpFlow, PcpSource, ReportStart, SourceEvent};
 use ota_client::{FailureCause, Version};
@@ -83,7 +81,8 @@ impl Device {
         let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
         let layout = Layout::new::<Storage>(p(0, 2), p(2, 24), p(26, 25), Strategy::Select).unwrap();
         let app = App::default();
-        let agent = Agent::new(storage.clone(), layout, config, v("1.0")).unwrap().with_application(app.clone());
+        let agent =
+            Agent::new(storage.clone(), layout, config, v("1.0")).unwrap().with_application(app.clone());
         let flow = PcpFlow::new(version_field("1.0").unwrap(), layout.max_image_size(), FLOW);
         let mut dev = Self {
             storage,

@@ -4,17 +4,17 @@
 //! Also a power cut mid-download that resumes from the checkpoint, and five devices updated
 //! at once by one host server.
 
+use ota_client::Version;
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, OfferOutcome, Startup};
 use ota_client::boot::{BootLoader, Layout, Strategy};
 use ota_client::flash::{OneFlash, Partition};
 use ota_client::image::Slot;
 use ota_client::mock::serial_link::{DeviceEnd, HostEnd, LinkConfig, SerialLink, VirtualClock};
 use ota_client::mock::serial_server::{Image, SerialServer};
-use ota_client::mock::{SharedFlash, CountingSource, CutKind, PowerCut, SimFlash};
+use ota_client::mock::{CountingSource, CutKind, PowerCut, SharedFlash, SimFlash};
 use ota_client::platform::serial::SerialUpdater;
 use ota_client::time::Clock;
 use ota_client::transport::serial::{ChunkClient, ClientConfig, SerialClient};
-use ota_client::Version;
 
 const E: u32 = 4096;
 const CHUNK: usize = 1024;
@@ -74,16 +74,7 @@ impl Device {
         let (agent, startup) = start(&storage, layout, &app, "1.0.0");
         assert_eq!(startup, Startup::Normal);
         let updater = SerialUpdater::new(agent, client(&link, clock));
-        Self {
-            storage,
-            layout,
-            updater,
-            app,
-            link,
-            clock: clock.clone(),
-            offers: Vec::new(),
-            fetched: 0,
-        }
+        Self { storage, layout, updater, app, link, clock: clock.clone(), offers: Vec::new(), fetched: 0 }
     }
 
     /// Reset: the bootloader runs, then a new Agent (and a new client) for `running`.
@@ -127,7 +118,8 @@ impl Device {
 /// The Agent of one boot running `running`, started, with its version report queued.
 fn start(storage: &Storage, layout: Layout, app: &App, running: &str) -> (Agent<Storage, App>, Startup) {
     let config = AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned);
-    let mut agent = Agent::new(storage.clone(), layout, config, v(running)).unwrap().with_application(app.clone());
+    let mut agent =
+        Agent::new(storage.clone(), layout, config, v(running)).unwrap().with_application(app.clone());
     let startup = agent.start().unwrap();
     agent.report_version();
     (agent, startup)

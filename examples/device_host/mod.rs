@@ -239,9 +239,10 @@ pub fn run<D: Dialect<512>>(
             decision.slot,
             if decision.trial { " (trial)" } else { "" }
         );
-        let mut agent = Agent::new(storage, layout, AgentConfig::new(ota_client::mock::demo_policy()), running.clone())
-            .expect("agent")
-            .with_application(App);
+        let mut agent =
+            Agent::new(storage, layout, AgentConfig::new(ota_client::mock::demo_policy()), running.clone())
+                .expect("agent")
+                .with_application(App);
         let startup = agent.start().expect("agent start");
         println!(
             "device: firmware {running} started ({startup:?}); connecting to {}:{}",
@@ -255,42 +256,52 @@ pub fn run<D: Dialect<512>>(
         let mut finished = false;
         let mut last_tenth = None;
         let mut state = None;
-        flow.run_http(&mut http, || clock.now_ms(), &mut rx, &mut chunk, |f, e| {
-            if state != Some(f.mqtt().state()) {
-                state = Some(f.mqtt().state());
-                println!("device: MQTT {:?}", f.mqtt().state());
-            }
-            if let Some(offer) = f.agent().current_offer() {
-                target = Some(offer.version.clone());
-            }
-            match e {
-                Some(AgentEvent::Downloading { percent }) if last_tenth != Some(percent / 10) => {
-                    last_tenth = Some(percent / 10);
-                    let bytes = f.agent().download().map_or(0, |d| d.progress().bytes);
-                    println!("device: downloading {percent:3}% ({bytes} bytes)");
+        flow.run_http(
+            &mut http,
+            || clock.now_ms(),
+            &mut rx,
+            &mut chunk,
+            |f, e| {
+                if state != Some(f.mqtt().state()) {
+                    state = Some(f.mqtt().state());
+                    println!("device: MQTT {:?}", f.mqtt().state());
                 }
-                Some(AgentEvent::Staged) => staged = true,
-                Some(AgentEvent::Failed(cause)) => println!("device: update failed: {cause}"),
-                _ => {}
-            }
-            if let Some(d) = demo.as_mut() {
-                finished = d.print_reports();
-                if !d.offered && f.stats().reports_sent >= 1 {
-                    println!("cloud: offering {}", d.offer.version);
-                    d.cloud.offer(&d.offer).expect("publish the offer");
-                    d.offered = true;
+                if let Some(offer) = f.agent().current_offer() {
+                    target = Some(offer.version.clone());
                 }
-            }
-            if demo.is_some() && matches!(e, Some(AgentEvent::Downloading { .. })) {
-                // Paced like a slow link, so that the progress reports show.
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            let idle = f.agent().next_report().is_none();
-            if matches!(e, None | Some(AgentEvent::Waiting)) {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            if idle && (staged || (finished && confirmed)) { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
-        })
+                match e {
+                    Some(AgentEvent::Downloading { percent }) if last_tenth != Some(percent / 10) => {
+                        last_tenth = Some(percent / 10);
+                        let bytes = f.agent().download().map_or(0, |d| d.progress().bytes);
+                        println!("device: downloading {percent:3}% ({bytes} bytes)");
+                    }
+                    Some(AgentEvent::Staged) => staged = true,
+                    Some(AgentEvent::Failed(cause)) => println!("device: update failed: {cause}"),
+                    _ => {}
+                }
+                if let Some(d) = demo.as_mut() {
+                    finished = d.print_reports();
+                    if !d.offered && f.stats().reports_sent >= 1 {
+                        println!("cloud: offering {}", d.offer.version);
+                        d.cloud.offer(&d.offer).expect("publish the offer");
+                        d.offered = true;
+                    }
+                }
+                if demo.is_some() && matches!(e, Some(AgentEvent::Downloading { .. })) {
+                    // Paced like a slow link, so that the progress reports show.
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                let idle = f.agent().next_report().is_none();
+                if matches!(e, None | Some(AgentEvent::Waiting)) {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                if idle && (staged || (finished && confirmed)) {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        )
         .expect("journal");
         // Reset: the firmware gives the flash back to the bootloader.
         let (_, _, agent) = flow.into_parts();

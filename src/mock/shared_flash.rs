@@ -42,11 +42,15 @@ impl<const WRITE: usize, const ERASE: usize, const READ: usize> SharedFlash<WRIT
     }
 }
 
-impl<const WRITE: usize, const ERASE: usize, const READ: usize> ErrorType for SharedFlash<WRITE, ERASE, READ> {
+impl<const WRITE: usize, const ERASE: usize, const READ: usize> ErrorType
+    for SharedFlash<WRITE, ERASE, READ>
+{
     type Error = <SimFlash<WRITE, ERASE, READ> as ErrorType>::Error;
 }
 
-impl<const WRITE: usize, const ERASE: usize, const READ: usize> ReadNorFlash for SharedFlash<WRITE, ERASE, READ> {
+impl<const WRITE: usize, const ERASE: usize, const READ: usize> ReadNorFlash
+    for SharedFlash<WRITE, ERASE, READ>
+{
     const READ_SIZE: usize = READ;
     fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
         self.0.borrow_mut().read(offset, bytes)

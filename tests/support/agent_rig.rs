@@ -94,8 +94,9 @@ impl Device {
         app: &mut App,
         config: AgentConfig,
     ) -> (TestAgent, Journal, Startup) {
-        let mut agent =
-            Agent::new(self.storage.clone(), self.layout, config, v(running)).unwrap().with_application(app.clone());
+        let mut agent = Agent::new(self.storage.clone(), self.layout, config, v(running))
+            .unwrap()
+            .with_application(app.clone());
         let startup = agent.start().unwrap();
         (agent, self.journal(), startup)
     }

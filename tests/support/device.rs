@@ -173,16 +173,22 @@ impl Device {
         let deadline = Instant::now() + limit;
         let mut timed_out = false;
         let mut store = self.storage.clone();
-        flow.run_http(&mut http, || clock.now_ms(), &mut rx, &mut chunk, |f, e| {
-            if Instant::now() > deadline {
-                timed_out = true;
-                return ControlFlow::Break(());
-            }
-            if matches!(e, None | Some(AgentEvent::Waiting)) {
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            hook(f, &mut store, e)
-        })
+        flow.run_http(
+            &mut http,
+            || clock.now_ms(),
+            &mut rx,
+            &mut chunk,
+            |f, e| {
+                if Instant::now() > deadline {
+                    timed_out = true;
+                    return ControlFlow::Break(());
+                }
+                if matches!(e, None | Some(AgentEvent::Waiting)) {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                hook(f, &mut store, e)
+            },
+        )
         .unwrap();
         assert!(!timed_out, "the device did not finish within {limit:?}: {:?}", flow.stats());
     }

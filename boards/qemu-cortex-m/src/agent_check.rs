@@ -7,9 +7,9 @@
 use cortex_m_semihosting::hprintln;
 use ota_board_qemu::board::{Flash, SECTOR, SLOT_A, SLOT_B, STATE};
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, OfferOutcome, Report, Stage, Startup};
-use ota_client::boot::{BootDecision, BootEvent, BootControl, Layout, Strategy, BootLoader};
-use ota_client::image::{Slot};
+use ota_client::boot::{BootDecision, BootEvent, BootLoader, Layout, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition, kinds};
+use ota_client::image::Slot;
 use ota_client::transport::{ChunkSource, SourceError};
 use ota_client::{Digest, Offer, Version};
 
@@ -17,8 +17,9 @@ use crate::image::TestImage;
 use crate::report::{Abort, Checker};
 
 type Storage = OneFlash<Flash>;
-/// Offers with locations of up to 64 bytes.
-type BoardAgent = Agent<64>;
+/// The Agent of one boot: it holds the flash and the application, lent by the scenario;
+/// offers with locations of up to 64 bytes.
+type BoardAgent<'a> = Agent<&'a mut Storage, &'a mut BoardApp, 8, 64>;
 
 const FACTORY: TestImage = TestImage { seed: 11, size: 24_000, version: "1.0.0", security_counter: 0 };
 const UPDATE: TestImage = TestImage { seed: 12, size: 50_003, version: "2.0.0", security_counter: 0 };
@@ -111,40 +112,33 @@ fn bootloader(c: &mut Checker, storage: &mut Storage, layout: Layout) -> Result<
 }
 
 /// The application after a reset: a fresh journal and agent, then `start`.
-fn boot_app(
+fn boot_app<'a>(
     c: &mut Checker,
-    storage: &mut Storage,
+    storage: &'a mut Storage,
     layout: Layout,
     running: &str,
-    app: &mut BoardApp,
-) -> Result<(BoardAgent, Journal, Startup), Abort> {
-    let mut journal: Journal =
-        c.quiet(Journal::open(&mut storage.0, layout.state()), "open the state journal")?;
-    let mut agent = BoardAgent::new(
-        BootControl::new(layout),
-        AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned),
-        version(running)?,
-    );
-    let startup = c.quiet(agent.start(storage, &mut journal, app), "agent start")?;
+    app: &'a mut BoardApp,
+) -> Result<(BoardAgent<'a>, Startup), Abort> {
+    let config = AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned);
+    let agent = c.quiet(Agent::new_sized(storage, layout, config, version(running)?), "open the agent")?;
+    let mut agent = agent.with_application(app);
+    let startup = c.quiet(agent.start(), "agent start")?;
     hprintln!("  agent start ({}) -> {}", running, describe_startup(&startup));
-    Ok((agent, journal, startup))
+    Ok((agent, startup))
 }
 
 /// Polls until the agent stops downloading or `stop` says so; returns the last event.
 #[allow(clippy::too_many_arguments)]
 fn poll_until(
-    storage: &mut Storage,
-    journal: &mut Journal,
-    agent: &mut BoardAgent,
+    agent: &mut BoardAgent<'_>,
     source: &mut MemorySource,
-    app: &mut BoardApp,
     now: &mut u64,
     stop: impl Fn(&MemorySource) -> bool,
 ) -> AgentEvent {
     let mut buf = [0u8; 512];
     loop {
         *now += TICK_MS;
-        let event = agent.poll(storage, journal, source, &mut buf, *now, app);
+        let event = agent.poll(source, &mut buf, *now);
         match event {
             AgentEvent::Downloading { .. } | AgentEvent::Waiting if !stop(source) && *now < 600_000 => {
                 continue;
@@ -155,16 +149,11 @@ fn poll_until(
 }
 
 /// Delivers every queued report; returns them in order (at most 8).
-fn deliver(
-    c: &mut Checker,
-    storage: &mut Storage,
-    journal: &mut Journal,
-    agent: &mut BoardAgent,
-) -> heapless::Vec<Report, 8> {
+fn deliver(c: &mut Checker, agent: &mut BoardAgent<'_>) -> heapless::Vec<Report, 8> {
     let mut sent = heapless::Vec::new();
     while let Some(r) = agent.next_report().cloned() {
         hprintln!("  report -> {}", describe(&r));
-        let delivered = agent.report_delivered(storage, journal, &r);
+        let delivered = agent.report_delivered(&r);
         let _ = sent.push(r);
         if c.quiet(delivered, "report delivered").is_err() {
             break;
@@ -211,68 +200,73 @@ pub fn run(storage: &mut Storage, c: &mut Checker) -> Result<(), Abort> {
     let mut now = 0u64;
 
     bootloader(c, storage, layout)?;
-    let (mut agent, mut journal, startup) = boot_app(c, storage, layout, "1.0.0", &mut app)?;
+    let (mut agent, startup) = boot_app(c, storage, layout, "1.0.0", &mut app)?;
     c.equal(startup, Startup::Normal, "first start: nothing to finish");
-    let outcome = agent.offer(storage, &mut journal, offer_for(&UPDATE)?, &mut app, now);
+    let outcome = agent.offer(offer_for(&UPDATE)?, now);
     c.equal(outcome, OfferOutcome::Accepted, "the offer of 2.0.0 is accepted");
 
     // Half the image arrives (through one dropped connection), then the power fails.
     let mut source = MemorySource::new(UPDATE, Some(UPDATE.size / 4));
     let half = UPDATE.size / 2;
-    let event =
-        poll_until(storage, &mut journal, &mut agent, &mut source, &mut app, &mut now, |s| s.served >= half);
+    let event = poll_until(&mut agent, &mut source, &mut now, |s| s.served >= half);
     c.check(matches!(event, AgentEvent::Downloading { .. }), "downloading when the power fails");
     c.equal(source.dropped, 1, "the dropped connection was retried");
     hprintln!("  power cut after {} of {} bytes", source.served, UPDATE.size);
-    c.check(journal.len_of(kinds::DOWNLOAD_CHECKPOINT).is_some(), "a download checkpoint is in the journal");
-    drop((agent, journal));
+    c.check(
+        agent.journal_mut().1.len_of(kinds::DOWNLOAD_CHECKPOINT).is_some(),
+        "a download checkpoint is in the journal",
+    );
+    drop(agent);
 
     // Reboot: the platform offers the same firmware again; the download resumes.
     bootloader(c, storage, layout)?;
-    let (mut agent, mut journal, _) = boot_app(c, storage, layout, "1.0.0", &mut app)?;
-    let outcome = agent.offer(storage, &mut journal, offer_for(&UPDATE)?, &mut app, now);
+    let (mut agent, _) = boot_app(c, storage, layout, "1.0.0", &mut app)?;
+    let outcome = agent.offer(offer_for(&UPDATE)?, now);
     c.equal(outcome, OfferOutcome::Accepted, "the same offer after the reboot is accepted");
     let mut source = MemorySource::new(UPDATE, None);
-    let event = poll_until(storage, &mut journal, &mut agent, &mut source, &mut app, &mut now, |_| false);
+    let event = poll_until(&mut agent, &mut source, &mut now, |_| false);
     c.equal(event, AgentEvent::Staged, "the download finishes, is verified and staged");
     let resumed = source.first_offset.unwrap_or(0);
     hprintln!("  resumed at byte {}, fetched {} more bytes", resumed, source.served);
     c.check(resumed > 0 && resumed <= half, "the download resumed from its checkpoint, not from 0");
     c.equal(source.served, UPDATE.size - resumed, "no byte was fetched twice after the resume");
-    c.check(app.reboots_requested >= 1, "the application was asked to reboot");
-    let sent = deliver(c, storage, &mut journal, &mut agent);
+    c.check(agent.app().reboots_requested >= 1, "the application was asked to reboot");
+    let sent = deliver(c, &mut agent);
     c.check(
         sent.iter().any(|r| matches!(r, Report::Downloaded { target, .. } if is_version(target, "2.0.0"))),
         "a downloaded report for 2.0.0",
     );
-    drop((agent, journal));
+    drop(agent);
 
     // Reboot into the trial; the new firmware's self-test passes.
     let d = bootloader(c, storage, layout)?;
     c.equal((d.slot, d.trial, d.event), (Slot::A, true, BootEvent::TrialStarted), "2.0.0 boots on trial");
     let sha = c.must(layout.slot(Slot::A).sha256(storage, UPDATE.size), "hash slot A")?;
     c.check(sha == UPDATE.sha256(), "slot A holds 2.0.0 (SHA-256)");
-    let (mut agent, mut journal, startup) = boot_app(c, storage, layout, "2.0.0", &mut app)?;
+    let (mut agent, startup) = boot_app(c, storage, layout, "2.0.0", &mut app)?;
     c.check(matches!(&startup, Startup::Confirmed(v) if is_version(v, "2.0.0")), "the agent confirms 2.0.0");
-    let sent = deliver(c, storage, &mut journal, &mut agent);
+    let sent = deliver(c, &mut agent);
     c.check(
         sent.iter().any(|r| matches!(r, Report::Succeeded { version, .. } if is_version(version, "2.0.0"))),
         "a success report for 2.0.0",
     );
-    c.check(journal.len_of(kinds::PENDING_REPORT).is_none(), "delivered reports leave the journal");
+    c.check(
+        agent.journal_mut().1.len_of(kinds::PENDING_REPORT).is_none(),
+        "delivered reports leave the journal",
+    );
 
     // 3.0.0 downloads and stages, but fails its self-test on the trial boot.
-    let outcome = agent.offer(storage, &mut journal, offer_for(&FAILING)?, &mut app, now);
+    let outcome = agent.offer(offer_for(&FAILING)?, now);
     c.equal(outcome, OfferOutcome::Accepted, "the offer of 3.0.0 is accepted");
     let mut source = MemorySource::new(FAILING, None);
-    let event = poll_until(storage, &mut journal, &mut agent, &mut source, &mut app, &mut now, |_| false);
+    let event = poll_until(&mut agent, &mut source, &mut now, |_| false);
     c.equal(event, AgentEvent::Staged, "3.0.0 is staged");
-    let _ = deliver(c, storage, &mut journal, &mut agent);
-    drop((agent, journal));
+    let _ = deliver(c, &mut agent);
+    drop(agent);
     let d = bootloader(c, storage, layout)?;
     c.equal(d.event, BootEvent::TrialStarted, "3.0.0 boots on trial");
     app.self_test_passes = false;
-    let (_, _, startup) = boot_app(c, storage, layout, "3.0.0", &mut app)?;
+    let (_, startup) = boot_app(c, storage, layout, "3.0.0", &mut app)?;
     c.check(
         matches!(&startup, Startup::RollbackRequested(v) if is_version(v, "3.0.0")),
         "the failed self-test requests a rollback",
@@ -282,8 +276,8 @@ pub fn run(storage: &mut Storage, c: &mut Checker) -> Result<(), Abort> {
     c.equal((d.slot, d.trial, d.event), (Slot::A, false, BootEvent::RolledBack), "the next reset rolls back");
     let sha = c.must(layout.slot(Slot::A).sha256(storage, UPDATE.size), "hash slot A")?;
     c.check(sha == UPDATE.sha256(), "slot A holds 2.0.0 again");
-    let (mut agent, mut journal, _) = boot_app(c, storage, layout, "2.0.0", &mut app)?;
-    let sent = deliver(c, storage, &mut journal, &mut agent);
+    let (mut agent, _) = boot_app(c, storage, layout, "2.0.0", &mut app)?;
+    let sent = deliver(c, &mut agent);
     c.check(
         sent.iter().any(|r| matches!(r, Report::Failed { target, stage: Stage::Install, .. } if is_version(target, "3.0.0"))),
         "a failure report for 3.0.0 (install stage) after the rollback",

@@ -4,8 +4,8 @@
 //! exactly by what the configuration links in.
 
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application};
-use ota_client::boot::{BootControl, Strategy};
-use ota_client::flash::{Journal, OneFlash};
+use ota_client::boot::Strategy;
+use ota_client::flash::OneFlash;
 use ota_client::transport::{ChunkSource, SourceError};
 use ota_client::{Digest, Offer, Version};
 use sha2::{Digest as _, Sha256};
@@ -46,28 +46,29 @@ pub fn update<B: Fn(u32) -> u8 + Copy, const LEN: u32>(
     byte: B,
 ) -> Option<()> {
     let layout = probe::layout(storage, Strategy::Swap)?;
-    let mut journal: Journal = Journal::open(&mut storage.0, layout.state()).ok()?;
-    let mut agent: Agent<64> = Agent::new(BootControl::new(layout), config, Version::parse("1.0.0").ok()?);
-    agent.start(storage, &mut journal, &mut App).ok()?;
+    let agent =
+        Agent::<_, (), 8, 64>::new_sized(storage, layout, config, Version::parse("1.0.0").ok()?).ok()?;
+    let mut agent = agent.with_application(App);
+    agent.start().ok()?;
     let mut h = Sha256::new();
     for i in 0..LEN {
         h.update([byte(i)]);
     }
     let digest = Digest { md5: None, sha256: Some(h.finalize().into()) };
     let offer = Offer::new(Version::parse("2.0.0").ok()?, LEN, digest).with_location("/fw.bin").ok()?;
-    agent.offer(storage, &mut journal, offer, &mut App, 0);
+    agent.offer(offer, 0);
     let mut source = Source::<B, LEN> { byte };
     let mut buf = [0u8; 512];
     let mut now = 0;
     let event = loop {
         now += 1;
-        match agent.poll(storage, &mut journal, &mut source, &mut buf, now, &mut App) {
+        match agent.poll(&mut source, &mut buf, now) {
             AgentEvent::Downloading { .. } | AgentEvent::Waiting if now < 10_000 => continue,
             other => break other,
         }
     };
     while let Some(report) = agent.next_report().cloned() {
-        agent.report_delivered(storage, &mut journal, &report).ok()?;
+        agent.report_delivered(&report).ok()?;
     }
     (event == AgentEvent::Staged).then_some(())
 }

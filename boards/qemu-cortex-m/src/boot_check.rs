@@ -4,9 +4,9 @@
 //! slot contents are checked by SHA-256 against the images' generator.
 
 use cortex_m_semihosting::hprintln;
-use ota_client::boot::{BootDecision, BootError, BootEvent, BootControl, Layout, Strategy, BootLoader};
-use ota_client::image::{Slot};
+use ota_client::boot::{BootControl, BootDecision, BootError, BootEvent, BootLoader, Layout, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition, PartitionError};
+use ota_client::image::Slot;
 
 use crate::image::TestImage;
 use crate::report::{Abort, Checker};

@@ -2,8 +2,8 @@
 //! slot the way a download does (erase, then program in 1 KiB pieces).
 
 use ota_client::Version;
-use ota_client::image::{ImageInfo, SlotError, SlotRegion};
 use ota_client::flash::OneFlash;
+use ota_client::image::{ImageInfo, SlotError, SlotRegion};
 use sha2::{Digest, Sha256};
 
 use ota_board_qemu::board::{Flash, SECTOR, WRITE};

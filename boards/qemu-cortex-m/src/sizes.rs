@@ -4,10 +4,10 @@
 use core::mem::size_of;
 use cortex_m_semihosting::hprintln;
 use ota_client::agent::Agent;
-use ota_client::boot::{BootDecision, BootControl, BootState, Layout};
-use ota_client::image::{ImageInfo, SlotRegion};
+use ota_client::boot::{BootControl, BootDecision, BootState, Layout};
 use ota_client::download::{Download, DownloadConfig};
 use ota_client::flash::{Journal, OneFlash, Partition};
+use ota_client::image::{ImageInfo, SlotRegion};
 use ota_client::{Offer, Version};
 
 use ota_board_qemu::board::Flash;
@@ -32,7 +32,11 @@ pub fn print() {
     row("Offer", size_of::<Offer>());
     row("Download (engine)", size_of::<Download>());
     row("DownloadConfig", size_of::<DownloadConfig>());
-    row("Agent<64> (64-byte locations)", size_of::<Agent<64>>());
-    row("Agent (512-byte locations)", size_of::<Agent>());
+    // The Agent owns its Journal and the flash handle (here a borrow of the driver).
+    row(
+        "Agent<&mut flash, (), 8, 64> (64-byte locations)",
+        size_of::<Agent<&'static mut OneFlash<Flash>, (), 8, 64>>(),
+    );
+    row("Agent<&mut flash> (512-byte locations)", size_of::<Agent<&'static mut OneFlash<Flash>>>());
     row("OneFlash<RamFlash> (driver)", size_of::<OneFlash<Flash>>());
 }

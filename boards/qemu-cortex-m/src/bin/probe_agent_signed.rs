@@ -12,8 +12,8 @@ use ota_board_qemu::agent_probe;
 use ota_board_qemu::board;
 use ota_board_qemu::probe;
 use ota_client::agent::AgentConfig;
-use ota_client::image::{SignaturePolicy, TrustedKey};
 use ota_client::flash::OneFlash;
+use ota_client::image::{SignaturePolicy, TrustedKey};
 use panic_semihosting as _;
 
 const IMAGE: u32 = 8192;

@@ -8,8 +8,8 @@ use ota_board_qemu::board::{self, Flash};
 use ota_board_qemu::probe;
 use ota_client::Version;
 use ota_client::boot::{BootControl, Phase, Strategy};
-use ota_client::image::{ImageInfo};
 use ota_client::flash::{Journal, OneFlash};
+use ota_client::image::ImageInfo;
 use panic_semihosting as _;
 
 const IMAGE: u32 = 4096;

@@ -8,7 +8,7 @@ use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
 use ota_board_qemu::board::{self, Flash};
 use ota_board_qemu::probe;
-use ota_client::boot::{BootControl, Strategy, BootLoader};
+use ota_client::boot::{BootLoader, Strategy};
 use ota_client::flash::{Journal, OneFlash};
 use panic_semihosting as _;
 
