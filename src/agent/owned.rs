@@ -227,7 +227,7 @@ impl<S: Storage, A: Application, const K: usize, const L: usize> Agent<S, A, K, 
     /// report is forgotten; an acknowledgement of a report that is not queued returns
     /// [`Delivery::NotQueued`] and changes nothing. On a flash error the report stays queued
     /// (and persisted), so a later acknowledgement can forget it.
-    pub fn report_delivered(&mut self, delivered: &Report) -> Result<Delivery, BootError> {
+    pub fn report_delivered(&mut self, delivered: &Report) -> Result<Delivery, super::ReportError> {
         self.core.report_delivered(&mut self.storage, &mut self.journal, delivered)
     }
 }
