@@ -104,7 +104,7 @@ impl<S: Storage, A: Application, const K: usize, const L: usize> Agent<S, A, K, 
     }
 
     /// The Journal, for the application's own records (kinds from
-    /// [`kinds::APPLICATION_FIRST`] up) and for inspection.
+    /// [`kinds::FIRST_APPLICATION_KIND`](crate::flash::kinds::FIRST_APPLICATION_KIND) up) and for inspection.
     pub fn journal_mut(&mut self) -> (&mut S, &mut Journal<K>) {
         (&mut self.storage, &mut self.journal)
     }
