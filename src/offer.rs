@@ -17,12 +17,24 @@ pub struct Digest {
 /// Why a hex digest text was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum HexError {
     /// The text is not exactly twice the digest length.
     WrongLength,
     /// A character is not a hex digit.
     NotHex,
 }
+
+impl core::fmt::Display for HexError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::WrongLength => f.write_str("hex digest of the wrong length"),
+            Self::NotHex => f.write_str("not a hex digit"),
+        }
+    }
+}
+
+impl core::error::Error for HexError {}
 
 /// Decodes `text` (upper or lower case hex) into exactly `N` bytes.
 ///

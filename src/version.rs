@@ -16,6 +16,7 @@ pub const MAX_COMPONENTS: usize = 8;
 /// Why a version text was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum VersionError {
     /// The text is empty.
     Empty,
@@ -24,6 +25,18 @@ pub enum VersionError {
     /// The text holds a control character (a line break, a NUL…): no platform's version.
     Malformed,
 }
+
+impl core::fmt::Display for VersionError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Empty => f.write_str("empty version"),
+            Self::TooLong => f.write_str("version too long"),
+            Self::Malformed => f.write_str("version holds a control character"),
+        }
+    }
+}
+
+impl core::error::Error for VersionError {}
 
 /// A firmware version.
 ///

@@ -45,10 +45,12 @@
 
 mod application;
 mod backoff;
+mod error;
 mod owned;
 mod report;
 
 pub use application::{Application, Decision};
+pub use error::ReportError;
 pub use owned::Agent;
 pub use report::{Report, Stage};
 
@@ -631,13 +633,14 @@ impl<const L: usize> Core<L> {
     /// that already forgot it) returns [`Delivery::NotQueued`] and changes nothing.
     ///
     /// On a flash error the report stays queued (and persisted), so a later acknowledgement
-    /// can forget it.
+    /// can forget it. The error is a [`ReportError`] (see there for the drivers' `?` into
+    /// [`BootError`]).
     pub fn report_delivered<S: Storage, const K: usize>(
         &mut self,
         storage: &mut S,
         journal: &mut Journal<K>,
         delivered: &Report,
-    ) -> Result<Delivery, BootError> {
+    ) -> Result<Delivery, ReportError> {
         let Some(i) = self.outbox.iter().position(|q| q.report.same_as(delivered)) else {
             return Ok(Delivery::NotQueued);
         };
@@ -712,7 +715,7 @@ impl<const L: usize> Core<L> {
                 if self.outbox.get(i).is_some_and(|x| x.report.same_as(&r) && x.droppable()) {
                     self.outbox.remove(i);
                 }
-                Err(e)
+                Err(e.into())
             }
         }
     }
@@ -724,7 +727,7 @@ impl<const L: usize> Core<L> {
         storage: &mut S,
         journal: &mut Journal<K>,
         keep: impl Fn(usize, &Queued) -> bool,
-    ) -> Result<(), BootError> {
+    ) -> Result<(), ReportError> {
         let mut buf = [0u8; report::MAX_ENCODED];
         let mut kept =
             self.outbox.iter().enumerate().filter(|(j, q)| keep(*j, q)).map(|(_, q)| &q.report).peekable();
@@ -732,7 +735,7 @@ impl<const L: usize> Core<L> {
             journal.remove(storage.primary(), kinds::PENDING_REPORT)?;
             return Ok(());
         }
-        let bytes = report::encode_list(kept, &mut buf).ok_or(BootError::StateFull)?;
+        let bytes = report::encode_list(kept, &mut buf).ok_or(ReportError::ListTooLarge)?;
         journal.write(storage.primary(), kinds::PENDING_REPORT, bytes)?;
         Ok(())
     }
@@ -813,9 +816,17 @@ fn owed_report(state: &BootState) -> Option<Report> {
 /// The failure cause a platform hears for a boot manager refusal.
 fn boot_cause(e: &BootError) -> FailureCause {
     match e {
-        BootError::ImageTooLarge | BootError::StateFull => FailureCause::NotEnoughStorage,
+        BootError::ImageTooLarge
+        | BootError::StateFull
+        | BootError::RecordTooLarge
+        | BootError::TooManyKinds => FailureCause::NotEnoughStorage,
         BootError::SecurityCounter { .. } => FailureCause::UnsupportedPackage,
         BootError::Busy | BootError::RollbackPending => FailureCause::Busy,
-        BootError::Flash(_) | BootError::InvalidAttempts | BootError::Layout(_) => FailureCause::UpdateFailed,
+        // A corrupt or unusable state partition is a fault, not a lack of room.
+        BootError::Flash(_)
+        | BootError::JournalCorrupt
+        | BootError::StatePartition(_)
+        | BootError::InvalidAttempts
+        | BootError::Layout(_) => FailureCause::UpdateFailed,
     }
 }

@@ -104,7 +104,7 @@ impl<S: Storage, A: Application, const K: usize, const L: usize> Agent<S, A, K, 
     }
 
     /// The Journal, for the application's own records (kinds from
-    /// [`kinds::APPLICATION_FIRST`] up) and for inspection.
+    /// [`kinds::FIRST_APPLICATION_KIND`](crate::flash::kinds::FIRST_APPLICATION_KIND) up) and for inspection.
     pub fn journal_mut(&mut self) -> (&mut S, &mut Journal<K>) {
         (&mut self.storage, &mut self.journal)
     }
@@ -234,7 +234,7 @@ impl<S: Storage, A: Application, const K: usize, const L: usize> Agent<S, A, K, 
     /// report is forgotten; an acknowledgement of a report that is not queued returns
     /// [`Delivery::NotQueued`] and changes nothing. On a flash error the report stays queued
     /// (and persisted), so a later acknowledgement can forget it.
-    pub fn report_delivered(&mut self, delivered: &Report) -> Result<Delivery, BootError> {
+    pub fn report_delivered(&mut self, delivered: &Report) -> Result<Delivery, super::ReportError> {
         self.core.report_delivered(&mut self.storage, &mut self.journal, delivered)
     }
 }

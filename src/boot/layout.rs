@@ -21,6 +21,7 @@ pub enum Strategy {
 /// Why a layout was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum LayoutError {
     /// The state partition has fewer than two erase sectors.
     StateTooSmall,
@@ -33,6 +34,27 @@ pub enum LayoutError {
     NoSparePage,
     /// A partition does not fit its device ([`Layout::swap`], [`Layout::select`]).
     Partition(crate::flash::PartitionError),
+}
+
+impl core::fmt::Display for LayoutError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::StateTooSmall => f.write_str("state partition has fewer than two sectors"),
+            Self::Overlap => f.write_str("partitions overlap"),
+            Self::IncompatibleSectors => f.write_str("slot erase sizes have no common swap page"),
+            Self::NoSparePage => f.write_str("secondary slot has no spare page"),
+            Self::Partition(_) => f.write_str("partition does not fit its device"),
+        }
+    }
+}
+
+impl core::error::Error for LayoutError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Partition(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// Where the boot state and the two image slots live.

@@ -5,6 +5,7 @@ use embedded_storage::nor_flash::{NorFlash, ReadNorFlash};
 /// Why a partition was refused at construction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum PartitionError {
     /// The offset or the size is not a multiple of the flash's erase size.
     Misaligned,
@@ -16,6 +17,19 @@ pub enum PartitionError {
     /// ([`MAX_ACCESS_SIZE`] bytes), or is zero, or does not divide the erase size.
     UnsupportedGeometry,
 }
+
+impl core::fmt::Display for PartitionError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Misaligned => f.write_str("partition not aligned to erase sectors"),
+            Self::OutOfBounds => f.write_str("partition outside the flash or empty"),
+            Self::TooSmall => f.write_str("partition has too few sectors"),
+            Self::UnsupportedGeometry => f.write_str("unsupported flash geometry"),
+        }
+    }
+}
+
+impl core::error::Error for PartitionError {}
 
 /// Largest flash write or read granularity the library supports (STM32H7 writes 32 bytes).
 pub const MAX_ACCESS_SIZE: usize = 32;
@@ -216,11 +230,39 @@ impl Partition {
 }
 
 /// A failed partition access.
+///
+/// `E` is the flash driver's error. Display and `core::error::Error` need only `E: Debug`
+/// (embedded-storage flash errors implement `Debug` and `NorFlashError`, seldom `Display`):
+/// the driver's error is printed with `{:?}` and is not a `source()`. Under feature `defmt`
+/// the driver's error is printed by its [`NorFlashErrorKind`](embedded_storage::nor_flash::NorFlashErrorKind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum AccessError<E> {
     /// The access reaches outside the partition or is misaligned.
     Bounds,
     /// The flash driver failed.
     Flash(E),
+}
+
+impl<E: core::fmt::Debug> core::fmt::Display for AccessError<E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Bounds => f.write_str("access outside the partition or misaligned"),
+            Self::Flash(e) => write!(f, "flash error: {e:?}"),
+        }
+    }
+}
+
+impl<E: core::fmt::Debug> core::error::Error for AccessError<E> {}
+
+#[cfg(feature = "defmt")]
+impl<E: embedded_storage::nor_flash::NorFlashError> defmt::Format for AccessError<E> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            Self::Bounds => defmt::write!(f, "AccessError::Bounds"),
+            Self::Flash(e) => {
+                defmt::write!(f, "AccessError::Flash({=str})", crate::flash::kind_name(e.kind()))
+            }
+        }
+    }
 }

@@ -122,6 +122,7 @@ pub struct Trailer {
 /// Why a trailer does not decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum TrailerError {
     /// Not exactly [`TRAILER_LEN`] bytes (the image is shorter than a trailer).
     Length,
@@ -137,6 +138,21 @@ pub enum TrailerError {
     /// A reserved byte is not zero.
     Reserved,
 }
+
+impl core::fmt::Display for TrailerError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Length => f.write_str("image shorter than a trailer"),
+            Self::Magic => f.write_str("no trailer magic (unsigned image?)"),
+            Self::Format => f.write_str("unknown trailer format"),
+            Self::Algorithm => f.write_str("unknown signature algorithm"),
+            Self::Version => f.write_str("invalid trailer version text"),
+            Self::Reserved => f.write_str("reserved trailer byte not zero"),
+        }
+    }
+}
+
+impl core::error::Error for TrailerError {}
 
 impl Trailer {
     /// The signed part (bytes 0..64): everything but the signature.
@@ -279,6 +295,7 @@ pub enum SignaturePolicy {
 /// Why a signed image is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum SignatureError {
     /// No trailer, or one that does not decode.
     Trailer(TrailerError),
@@ -295,6 +312,28 @@ pub enum SignatureError {
         /// The product the manifest names.
         manifest: u32,
     },
+}
+
+impl core::fmt::Display for SignatureError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Trailer(_) => f.write_str("bad signature trailer"),
+            Self::BodyLength => f.write_str("trailer body length does not match the image"),
+            Self::UnknownKey => f.write_str("no trusted key with the trailer key id"),
+            Self::BadKey => f.write_str("trusted key is not a valid Ed25519 key"),
+            Self::BadSignature => f.write_str("signature does not verify"),
+            Self::Product { manifest } => write!(f, "manifest for another product ({manifest})"),
+        }
+    }
+}
+
+impl core::error::Error for SignatureError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Trailer(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// Collects what the signature check needs while the image streams through a [`Verifier`]:

@@ -56,12 +56,24 @@ pub struct SlotRegion {
 
 /// A failed slot access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SlotError {
     /// The access reaches outside the slot or is misaligned.
     Bounds,
     /// The flash driver failed.
     Flash(embedded_storage::nor_flash::NorFlashErrorKind),
 }
+
+impl core::fmt::Display for SlotError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Bounds => f.write_str("slot access out of bounds or misaligned"),
+            Self::Flash(k) => write!(f, "flash error: {k}"),
+        }
+    }
+}
+
+impl core::error::Error for SlotError {}
 
 #[cfg(feature = "defmt")]
 impl defmt::Format for SlotError {

@@ -148,6 +148,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Why the mock could not publish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum CloudError {
     /// The message could not be encoded (a digest the platform needs is missing, or it
     /// is too large).
@@ -156,6 +158,25 @@ pub enum CloudError {
     NotSent,
     /// This platform has no such message.
     NotOnThisPlatform,
+}
+
+impl core::fmt::Display for CloudError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Encode(_) => f.write_str("message could not be encoded"),
+            Self::NotSent => f.write_str("MQTT client did not take the message"),
+            Self::NotOnThisPlatform => f.write_str("no such message on this platform"),
+        }
+    }
+}
+
+impl core::error::Error for CloudError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Encode(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 impl MockCloud {

@@ -66,6 +66,8 @@ pub struct PowerCut {
 
 /// Errors of the simulated part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum SimFlashError {
     /// Offset or length not aligned to the write, read or erase size.
     NotAligned,
@@ -90,11 +92,16 @@ impl NorFlashError for SimFlashError {
 
 impl core::fmt::Display for SimFlashError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        core::fmt::Debug::fmt(self, f)
+        f.write_str(match self {
+            Self::NotAligned => "flash access not aligned",
+            Self::OutOfBounds => "flash access out of bounds",
+            Self::WriteOverProgrammed => "write to bytes that are not erased",
+            Self::PowerLoss => "power lost",
+        })
     }
 }
 
-impl std::error::Error for SimFlashError {}
+impl core::error::Error for SimFlashError {}
 
 /// The state one power supply shares among its chips.
 #[derive(Debug, Clone)]

@@ -3,6 +3,7 @@
 /// Why a topic or message could not be built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum EncodeError {
     /// The output buffer is too small for the topic or message.
     BufferTooSmall,
@@ -12,6 +13,8 @@ pub enum EncodeError {
     /// A value the format requires is missing or out of range.
     InvalidValue,
 }
+
+impl core::error::Error for EncodeError {}
 
 impl core::fmt::Display for EncodeError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

@@ -40,6 +40,7 @@ pub const KEY_WINDOW: usize = 16;
 /// answers with the platform's error code) and carries on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum DecodeError {
     /// The payload is empty or only whitespace.
     Empty,
@@ -68,6 +69,8 @@ pub enum DecodeError {
     /// "first wins". The check's cost is bounded (see [`KEY_WINDOW`]).
     DuplicateKey,
 }
+
+impl core::error::Error for DecodeError {}
 
 impl core::fmt::Display for DecodeError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

@@ -118,6 +118,9 @@ where
 
     /// Sends the Agent's next report if none is on the wire, moves bytes, and handles the
     /// host's answer: marks the report delivered, and hands an offer to the Agent.
+    ///
+    /// A failure to forget a delivered report ([`ReportError`](crate::agent::ReportError))
+    /// arrives as the [`BootError`] it converts to, with its cause.
     pub fn poll_reports(&mut self, now_ms: u64) -> Result<Option<OfferOutcome>, BootError> {
         if self.in_flight.is_none()
             && let Some(report) = self.agent.next_report().cloned()

@@ -9,6 +9,7 @@ pub mod serial;
 /// Why a chunk source could not deliver bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum SourceError {
     /// The connection dropped or could not be opened; retrying may succeed.
     ConnectionLost,
@@ -26,6 +27,22 @@ pub enum SourceError {
     /// The server reports an error of its own.
     Server,
 }
+
+impl core::fmt::Display for SourceError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::ConnectionLost => f.write_str("connection lost"),
+            Self::Timeout => f.write_str("timed out"),
+            Self::NotFound => f.write_str("file not found"),
+            Self::Unauthorized => f.write_str("unauthorized or location expired"),
+            Self::InvalidLocation => f.write_str("invalid or refused location"),
+            Self::Protocol => f.write_str("protocol violation by the peer"),
+            Self::Server => f.write_str("server error"),
+        }
+    }
+}
+
+impl core::error::Error for SourceError {}
 
 impl SourceError {
     /// True when a later attempt may succeed, so the engine should back off and retry.

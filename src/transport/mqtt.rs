@@ -76,6 +76,7 @@ pub enum MqttEvent<'b> {
 /// `nb::Error::WouldBlock` instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum MqttError {
     /// An incoming message did not fit the caller's buffer (topic plus payload need
     /// `needed` bytes). The message is dropped; the next poll returns the next one.
@@ -95,6 +96,8 @@ pub enum MqttError {
     /// The client has shut down for good (its event loop ended).
     Closed,
 }
+
+impl core::error::Error for MqttError {}
 
 impl core::fmt::Display for MqttError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

@@ -50,8 +50,17 @@ use format::{
 use writer::RecordWriter;
 
 /// Why a journal operation failed.
+///
+/// `E` is the flash driver's error. Display and `core::error::Error` need only `E: Debug`
+/// (embedded-storage flash errors implement `Debug` and `NorFlashError`, seldom `Display`):
+/// the driver's error is printed with `{:?}` and is not a `source()`; `Partition` is. Under
+/// feature `defmt` the driver's error is printed by its
+/// [`NorFlashErrorKind`](embedded_storage::nor_flash::NorFlashErrorKind). To keep the
+/// cause without the driver's type, [`JournalError::map_flash`] with
+/// [`NorFlashError::kind`](embedded_storage::nor_flash::NorFlashError::kind) gives a
+/// `JournalError<NorFlashErrorKind>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum JournalError<E> {
     /// The flash driver failed (for a simulated flash: possibly a power cut).
     Flash(E),
@@ -72,6 +81,72 @@ pub enum JournalError<E> {
     /// foreign writer left a sector with the highest possible generation, so no newer sector
     /// can be committed (only [`Journal::format`] recovers such a partition).
     Corrupt,
+}
+
+impl<E> JournalError<E> {
+    /// The same error with the flash driver's error mapped by `f` (for example
+    /// [`NorFlashError::kind`](embedded_storage::nor_flash::NorFlashError::kind), to keep the
+    /// cause without the driver's type).
+    ///
+    /// ```
+    /// use embedded_storage::nor_flash::{NorFlashError, NorFlashErrorKind};
+    /// use ota_client::flash::JournalError;
+    /// let e: JournalError<NorFlashErrorKind> = JournalError::Flash(NorFlashErrorKind::OutOfBounds);
+    /// assert_eq!(e.map_flash(|k| k.kind()), JournalError::Flash(NorFlashErrorKind::OutOfBounds));
+    /// ```
+    pub fn map_flash<F>(self, f: impl FnOnce(E) -> F) -> JournalError<F> {
+        match self {
+            Self::Flash(e) => JournalError::Flash(f(e)),
+            Self::Partition(p) => JournalError::Partition(p),
+            Self::RecordTooLarge => JournalError::RecordTooLarge,
+            Self::Full => JournalError::Full,
+            Self::TooManyKinds => JournalError::TooManyKinds,
+            Self::BufferTooSmall { needed } => JournalError::BufferTooSmall { needed },
+            Self::Corrupt => JournalError::Corrupt,
+        }
+    }
+}
+
+impl<E: core::fmt::Debug> core::fmt::Display for JournalError<E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Flash(e) => write!(f, "flash error: {e:?}"),
+            Self::Partition(_) => f.write_str("journal partition unusable"),
+            Self::RecordTooLarge => f.write_str("record larger than a sector"),
+            Self::Full => f.write_str("journal full"),
+            Self::TooManyKinds => f.write_str("too many record kinds"),
+            Self::BufferTooSmall { needed } => write!(f, "buffer too small for a {needed}-byte record"),
+            Self::Corrupt => f.write_str("journal corrupt"),
+        }
+    }
+}
+
+impl<E: core::fmt::Debug> core::error::Error for JournalError<E> {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Partition(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl<E: embedded_storage::nor_flash::NorFlashError> defmt::Format for JournalError<E> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            Self::Flash(e) => {
+                defmt::write!(f, "JournalError::Flash({=str})", crate::flash::kind_name(e.kind()))
+            }
+            Self::Partition(p) => defmt::write!(f, "JournalError::Partition({})", p),
+            Self::RecordTooLarge => defmt::write!(f, "JournalError::RecordTooLarge"),
+            Self::Full => defmt::write!(f, "JournalError::Full"),
+            Self::TooManyKinds => defmt::write!(f, "JournalError::TooManyKinds"),
+            Self::BufferTooSmall { needed } => {
+                defmt::write!(f, "JournalError::BufferTooSmall {{ needed: {} }}", needed)
+            }
+            Self::Corrupt => defmt::write!(f, "JournalError::Corrupt"),
+        }
+    }
 }
 
 impl<E> From<AccessError<E>> for JournalError<E> {

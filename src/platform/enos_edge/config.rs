@@ -22,13 +22,33 @@ pub enum UpgradeMode {
 /// Why a configuration was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum ConfigError {
+#[non_exhaustive]
+pub enum EdgeConfigError {
     /// `assetId` or `serialNum` is longer than [`ID_LEN`] bytes.
     TooLong,
     /// `assetId` and `serialNum` are both empty: nothing names the device.
     EmptyAssetId,
     /// The Edge's host makes no valid endpoint URL ([`EdgeConfig::for_host`]).
     Endpoint(super::EndpointError),
+}
+
+impl core::fmt::Display for EdgeConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::TooLong => f.write_str("asset id or serial number too long"),
+            Self::EmptyAssetId => f.write_str("asset id and serial number both empty"),
+            Self::Endpoint(_) => f.write_str("host makes no valid endpoint URL"),
+        }
+    }
+}
+
+impl core::error::Error for EdgeConfigError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Endpoint(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// The device's identity, the Edge's endpoints and the flow's timing.
@@ -67,8 +87,8 @@ pub struct EdgeConfig<const N: usize = 64> {
 impl EdgeConfig {
     /// [`new`](Self::new) with every endpoint on `host` at the default ports
     /// ([`EdgeEndpoints::for_host`]) and the default URL capacity.
-    pub fn for_host(host: &str, asset_id: &str, serial_num: &str) -> Result<Self, ConfigError> {
-        let endpoints = EdgeEndpoints::for_host(host).map_err(ConfigError::Endpoint)?;
+    pub fn for_host(host: &str, asset_id: &str, serial_num: &str) -> Result<Self, EdgeConfigError> {
+        let endpoints = EdgeEndpoints::for_host(host).map_err(EdgeConfigError::Endpoint)?;
         Self::new(endpoints, asset_id, serial_num)
     }
 }
@@ -76,14 +96,18 @@ impl EdgeConfig {
 impl<const N: usize> EdgeConfig<N> {
     /// A configuration with the default timing and mode. `asset_id` may be empty when
     /// `serial_num` is not (see [`EdgeConfig::asset_id`]).
-    pub fn new(endpoints: EdgeEndpoints<N>, asset_id: &str, serial_num: &str) -> Result<Self, ConfigError> {
+    pub fn new(
+        endpoints: EdgeEndpoints<N>,
+        asset_id: &str,
+        serial_num: &str,
+    ) -> Result<Self, EdgeConfigError> {
         if asset_id.is_empty() && serial_num.is_empty() {
-            return Err(ConfigError::EmptyAssetId);
+            return Err(EdgeConfigError::EmptyAssetId);
         }
         let mut a = heapless::String::new();
-        a.push_str(asset_id).map_err(|_| ConfigError::TooLong)?;
+        a.push_str(asset_id).map_err(|_| EdgeConfigError::TooLong)?;
         let mut s = heapless::String::new();
-        s.push_str(serial_num).map_err(|_| ConfigError::TooLong)?;
+        s.push_str(serial_num).map_err(|_| EdgeConfigError::TooLong)?;
         Ok(Self {
             endpoints,
             asset_id: a,
@@ -103,13 +127,13 @@ mod tests {
     #[test]
     fn checks_identity() {
         let e: EdgeEndpoints = EdgeEndpoints::for_host("10.0.0.1").unwrap();
-        assert_eq!(EdgeConfig::new(e.clone(), "", ""), Err(ConfigError::EmptyAssetId));
+        assert_eq!(EdgeConfig::new(e.clone(), "", ""), Err(EdgeConfigError::EmptyAssetId));
         // Seed 000's request: no assetId, only the serial number.
         let by_serial = EdgeConfig::new(e.clone(), "", "1234-5678-90aa").unwrap();
         assert_eq!((by_serial.asset_id.as_str(), by_serial.serial_num.as_str()), ("", "1234-5678-90aa"));
         let long = "a".repeat(ID_LEN + 1);
-        assert_eq!(EdgeConfig::new(e.clone(), &long, "x"), Err(ConfigError::TooLong));
-        assert_eq!(EdgeConfig::new(e.clone(), "a", &long), Err(ConfigError::TooLong));
+        assert_eq!(EdgeConfig::new(e.clone(), &long, "x"), Err(EdgeConfigError::TooLong));
+        assert_eq!(EdgeConfig::new(e.clone(), "a", &long), Err(EdgeConfigError::TooLong));
         let c = EdgeConfig::new(e, "dev", "sn").unwrap();
         assert_eq!((c.asset_id.as_str(), c.mode), ("dev", UpgradeMode::UponRequest));
     }

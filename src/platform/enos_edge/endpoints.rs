@@ -12,12 +12,24 @@ pub const DEFAULT_DOWNLOAD_RESULT_PORT: u16 = 5050;
 /// Why a base URL was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum EndpointError {
     /// Not an `http(s)://` URL.
     BadUrl,
     /// A base or built URL does not fit in its buffer.
     TooLong,
 }
+
+impl core::fmt::Display for EndpointError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::BadUrl => f.write_str("not an http(s) URL"),
+            Self::TooLong => f.write_str("URL too long for its buffer"),
+        }
+    }
+}
+
+impl core::error::Error for EndpointError {}
 
 /// Base URLs of the four Edge endpoints, `N` bytes each.
 ///

@@ -19,12 +19,24 @@ pub const FILE_BASE_LEN: usize = 128;
 /// Why [`EnosDialect::set_file_base`] refused a base.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum FileBaseError {
     /// Not an absolute `http(s)://` URL.
     NotAUrl,
     /// Longer than [`FILE_BASE_LEN`] bytes.
     TooLong,
 }
+
+impl core::fmt::Display for FileBaseError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::NotAUrl => f.write_str("file base is not an http(s) URL"),
+            Self::TooLong => f.write_str("file base too long"),
+        }
+    }
+}
+
+impl core::error::Error for FileBaseError {}
 
 /// EnOS cloud: subscribes to `upgrade` and the `*_reply` topics of
 /// `/sys/{pk}/{dk}/ota/device/`. Both modes: a cloud forced push (`upgrade`, answered with an

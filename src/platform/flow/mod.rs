@@ -243,6 +243,10 @@ impl<M: MqttClient, D: Dialect<L>, S: Storage, A: Application, const K: usize, c
     /// Messages on topics the dialect does not [own](Dialect::owns) are dropped; a device
     /// whose application shares the MQTT connection (the platforms give a device one) calls
     /// [`Flow::service_with`] instead.
+    ///
+    /// A failure to forget a delivered report ([`ReportError`](crate::agent::ReportError))
+    /// arrives as the [`BootError`] it converts to, with its cause (a corrupt journal as
+    /// [`BootError::JournalCorrupt`], a full one as [`BootError::StateFull`]).
     pub fn service(&mut self, now_ms: u64, rx: &mut [u8]) -> Result<(), BootError> {
         self.service_with(now_ms, rx, &mut |_, _| {})
     }

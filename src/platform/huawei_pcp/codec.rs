@@ -69,6 +69,7 @@ pub mod result {
 /// Why a frame was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum PcpError {
     /// Shorter than the header, or than the header plus the data length it states.
     Truncated,
@@ -87,6 +88,8 @@ pub enum PcpError {
     /// The output buffer is too small (encoding only).
     BufferTooSmall,
 }
+
+impl core::error::Error for PcpError {}
 
 impl core::fmt::Display for PcpError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

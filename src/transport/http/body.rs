@@ -10,6 +10,7 @@
 /// Why a body could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum BodyError {
     /// The connection closed before the body was complete: fewer bytes than
     /// `Content-Length` promised, or a chunked body without its last chunk.
@@ -24,6 +25,20 @@ pub enum BodyError {
     /// body).
     TrailingData,
 }
+
+impl core::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Truncated => f.write_str("body cut short"),
+            Self::BadChunkSize => f.write_str("invalid chunk size line"),
+            Self::BadChunkEnd => f.write_str("chunk data not followed by CRLF"),
+            Self::BadTrailer => f.write_str("trailer line too long"),
+            Self::TrailingData => f.write_str("bytes after the end of the body"),
+        }
+    }
+}
+
+impl core::error::Error for BodyError {}
 
 /// Longest chunk-size line (size plus extensions) or trailer line accepted.
 pub const MAX_CHUNK_LINE: usize = 256;

@@ -6,6 +6,7 @@ use super::url::Scheme;
 /// Why a connection could not be opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ConnectError {
     /// The host name did not resolve.
     HostNotFound,
@@ -16,6 +17,19 @@ pub enum ConnectError {
     /// The connector cannot open this scheme (for example `https` without a TLS stack).
     UnsupportedScheme,
 }
+
+impl core::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::HostNotFound => f.write_str("host not found"),
+            Self::Unreachable => f.write_str("host unreachable or refused"),
+            Self::Timeout => f.write_str("connect timed out"),
+            Self::UnsupportedScheme => f.write_str("connector cannot open this scheme"),
+        }
+    }
+}
+
+impl core::error::Error for ConnectError {}
 
 /// Opens connections for the [`HttpClient`](super::HttpClient).
 ///

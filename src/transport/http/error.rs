@@ -6,6 +6,7 @@ use crate::transport::SourceError;
 /// Why an HTTP exchange failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum HttpError {
     /// The URL (or a redirect's `Location`) could not be parsed or resolved.
     Url(UrlError),
@@ -94,7 +95,38 @@ impl From<BodyError> for HttpError {
 
 impl core::fmt::Display for HttpError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        core::fmt::Debug::fmt(self, f)
+        match self {
+            Self::Url(_) => f.write_str("invalid URL"),
+            Self::UrlTooLong => f.write_str("URL too long for the client's buffer"),
+            Self::Request(_) => f.write_str("request head could not be encoded"),
+            Self::Connect(_) => f.write_str("connection could not be opened"),
+            Self::Io(kind) => write!(f, "connection I/O failed: {kind:?}"),
+            Self::Timeout => f.write_str("connection timed out"),
+            Self::Closed => f.write_str("connection closed before the response head"),
+            Self::Head(_) => f.write_str("malformed response head"),
+            Self::Body(_) => f.write_str("malformed response body"),
+            Self::AnswerTooLarge => f.write_str("answer body too large for the buffer"),
+            Self::TooManyRedirects => f.write_str("too many redirects"),
+            Self::BadRedirect => f.write_str("redirect without a usable location"),
+            Self::InsecureRedirect => f.write_str("redirect from https to http refused"),
+            Self::TooManyInterim => f.write_str("too many interim responses"),
+            Self::HeadTimeout => f.write_str("response head timed out"),
+        }
+    }
+}
+
+/// `source()` is the wrapped URL, request, connect, head or body error. `Io` carries an
+/// [`embedded_io::ErrorKind`], which is no `core::error::Error`: its kind is in the message.
+impl core::error::Error for HttpError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Url(e) => Some(e),
+            Self::Request(e) => Some(e),
+            Self::Connect(e) => Some(e),
+            Self::Head(e) => Some(e),
+            Self::Body(e) => Some(e),
+            _ => None,
+        }
     }
 }
 

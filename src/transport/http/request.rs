@@ -25,6 +25,7 @@ impl Method {
 /// Why a request head could not be encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum RequestError {
     /// The head does not fit in the buffer.
     TooLarge,
@@ -32,6 +33,17 @@ pub enum RequestError {
     /// inject headers.
     BadHeaderValue,
 }
+
+impl core::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::TooLarge => f.write_str("request head too large"),
+            Self::BadHeaderValue => f.write_str("header value holds a control character"),
+        }
+    }
+}
+
+impl core::error::Error for RequestError {}
 
 /// What a request carries besides its method and URL.
 ///

@@ -10,6 +10,7 @@
 /// Why a response head was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum HeadError {
     /// The status line is not `HTTP/1.x NNN reason`.
     BadStatusLine,
@@ -24,6 +25,21 @@ pub enum HeadError {
     /// The head does not fit in the buffer.
     TooLarge,
 }
+
+impl core::fmt::Display for HeadError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::BadStatusLine => f.write_str("invalid status line"),
+            Self::BadHeader => f.write_str("invalid header line"),
+            Self::BadContentLength => f.write_str("invalid or conflicting Content-Length"),
+            Self::UnsupportedTransferEncoding => f.write_str("unsupported transfer coding"),
+            Self::BadContentRange => f.write_str("invalid Content-Range"),
+            Self::TooLarge => f.write_str("response head too large"),
+        }
+    }
+}
+
+impl core::error::Error for HeadError {}
 
 /// A checked `Content-Range: bytes first-last/total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,7 @@
 /// Why a URL text was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum UrlError {
     /// The text does not start with `http://` or `https://`.
     UnsupportedScheme,
@@ -21,6 +22,20 @@ pub enum UrlError {
     /// A relative reference that is neither an absolute path (`/x`) nor a full URL.
     NotResolvable,
 }
+
+impl core::fmt::Display for UrlError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::UnsupportedScheme => f.write_str("URL scheme is not http or https"),
+            Self::BadHost => f.write_str("invalid URL host"),
+            Self::BadPort => f.write_str("invalid URL port"),
+            Self::BadPath => f.write_str("URL path holds a space or control character"),
+            Self::NotResolvable => f.write_str("relative reference cannot be resolved"),
+        }
+    }
+}
+
+impl core::error::Error for UrlError {}
 
 /// Whether the connection is plain TCP or TLS. The [`Connector`](super::Connector) decides
 /// what it can open.

@@ -69,12 +69,24 @@ impl Default for ClientConfig {
 /// Why a [`ClientConfig`] does not fit the client's buffers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum ConfigError {
+#[non_exhaustive]
+pub enum SerialConfigError {
     /// A chunk answer would not fit the frame buffer `N`, or `chunk_len` is 0.
     ChunkLen,
     /// `window` is 0, above [`MAX_WINDOW`], or `window * chunk_len` exceeds the storage `B`.
     Window,
 }
+
+impl core::fmt::Display for SerialConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::ChunkLen => f.write_str("chunk length zero or too large for the frame buffer"),
+            Self::Window => f.write_str("window zero, too large, or beyond the storage"),
+        }
+    }
+}
+
+impl core::error::Error for SerialConfigError {}
 
 /// Counters of the client's traffic.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -198,14 +210,14 @@ struct Core<const B: usize> {
 
 impl<const N: usize, const B: usize> ChunkClient<N, B> {
     /// A client with `config`, checked against the buffers.
-    pub fn new(config: ClientConfig) -> Result<Self, ConfigError> {
+    pub fn new(config: ClientConfig) -> Result<Self, SerialConfigError> {
         let chunk = usize::from(config.chunk_len);
         if chunk == 0 || chunk.checked_add(CHUNK_OVERHEAD + BODY_OVERHEAD).is_none_or(|n| n > N) {
-            return Err(ConfigError::ChunkLen);
+            return Err(SerialConfigError::ChunkLen);
         }
         let window = usize::from(config.window);
         if window == 0 || window > MAX_WINDOW || window.checked_mul(chunk).is_none_or(|n| n > B) {
-            return Err(ConfigError::Window);
+            return Err(SerialConfigError::Window);
         }
         Ok(Self {
             decoder: FrameDecoder::new(),

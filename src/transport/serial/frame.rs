@@ -36,6 +36,7 @@ pub const fn max_frame_len(len: usize) -> usize {
 /// Why a frame was dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum FrameError {
     /// The CRC does not match the body.
     Crc,
@@ -48,6 +49,8 @@ pub enum FrameError {
     /// The output buffer is too small for the encoded frame (encoder only).
     BufferTooSmall,
 }
+
+impl core::error::Error for FrameError {}
 
 impl core::fmt::Display for FrameError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

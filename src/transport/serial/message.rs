@@ -126,6 +126,7 @@ pub enum Message<'a> {
 /// Why a message could not be encoded or decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum MessageError {
     /// The payload is not well-formed CBOR of the expected shape; `at` is the byte position.
     Malformed {
@@ -148,6 +149,8 @@ pub enum MessageError {
     /// The output buffer is too small (encoding only).
     BufferTooSmall,
 }
+
+impl core::error::Error for MessageError {}
 
 impl core::fmt::Display for MessageError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

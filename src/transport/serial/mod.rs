@@ -23,8 +23,8 @@ pub mod message;
 mod uart;
 
 pub use client::{
-    ChunkClient, ClientConfig, ClientStats, ConfigError, DEFAULT_FRAME_LEN, MAX_WINDOW, OfferInfo, Reply,
-    TX_FRAME_LEN,
+    ChunkClient, ClientConfig, ClientStats, DEFAULT_FRAME_LEN, MAX_WINDOW, OfferInfo, Reply,
+    SerialConfigError, TX_FRAME_LEN,
 };
 pub use frame::{DecodeEvent, Frame, FrameDecoder, FrameEncoder, FrameError, FrameStats, max_frame_len};
 pub use message::{Message, MessageError};

@@ -28,7 +28,7 @@ impl<P: Read + ReadReady + Write, C: Clock> SerialClient<P, C> {
     /// A client over `port` with the default protocol settings
     /// ([`ClientConfig::default`](super::ClientConfig): 1 KiB chunks, 4 in flight), timing
     /// retries with `clock`.
-    pub fn with_defaults(port: P, clock: C) -> Result<Self, super::ConfigError> {
+    pub fn with_defaults(port: P, clock: C) -> Result<Self, super::SerialConfigError> {
         Ok(Self { port, clock, client: ChunkClient::new(super::ClientConfig::default())? })
     }
 }

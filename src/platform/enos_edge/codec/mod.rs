@@ -35,6 +35,7 @@ pub use status::{StatusAnswer, decode_status_answer, encode_status_answer};
 /// Why a message could not be encoded or decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum CodecError {
     /// Not JSON, or a field has the wrong type.
     Malformed,
@@ -56,6 +57,24 @@ pub enum CodecError {
     /// the message is ambiguous and refused as a whole.
     DuplicateKey,
 }
+
+impl core::fmt::Display for CodecError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Malformed => f.write_str("malformed message"),
+            Self::MissingField => f.write_str("missing or empty field"),
+            Self::UnknownCode => f.write_str("undefined code or flag"),
+            Self::BadDigest => f.write_str("sign is not a digest of the stated method"),
+            Self::UnsupportedSignMethod => f.write_str("unsupported sign method"),
+            Self::BadVersion => f.write_str("offered version does not parse"),
+            Self::BadUrl => f.write_str("invalid download URL"),
+            Self::BufferTooSmall => f.write_str("output buffer too small"),
+            Self::DuplicateKey => f.write_str("an object repeats a key"),
+        }
+    }
+}
+
+impl core::error::Error for CodecError {}
 
 impl CodecError {
     /// The failure to report when this error ends an update.

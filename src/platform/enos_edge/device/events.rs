@@ -9,6 +9,8 @@ use crate::transport::http::HttpError;
 
 /// Why a checkversion exchange or a report did not go through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum EdgeError {
     /// An endpoint URL could not be built.
     Endpoint(EndpointError),
@@ -21,6 +23,30 @@ pub enum EdgeError {
     /// The first byte of the image (the size probe) could not be fetched; retried at the next
     /// poll.
     Probe(SourceError),
+}
+
+impl core::fmt::Display for EdgeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Endpoint(_) => f.write_str("endpoint URL could not be built"),
+            Self::Codec(_) => f.write_str("message could not be encoded or decoded"),
+            Self::Http(_) => f.write_str("HTTP exchange failed"),
+            Self::Status(s) => write!(f, "edge answered status {s}"),
+            Self::Probe(_) => f.write_str("size probe failed"),
+        }
+    }
+}
+
+impl core::error::Error for EdgeError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Endpoint(e) => Some(e),
+            Self::Codec(e) => Some(e),
+            Self::Http(e) => Some(e),
+            Self::Probe(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// Which call delivered (part of) a report.
