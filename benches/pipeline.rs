@@ -36,8 +36,10 @@ struct Setup {
 const SECRET: [u8; 32] = [0x5E; 32];
 
 fn offer_for(image: &[u8]) -> Offer {
-    let digest =
-        Digest { md5: Some(md5::compute(image).0), sha256: Some(sha2::Sha256::digest(image).into()) };
+    let digest = Digest {
+        md5: Some(<[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(image))),
+        sha256: Some(sha2::Sha256::digest(image).into()),
+    };
     Offer::new(Version::parse("1.2.3").unwrap(), image.len() as u32, digest)
 }
 
@@ -59,13 +61,13 @@ fn setup() -> Setup {
 }
 
 fn raw_hash(image: &[u8]) -> ([u8; 16], [u8; 32]) {
-    let mut m = md5::Context::new();
+    let mut m = md5::Md5::new();
     let mut s = sha2::Sha256::new();
     for c in image.chunks(CHUNK) {
-        m.consume(c);
+        m.update(c);
         s.update(c);
     }
-    (m.finalize().0, s.finalize().into())
+    (m.finalize().into(), s.finalize().into())
 }
 
 fn download(flash: Flash, mut server: ChunkServer, s: &Setup) -> (VerifiedImage, Flash) {

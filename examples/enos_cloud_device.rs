@@ -40,7 +40,8 @@ fn main() {
     let args = Args::parse("enos_cloud_device mqtt://HOST[:PORT] [--running VERSION] [--demo]");
     let dialect = || EnosDialect::new("pk1", "dk1").expect("short keys");
     run("enos-dk1", &args, CloudPlatform::enos("pk1", "dk1"), dialect, |image, url| {
-        let digest = Digest { md5: Some(md5::compute(image).0), sha256: None };
+        let digest =
+            Digest { md5: Some(<[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(image))), sha256: None };
         let size = u32::try_from(image.len()).expect("small image");
         Offer::new(Version::parse("2.0.0").expect("version"), size, digest)
             .with_location(url)

@@ -27,12 +27,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let edge = EnosEdgeServer::start_on(&addr)?;
     let size = firmware.len();
-    let md5 = md5::compute(&firmware);
+    let md5: String =
+        <md5::Md5 as md5::Digest>::digest(&firmware).iter().map(|b| format!("{b:02x}")).collect();
     let path = edge.set_firmware(&asset, &version, firmware);
     let base = edge.base_url();
     println!("mock EnOS Edge listening at {base}");
     println!("  POST {base}/checkversion    (device {asset} is offered {version})");
-    println!("  GET  {base}{path}   ({size} bytes, md5 {md5:x}, Range supported)");
+    println!("  GET  {base}{path}   ({size} bytes, md5 {md5}, Range supported)");
     println!("  POST {base}/downloadresult/<id>");
     println!("  POST {base}/updateresult");
     println!("Ctrl-C to stop.");

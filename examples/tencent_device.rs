@@ -37,7 +37,8 @@ fn main() {
     let args = Args::parse("tencent_device mqtt://HOST[:PORT] [--running VERSION] [--demo]");
     let dialect = || TencentDialect::new("PRODUCT1", "dev1").expect("short ids");
     run("tencent-dev1", &args, CloudPlatform::tencent("PRODUCT1", "dev1"), dialect, |image, url| {
-        let digest = Digest { md5: Some(md5::compute(image).0), sha256: None };
+        let digest =
+            Digest { md5: Some(<[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(image))), sha256: None };
         let size = u32::try_from(image.len()).expect("small image");
         Offer::new(Version::parse("2.0.0").expect("version"), size, digest)
             .with_location(url)

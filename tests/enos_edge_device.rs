@@ -697,7 +697,7 @@ fn an_answer_with_file_size_and_an_absolute_url_needs_no_probe() {
     let server = EnosEdgeServer::start().unwrap();
     let fw = firmware(20_000);
     let path = server.set_firmware(ASSET, "2.0.0", fw.clone());
-    let md5 = format!("{:x}", md5::compute(&fw));
+    let md5: String = <md5::Md5 as md5::Digest>::digest(&fw).iter().map(|b| format!("{b:02x}")).collect();
     // An absolute downloadurl, with the JSON-escaped slashes some servers send.
     let absolute = (server.base_url() + &path).replace('/', "\\/");
     let answer = format!(

@@ -307,7 +307,7 @@ fn enos_edge_exchange_over_json_posts() {
         panic!("expected an update")
     };
     assert_eq!((update.version.as_str(), update.download_url), ("v2.0.0.1", path.as_str()));
-    assert_eq!(update.digest.md5, Some(md5::compute(&fw).0));
+    assert_eq!(update.digest.md5, Some(<[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(&fw))));
 
     let mut file_url = heapless::String::<128>::new();
     endpoints.download_url(update.download_url, &mut file_url).unwrap();

@@ -61,7 +61,7 @@ struct Case {
 
 impl Case {
     fn offer(&self) -> Offer {
-        let md5 = md5::compute(&self.new).0;
+        let md5 = <[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(&self.new));
         Offer::new(v("1.1.0"), NEW_LEN as u32, Digest { md5: Some(md5), sha256: None })
             .with_location("/fw.bin")
             .unwrap()

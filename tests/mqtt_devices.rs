@@ -80,7 +80,10 @@ impl P {
             _ => Offer::new(
                 v(version),
                 bytes.len() as u32,
-                Digest { md5: Some(md5::compute(bytes).0), sha256: None },
+                Digest {
+                    md5: Some(<[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(bytes))),
+                    sha256: None,
+                },
             ),
         };
         offer.with_location(url).unwrap()

@@ -132,7 +132,10 @@ fn v(s: &str) -> Version {
 }
 
 fn offer_json(image: &[u8], version: &str) -> Vec<u8> {
-    let md5: String = md5::compute(image).0.iter().map(|b| format!("{b:02x}")).collect();
+    let md5: String = <[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(image))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!(
         r#"{{"type":"update_firmware","file_size":{},"md5sum":"{md5}","url":"http://h/fw.bin","version":"{version}"}}"#,
         image.len()

@@ -193,7 +193,7 @@ enum State {
 /// let target = SlotRegion { slot: Slot::B, part: Partition::new(&flash, 8192, 8192, 0xFF).unwrap() };
 /// let mut storage = OneFlash(flash);
 /// let mut journal: Journal = Journal::open(&mut storage.0, state).unwrap();
-/// let digest = Digest { md5: Some(md5::compute(&image).0), sha256: None };
+/// let digest = Digest { md5: Some(<[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(&image))), sha256: None };
 /// let offer: Offer = Offer::new(Version::parse("1.1").unwrap(), 3000, digest);
 /// let mut server = ChunkServer::new(image.clone());
 /// let mut dl = Download::new(&offer, target, DownloadConfig::new(ota_client::image::SignaturePolicy::Unsigned));

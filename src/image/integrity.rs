@@ -34,7 +34,7 @@ pub struct Verified {
 #[derive(Clone)]
 pub struct Verifier {
     sha256: sha2::Sha256,
-    md5: Option<md5::Context>,
+    md5: Option<md5::Md5>,
     len: u64,
 }
 
@@ -48,14 +48,18 @@ impl Verifier {
     /// A verifier for an image expected to match `digest`: MD5 is computed only when
     /// `digest.md5` is present; SHA-256 always.
     pub fn new(digest: &Digest) -> Self {
-        Self { sha256: sha2::Sha256::new(), md5: digest.md5.map(|_| md5::Context::new()), len: 0 }
+        Self {
+            sha256: sha2::Sha256::new(),
+            md5: digest.md5.map(|_| <md5::Md5 as sha2::Digest>::new()),
+            len: 0,
+        }
     }
 
     /// Feeds the next bytes of the image.
     pub fn update(&mut self, bytes: &[u8]) {
         self.sha256.update(bytes);
         if let Some(m) = self.md5.as_mut() {
-            m.consume(bytes);
+            sha2::Digest::update(m, bytes);
         }
         self.len = self.len.saturating_add(bytes.len() as u64);
     }
@@ -85,7 +89,7 @@ impl Verifier {
             return Err(FailureCause::InvalidOffer);
         }
         let sha256: [u8; 32] = self.sha256.finalize().into();
-        let md5 = self.md5.map(|m| m.finalize().0);
+        let md5 = self.md5.map(|m| sha2::Digest::finalize(m).into());
         let size_ok = self.len == u64::from(size);
         let sha_ok = digest.sha256.is_none_or(|d| d == sha256);
         let md5_ok = match (digest.md5, md5) {
@@ -124,14 +128,17 @@ mod tests {
     #[test]
     fn both_digests_checked() {
         let data: Vec<u8> = (0..5000u32).map(|i| (i * 7) as u8).collect();
-        let digest = Digest { md5: Some(md5::compute(&data).0), sha256: Some(sha(&data)) };
+        let digest = Digest {
+            md5: Some(<[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(&data))),
+            sha256: Some(sha(&data)),
+        };
         let mut v = Verifier::new(&digest);
         for c in data.chunks(333) {
             v.update(c);
         }
         let ok = v.clone().finish(5000, &digest).unwrap();
         assert_eq!(ok.sha256, sha(&data));
-        assert_eq!(ok.md5, Some(md5::compute(&data).0));
+        assert_eq!(ok.md5, Some(<[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(&data))));
 
         let mut bad_md5 = digest;
         bad_md5.md5.as_mut().unwrap()[0] ^= 1;
@@ -165,7 +172,8 @@ mod tests {
     #[test]
     fn md5_only_offer_computes_sha_too() {
         let data = b"firmware";
-        let digest = Digest { md5: Some(md5::compute(data).0), sha256: None };
+        let digest =
+            Digest { md5: Some(<[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(data))), sha256: None };
         let mut v = Verifier::new(&digest);
         v.update(data);
         let ok = v.finish(8, &digest).unwrap();

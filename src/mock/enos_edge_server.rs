@@ -115,7 +115,7 @@ impl EnosEdgeServer {
     /// Offers `firmware` as `version` to device `asset_id` (replacing an earlier offer) and
     /// returns its download path `/version/{id}`.
     pub fn set_firmware(&self, asset_id: &str, version: &str, firmware: Vec<u8>) -> String {
-        let digest = md5::compute(&firmware).0;
+        let digest = <[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(&firmware));
         let mut hex = [0u8; 32];
         let md5_hex = encode_hex(&digest, &mut hex).to_owned();
         let path = {

@@ -3,8 +3,8 @@
 
 // Test doubles may index freely: a bad index there is a bug in a test set-up, and the
 // simulator's own bounds are checked before any access.
-#[allow(clippy::indexing_slicing, clippy::panic)]
 mod shared_flash;
+#[allow(clippy::indexing_slicing, clippy::panic)]
 mod sim_flash;
 
 pub use shared_flash::SharedFlash;

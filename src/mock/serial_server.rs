@@ -37,7 +37,7 @@ pub struct Image {
 impl Image {
     /// An image with its digests computed.
     pub fn new(version: &str, data: Vec<u8>) -> Self {
-        let md5 = md5::compute(&data).0;
+        let md5 = <[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(&data));
         let sha256 = sha2::Sha256::digest(&data).into();
         Self { version: version.to_owned(), data, md5, sha256 }
     }

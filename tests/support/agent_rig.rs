@@ -116,7 +116,7 @@ pub fn image(len: usize) -> Vec<u8> {
 }
 
 pub fn offer_for(bytes: &[u8], version: &str) -> Offer {
-    let md5 = md5::compute(bytes).0;
+    let md5 = <[u8; 16]>::from(<md5::Md5 as md5::Digest>::digest(bytes));
     Offer::new(v(version), bytes.len() as u32, Digest { md5: Some(md5), sha256: None })
         .with_location("/fw.bin")
         .unwrap()
