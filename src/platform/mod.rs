@@ -9,16 +9,49 @@
 //! or its request `id` on EnOS cloud; the first one when the name itself is repeated): the
 //! Agent never sees it.
 
+#[cfg(any(feature = "tencent", feature = "huawei", feature = "enos"))]
+// Shared by several platforms: with only some of them built, some helpers go unused.
+#[cfg_attr(
+    not(all(feature = "tencent", feature = "huawei", feature = "enos", feature = "enos-edge")),
+    allow(dead_code)
+)]
 mod encode;
+#[cfg(feature = "enos-edge")]
 pub mod enos_edge;
+#[cfg(feature = "pcp")]
 pub mod huawei_pcp;
+#[cfg(any(
+    feature = "tencent",
+    feature = "huawei",
+    feature = "enos",
+    feature = "enos-edge",
+    feature = "mqtt"
+))]
+// Shared by several platforms: with only some of them built, some helpers go unused.
+#[cfg_attr(
+    not(all(feature = "tencent", feature = "huawei", feature = "enos", feature = "enos-edge")),
+    allow(dead_code)
+)]
 mod json;
 
+#[cfg(feature = "enos")]
 pub mod enos_cloud;
+#[cfg(feature = "mqtt")]
 pub mod flow;
+#[cfg(feature = "huawei")]
 pub mod huawei_iotda;
+#[cfg(feature = "serial")]
 pub mod serial;
+#[cfg(feature = "tencent")]
 pub mod tencent;
 
+#[cfg(any(feature = "tencent", feature = "huawei", feature = "enos"))]
 pub use encode::EncodeError;
+#[cfg(any(
+    feature = "tencent",
+    feature = "huawei",
+    feature = "enos",
+    feature = "enos-edge",
+    feature = "mqtt"
+))]
 pub use json::{DecodeError, KEY_WINDOW, MAX_DEPTH};

@@ -4,6 +4,7 @@
 //! transports each provide one. All calls are non-blocking in the `nb` style: a transport
 //! that has nothing yet answers `WouldBlock` and the caller polls again.
 
+#[cfg(feature = "serial")]
 pub mod serial;
 
 /// Why a chunk source could not deliver bytes.
@@ -89,7 +90,9 @@ impl<T: ChunkSource + ?Sized> ChunkSource for &mut T {
     }
 }
 
+#[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "mqtt")]
 pub mod mqtt;
 #[cfg(feature = "rumqttc")]
 pub mod mqtt_std;

@@ -73,7 +73,8 @@ pub trait Dialect<const L: usize> {
 }
 
 /// The failure a platform hears for an offer that did not decode with `error`; `url_key`
-/// names the offer's URL field.
+/// names the offer's URL field (used by the Tencent and Huawei dialects).
+#[cfg_attr(not(any(feature = "tencent", feature = "huawei")), allow(dead_code))]
 pub(crate) fn unusable_cause(error: DecodeError, url_key: &str) -> FailureCause {
     match error {
         DecodeError::MissingField(k) | DecodeError::InvalidField(k) if k == url_key => {

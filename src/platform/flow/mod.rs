@@ -26,14 +26,21 @@
 //! chunks and resumes with `Range` after a cut (the checkpoint restart).
 
 mod dialect;
+#[cfg(feature = "enos")]
 mod enos;
+#[cfg(feature = "http")]
 mod http_run;
+#[cfg(feature = "huawei")]
 mod huawei;
+#[cfg(feature = "tencent")]
 mod tencent;
 
 pub use dialect::{Dialect, Inbound};
+#[cfg(feature = "enos")]
 pub use enos::{EnosDialect, FILE_BASE_LEN, FileBaseError};
+#[cfg(feature = "huawei")]
 pub use huawei::HuaweiDialect;
+#[cfg(feature = "tencent")]
 pub use tencent::TencentDialect;
 
 use crate::agent::{Agent, AgentEvent, Application, OfferOutcome, Report};
@@ -424,6 +431,7 @@ impl<M: MqttClient, D: Dialect<L>, S: Storage, A: Application, const K: usize, c
     }
 }
 
+#[cfg(feature = "tencent")]
 impl<M: MqttClient, S: Storage, A: Application, const K: usize, const L: usize>
     Flow<M, TencentDialect, S, A, K, L>
 {
@@ -434,6 +442,7 @@ impl<M: MqttClient, S: Storage, A: Application, const K: usize, const L: usize>
     }
 }
 
+#[cfg(feature = "huawei")]
 impl<M: MqttClient, S: Storage, A: Application, const K: usize, const L: usize>
     Flow<M, HuaweiDialect, S, A, K, L>
 {
@@ -444,6 +453,7 @@ impl<M: MqttClient, S: Storage, A: Application, const K: usize, const L: usize>
     }
 }
 
+#[cfg(feature = "enos")]
 impl<M: MqttClient, S: Storage, A: Application, const K: usize, const L: usize>
     Flow<M, EnosDialect, S, A, K, L>
 {
