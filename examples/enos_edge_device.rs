@@ -33,7 +33,8 @@ use ota_client::agent::{Agent, AgentConfig, Startup};
 use ota_client::boot::{BootControl, BootLoader, Layout, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::mock::SimFlash;
-use ota_client::platform::enos_edge::{EdgeConfig, EdgeDevice, EdgeEndpoints, EdgeEvent, UpgradeMode};
+use ota_client::platform::Event;
+use ota_client::platform::enos_edge::{EdgeConfig, EdgeDevice, EdgeEndpoints, UpgradeMode};
 use ota_client::time::{Clock, StdClock};
 use ota_client::transport::http::{HttpClient, TcpConnector};
 
@@ -133,20 +134,19 @@ fn run(device: &mut Device, clock: &StdClock, confirmed: bool) -> Result<(), Box
     loop {
         let event = device.poll(&mut buf, clock.now_ms());
         match event {
-            EdgeEvent::Idle | EdgeEvent::Waiting => std::thread::sleep(Duration::from_millis(50)),
-            EdgeEvent::Downloading { percent } => {
+            // Staged and every report out: reset into the new image.
+            Event::Reboot => return Ok(()),
+            Event::Idle | Event::Waiting => std::thread::sleep(Duration::from_millis(50)),
+            Event::Downloading { percent } => {
                 let done = device.agent().download().map_or(0, |d| d.progress().bytes);
                 print!("\rdownloading {percent:3}%  {done}/{} bytes", size(device));
                 std::io::stdout().flush()?;
             }
-            EdgeEvent::NoUpdate if confirmed && !device.report_pending() => {
+            Event::NoUpdate if confirmed && !device.report_pending() => {
                 println!("Edge: no update; the update is complete");
                 return Ok(());
             }
             other => println!("\n{other:?}"),
-        }
-        if device.agent().reboot_pending() && !device.report_pending() {
-            return Ok(());
         }
     }
 }

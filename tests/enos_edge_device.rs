@@ -18,8 +18,9 @@ use ota_client::image::Slot;
 use ota_client::mock::enos_edge_server::{EdgeReport, EnosEdgeServer, ReportKind};
 use ota_client::mock::http_server::{Fault, MockResponse};
 use ota_client::mock::{CutKind, PowerCut, SharedFlash, SimFlash};
+use ota_client::platform::Event;
 use ota_client::platform::enos_edge::{
-    EdgeCallKind, EdgeConfig, EdgeDevice, EdgeEndpoints, EdgeError, EdgeEvent, UpgradeMode,
+    EdgeCallKind, EdgeConfig, EdgeDevice, EdgeEndpoints, EdgeError, UpgradeMode,
 };
 use ota_client::transport::http::{HttpClient, HttpError, HttpTransport, Response, TcpConnector};
 use ota_client::{FailureCause, Version};
@@ -104,6 +105,59 @@ impl Application for App {
     }
 }
 
+/// What one poll did as the tests compare it: the device's [`Event`] with the Edge's detail
+/// the device keeps ([`EdgeDevice::last_call`], [`EdgeDevice::last_error`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    Idle,
+    NoUpdate,
+    Offered(OfferOutcome),
+    Ignored,
+    BadOffer(FailureCause),
+    Waiting,
+    Downloading {
+        percent: u8,
+    },
+    Staged,
+    UpdateFailed(FailureCause),
+    Reported(EdgeCallKind),
+    ReportRejected {
+        call: EdgeCallKind,
+        status: u16,
+    },
+    /// A check or a report call failed; tried again later.
+    Retry(EdgeError),
+    Reboot,
+    Other(Event),
+}
+
+impl Seen {
+    fn of(dev: &Device, event: Event) -> Self {
+        match event {
+            Event::Idle => Self::Idle,
+            Event::NoUpdate => Self::NoUpdate,
+            Event::Offered(o) => Self::Offered(o),
+            Event::Ignored => Self::Ignored,
+            Event::Unusable(c) => Self::BadOffer(c),
+            Event::Waiting => Self::Waiting,
+            Event::Downloading { percent } => Self::Downloading { percent },
+            Event::Staged => Self::Staged,
+            Event::Failed(c) => Self::UpdateFailed(c),
+            Event::Reported => Self::Reported(dev.last_call().expect("a call was answered")),
+            Event::ReportRejected { status } => {
+                Self::ReportRejected { call: dev.last_call().expect("a call was refused"), status }
+            }
+            Event::Retry(kind) => {
+                let e = dev.last_error().expect("an exchange failed");
+                assert_eq!(e.source_error(), kind, "the event's kind is its error's");
+                Self::Retry(e)
+            }
+            Event::Reboot => Self::Reboot,
+            other => Self::Other(other),
+        }
+    }
+}
+
 type Device = EdgeDevice<Counting, Storage, App>;
 
 struct Rig {
@@ -154,10 +208,11 @@ impl Rig {
         (device, journal, startup)
     }
 
-    fn step(&mut self, dev: &mut Device, _journal: &mut Journal, _app: &mut App) -> EdgeEvent {
+    fn step(&mut self, dev: &mut Device, _journal: &mut Journal, _app: &mut App) -> Seen {
         self.now += 10;
         let mut buf = [0u8; CHUNK];
-        dev.poll(&mut buf, self.now)
+        let event = dev.poll(&mut buf, self.now);
+        Seen::of(dev, event)
     }
 
     /// Polls until `stop` holds for an event; returns every event seen.
@@ -166,8 +221,8 @@ impl Rig {
         dev: &mut Device,
         journal: &mut Journal,
         app: &mut App,
-        mut stop: impl FnMut(&EdgeEvent) -> bool,
-    ) -> Vec<EdgeEvent> {
+        mut stop: impl FnMut(&Seen) -> bool,
+    ) -> Vec<Seen> {
         let mut events = Vec::new();
         for _ in 0..100_000 {
             let e = self.step(dev, journal, app);
@@ -180,12 +235,12 @@ impl Rig {
     }
 
     /// Polls until something happens; returns that event.
-    fn next(&mut self, dev: &mut Device, journal: &mut Journal, app: &mut App) -> EdgeEvent {
-        *self.run_until(dev, journal, app, |e| *e != EdgeEvent::Idle).last().unwrap()
+    fn next(&mut self, dev: &mut Device, journal: &mut Journal, app: &mut App) -> Seen {
+        *self.run_until(dev, journal, app, |e| *e != Seen::Idle).last().unwrap()
     }
 
     /// Polls until no report waits (and at least one poll happened).
-    fn deliver_all(&mut self, dev: &mut Device, journal: &mut Journal, app: &mut App) -> Vec<EdgeEvent> {
+    fn deliver_all(&mut self, dev: &mut Device, journal: &mut Journal, app: &mut App) -> Vec<Seen> {
         let mut events = Vec::new();
         for _ in 0..1_000 {
             events.push(self.step(dev, journal, app));
@@ -288,7 +343,7 @@ fn range_starts(server: &EnosEdgeServer, path: &str) -> Vec<u64> {
 
 /// Downloads, stages, reboots and confirms; returns the reports of both boots.
 fn update_to_staged(rig: &mut Rig, dev: &mut Device, journal: &mut Journal, app: &mut App) {
-    rig.run_until(dev, journal, app, |e| *e == EdgeEvent::Staged);
+    rig.run_until(dev, journal, app, |e| *e == Seen::Staged);
     rig.deliver_all(dev, journal, app);
     assert_eq!(app.reboots.get(), 1);
 }
@@ -299,7 +354,7 @@ fn confirm_after_reboot(rig: &mut Rig, endpoints: EdgeEndpoints, fw: &[u8], app:
     let (mut dev, mut journal, startup) = rig.boot("2.0.0", endpoints, app);
     assert_eq!(startup, Startup::Confirmed(v("2.0.0")));
     rig.deliver_all(&mut dev, &mut journal, app);
-    assert_eq!(rig.next(&mut dev, &mut journal, app), EdgeEvent::NoUpdate);
+    assert_eq!(rig.next(&mut dev, &mut journal, app), Seen::NoUpdate);
     assert!(matches!(rig.boot_state().phase, Phase::Idle));
     dev
 }
@@ -316,15 +371,18 @@ fn full_update_end_to_end_with_exact_reports() {
     assert_eq!(startup, Startup::Normal);
 
     let first = rig.next(&mut dev, &mut journal, &mut app);
-    assert_eq!(first, EdgeEvent::Offered(OfferOutcome::Accepted));
+    assert_eq!(first, Seen::Offered(OfferOutcome::Accepted));
     assert_eq!(app.decided.get(), 1, "upon device request: the application decided");
     assert_eq!(dev.download_url(), server.base_url() + &path, "relative path resolved against the base");
     update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
     assert!(matches!(rig.boot_state().phase, Phase::Staged { .. }));
     assert_eq!(rig.checkpoint(), None, "the Agent cleared the checkpoint after staging");
-    // While staged, the Edge's repeated offer is not taken again.
+    // Staged and every report delivered: the device asks for the reboot, and checks no more.
+    let checks = dev.stats().checks;
     let again = rig.next(&mut dev, &mut journal, &mut app);
-    assert_eq!(again, EdgeEvent::Ignored);
+    assert_eq!(again, Seen::Reboot);
+    assert_eq!(rig.step(&mut dev, &mut journal, &mut app), Seen::Reboot, "until the reset");
+    assert_eq!(dev.stats().checks, checks, "no checkversion while the reboot is due");
     assert_eq!(dev.transport_mut().body_bytes, IMAGE_LEN as u64, "every byte fetched once");
     assert_eq!(dev.stats().probes, 1, "the size came from the first answer's Content-Length");
     confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
@@ -357,17 +415,17 @@ fn forced_push_needs_no_decision_and_a_declined_offer_is_reported() {
     let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
     let before = rig.boot_state();
     let first = rig.next(&mut dev, &mut journal, &mut app);
-    assert_eq!(first, EdgeEvent::Offered(OfferOutcome::Refused(FailureCause::DeclinedByApplication)));
+    assert_eq!(first, Seen::Offered(OfferOutcome::Refused(FailureCause::DeclinedByApplication)));
     rig.deliver_all(&mut dev, &mut journal, &mut app);
     let declined = update_result("1.0.0", FailureCause::DeclinedByApplication.description(), 0, 0, -5);
     assert_eq!(bodies(&server.reports()), [upd(declined)]);
     // Not offered again every poll; asked again after `reconsider`.
-    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), EdgeEvent::Ignored);
+    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), Seen::Ignored);
     dev.reconsider();
     dev.check_now();
     app.decision.set(Some(Decision::AcceptNow));
     let next = rig.next(&mut dev, &mut journal, &mut app);
-    assert_eq!(next, EdgeEvent::Offered(OfferOutcome::Accepted));
+    assert_eq!(next, Seen::Offered(OfferOutcome::Accepted));
     assert_eq!(app.decided.get(), 2);
     drop(dev);
     assert_eq!(rig.boot_state(), before);
@@ -402,9 +460,12 @@ fn connection_cut_mid_download_resumes_with_range() {
     let mut app = App::default();
     let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
     // Cut the answer that follows the 30 % report, 3000 bytes into its body.
-    rig.run_until(&mut dev, &mut journal, &mut app, |e| {
-        matches!(e, EdgeEvent::Reported(EdgeCallKind::UpdateResult { flag: 1, process }) if *process >= 30)
-    });
+    rig.run_until(
+        &mut dev,
+        &mut journal,
+        &mut app,
+        |e| matches!(e, Seen::Reported(EdgeCallKind::UpdateResult { flag: 1, process }) if *process >= 30),
+    );
     server.http().inject(Fault::CloseAfter(3_000));
     update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
     let starts = range_starts(&server, &path);
@@ -424,7 +485,7 @@ fn power_cut_and_resume(rig: &mut Rig, endpoints: &EdgeEndpoints, fw: &[u8], app
         &mut dev,
         &mut journal,
         app,
-        |e| matches!(e, EdgeEvent::Downloading { percent } if *percent >= 45),
+        |e| matches!(e, Seen::Downloading { percent } if *percent >= 45),
     );
     let at_op = rig.storage.0.borrow_mut().ops() + 3;
     rig.storage.0.borrow_mut().arm(PowerCut { at_op, kind: CutKind::MidWrite });
@@ -483,14 +544,14 @@ fn md5_mismatch_reports_failure_and_stages_nothing() {
     let mut app = App::default();
     let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
     let before = rig.boot_state();
-    let events = rig.run_until(&mut dev, &mut journal, &mut app, |e| matches!(e, EdgeEvent::UpdateFailed(_)));
-    assert_eq!(events.last(), Some(&EdgeEvent::UpdateFailed(FailureCause::IntegrityCheckFailure)));
+    let events = rig.run_until(&mut dev, &mut journal, &mut app, |e| matches!(e, Seen::UpdateFailed(_)));
+    assert_eq!(events.last(), Some(&Seen::UpdateFailed(FailureCause::IntegrityCheckFailure)));
     rig.deliver_all(&mut dev, &mut journal, &mut app);
     assert_eq!(app.reboots.get(), 0);
     assert_eq!(rig.boot_state(), before, "nothing staged");
     assert_eq!(rig.checkpoint(), None);
     // The same bad offer is not downloaded again at every poll.
-    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), EdgeEvent::Ignored);
+    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), Seen::Ignored);
 
     let reports = server.reports();
     let mut expected = progress_reports(&processes(&reports));
@@ -518,15 +579,15 @@ fn reports_are_retried_until_the_edge_acknowledges_them() {
     let (mut dev, mut journal, startup) = rig.boot("2.0.0", server.endpoints(), &mut app);
     assert_eq!(startup, Startup::Confirmed(v("2.0.0")));
     let first = rig.step(&mut dev, &mut journal, &mut app);
-    assert_eq!(first, EdgeEvent::ReportFailed(EdgeError::Status(500)));
+    assert_eq!(first, Seen::Retry(EdgeError::Status(500)));
     assert!(dev.report_pending());
     drop(dev);
     rig.reset();
     let (mut dev, mut journal, _) = rig.boot("2.0.0", server.endpoints(), &mut app);
-    assert_eq!(rig.step(&mut dev, &mut journal, &mut app), EdgeEvent::ReportFailed(EdgeError::Status(500)));
+    assert_eq!(rig.step(&mut dev, &mut journal, &mut app), Seen::Retry(EdgeError::Status(500)));
     server.set_report_status(None);
     let events = rig.deliver_all(&mut dev, &mut journal, &mut app);
-    assert!(events.contains(&EdgeEvent::Reported(EdgeCallKind::UpdateResult { flag: 2, process: 100 })));
+    assert!(events.contains(&Seen::Reported(EdgeCallKind::UpdateResult { flag: 2, process: 100 })));
     let done = update_result("2.0.0", "update completed", 2, 100, 0);
     let sent: Vec<_> = server.reports().into_iter().filter(|r| r.json == done).collect();
     assert_eq!(sent.len(), 3, "sent until acknowledged");
@@ -539,7 +600,7 @@ fn reports_are_retried_until_the_edge_acknowledges_them() {
 }
 
 /// One checkversion with `answer`; returns the event and the reports it caused.
-fn answer_case(answer: MockResponse) -> (EdgeEvent, Vec<EdgeReport>) {
+fn answer_case(answer: MockResponse) -> (Seen, Vec<EdgeReport>) {
     let server = EnosEdgeServer::start().unwrap();
     server.set_firmware(ASSET, "2.0.0", firmware(5_000));
     server.set_check_version_answer(Some(answer));
@@ -569,14 +630,14 @@ fn bad_answers_give_clear_errors_and_no_panic() {
     let extra = format!(
         r#"{{"assetId":"{ASSET}","version":"1.0.0","code":0,"desc":"no update","signMethod":"","sign":"","downloadurl":"","x":{{"y":[1,2]}},"fileSize":9}}"#
     );
-    assert_eq!(answer_case(json(200, &extra)).0, EdgeEvent::NoUpdate);
+    assert_eq!(answer_case(json(200, &extra)).0, Seen::NoUpdate);
 
     // An update answer missing its digest: flag 0, errcode -12 (invalid offer).
     let missing = format!(
         r#"{{"assetId":"{ASSET}","version":"2.0.0","code":1,"desc":"has update","downloadurl":"/version/1"}}"#
     );
     let (event, reports) = answer_case(json(200, &missing));
-    assert_eq!(event, EdgeEvent::BadOffer(FailureCause::InvalidOffer));
+    assert_eq!(event, Seen::BadOffer(FailureCause::InvalidOffer));
     let why = FailureCause::InvalidOffer.description();
     assert_eq!(bodies(&reports), [upd(update_result("1.0.0", why, 0, 0, -12))]);
 
@@ -586,7 +647,7 @@ fn bad_answers_give_clear_errors_and_no_panic() {
             r#"{{"assetId":"{ASSET}","version":"2.0.0","code":1,"desc":"has update","signMethod":"MD5","sign":"{MD5}","downloadurl":"{url}"}}"#
         );
         let (event, reports) = answer_case(json(200, &bad));
-        assert_eq!(event, EdgeEvent::BadOffer(FailureCause::InvalidUri), "{url}");
+        assert_eq!(event, Seen::BadOffer(FailureCause::InvalidUri), "{url}");
         let why = FailureCause::InvalidUri.description();
         assert_eq!(bodies(&reports), [upd(update_result("1.0.0", why, 0, 0, -9))], "{url}");
     }
@@ -596,7 +657,7 @@ fn bad_answers_give_clear_errors_and_no_panic() {
         r#"{{"assetId":"{ASSET}","version":"2.0.0","code":1,"desc":"has update","signMethod":"MD5","sign":"{MD5}","downloadurl":"/version/404"}}"#
     );
     let (event, reports) = answer_case(json(200, &gone));
-    assert_eq!(event, EdgeEvent::BadOffer(FailureCause::FileNotFound));
+    assert_eq!(event, Seen::BadOffer(FailureCause::FileNotFound));
     let why = FailureCause::FileNotFound.description();
     assert_eq!(bodies(&reports), [upd(update_result("1.0.0", why, 0, 0, -7))]);
 
@@ -620,7 +681,7 @@ fn bad_answers_give_clear_errors_and_no_panic() {
     ];
     for (answer, error) in cases {
         let (event, reports) = answer_case(answer);
-        assert_eq!(event, EdgeEvent::CheckFailed(error));
+        assert_eq!(event, Seen::Retry(error));
         assert!(reports.is_empty(), "{reports:?}");
     }
 }
@@ -642,7 +703,7 @@ fn an_answer_that_repeats_a_key_is_refused_and_reported() {
         let attack = good.replacen(find, &twice, 1);
         assert_ne!(attack, good);
         let (event, reports) = answer_case(json(200, &attack));
-        assert_eq!(event, EdgeEvent::BadOffer(FailureCause::InvalidOffer), "{attack}");
+        assert_eq!(event, Seen::BadOffer(FailureCause::InvalidOffer), "{attack}");
         assert_eq!(bodies(&reports), [upd(update_result("1.0.0", why, 0, 0, -12))], "{attack}");
     }
 }
@@ -658,10 +719,10 @@ fn server_errors_on_the_download_are_retried() {
     let mut app = App::default();
     let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
     let first = rig.next(&mut dev, &mut journal, &mut app);
-    assert!(matches!(first, EdgeEvent::CheckFailed(EdgeError::Probe(_))), "{first:?}");
+    assert!(matches!(first, Seen::Retry(EdgeError::Probe(_))), "{first:?}");
     assert!(!dev.report_pending());
     let next = rig.next(&mut dev, &mut journal, &mut app);
-    assert_eq!(next, EdgeEvent::Offered(OfferOutcome::Accepted));
+    assert_eq!(next, Seen::Offered(OfferOutcome::Accepted));
     // A 500 in the middle: the engine backs off and resumes.
     server.http().inject(Fault::Status(500));
     update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
@@ -708,7 +769,7 @@ fn an_answer_with_file_size_and_an_absolute_url_needs_no_probe() {
     let mut rig = Rig::new();
     let mut app = App::default();
     let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
-    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), EdgeEvent::Offered(OfferOutcome::Accepted));
+    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), Seen::Offered(OfferOutcome::Accepted));
     assert_eq!(dev.stats().probes, 0);
     assert_eq!(dev.download_url(), server.base_url() + &path);
     assert_eq!(dev.agent().current_offer().unwrap().size as usize, fw.len());
@@ -729,10 +790,10 @@ fn a_report_the_edge_refuses_for_good_is_not_resent() {
         let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
         assert_eq!(
             rig.next(&mut dev, &mut journal, &mut app),
-            EdgeEvent::Offered(OfferOutcome::Refused(FailureCause::DeclinedByApplication))
+            Seen::Offered(OfferOutcome::Refused(FailureCause::DeclinedByApplication))
         );
         let call = EdgeCallKind::UpdateResult { flag: 0, process: 0 };
-        assert_eq!(rig.next(&mut dev, &mut journal, &mut app), EdgeEvent::ReportRejected { call, status });
+        assert_eq!(rig.next(&mut dev, &mut journal, &mut app), Seen::ReportRejected { call, status });
         assert!(!dev.report_pending());
         for _ in 0..500 {
             rig.step(&mut dev, &mut journal, &mut app);
@@ -756,7 +817,7 @@ fn a_device_known_by_its_serial_number_learns_its_asset_id_from_the_edge() {
     let mut app = App::default();
     let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
     assert_eq!(dev.asset_id(), "", "nothing learned before the first answer");
-    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), EdgeEvent::Offered(OfferOutcome::Accepted));
+    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), Seen::Offered(OfferOutcome::Accepted));
     assert_eq!(dev.asset_id(), ASSET);
     update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
 
@@ -766,7 +827,7 @@ fn a_device_known_by_its_serial_number_learns_its_asset_id_from_the_edge() {
     let checks_before = server.check_count();
     let (mut dev, mut journal, startup) = rig.boot("2.0.0", server.endpoints(), &mut app);
     assert_eq!(startup, Startup::Confirmed(v("2.0.0")));
-    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), EdgeEvent::NoUpdate);
+    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), Seen::NoUpdate);
     assert_eq!(server.check_count(), checks_before + 1);
     rig.deliver_all(&mut dev, &mut journal, &mut app);
 

@@ -13,11 +13,12 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use ota_client::agent::{AgentEvent, Startup};
+use ota_client::agent::Startup;
 use ota_client::boot::Phase;
 use ota_client::mock::http_server::MockHttpServer;
 use ota_client::mock::mqtt_cloud::{CloudPlatform, CloudReport, MockCloud};
 use ota_client::mock::{CutKind, PowerCut};
+use ota_client::platform::Event;
 use ota_client::platform::flow::{EnosDialect, HuaweiDialect, TencentDialect};
 use ota_client::platform::{enos_cloud, huawei_iotda, tencent};
 use ota_client::transport::mqtt::{LinkState, MqttClient};
@@ -252,7 +253,7 @@ fn normal_update(p: P) {
     let down = cloud.platform().downlink_topic();
     rig.device.run(&mut flow, &mut journal, LIMIT, |f, _, e| {
         match e {
-            Some(AgentEvent::Downloading { percent }) if percent >= 5 && !garbled => {
+            Event::Downloading { percent } if percent >= 5 && !garbled => {
                 // Bad input mid-download: ignored, nothing lost.
                 for junk in
                     [&b"{\"method\":"[..], b"[1,2", b"{\"type\":\"update_firmware\",\"size\":\"x\"}", b"\xff"]
@@ -261,12 +262,12 @@ fn normal_update(p: P) {
                 }
                 garbled = true;
             }
-            Some(AgentEvent::Downloading { percent }) if percent >= 20 && !repeated => {
+            Event::Downloading { percent } if percent >= 20 && !repeated => {
                 cloud.offer(&offer).unwrap();
                 repeated = true;
             }
-            Some(AgentEvent::Staged) => staged = true,
-            Some(AgentEvent::Failed(c)) => panic!("{p:?}: update failed: {c}"),
+            Event::Staged => staged = true,
+            Event::Failed(c) => panic!("{p:?}: update failed: {c}"),
             _ => {}
         }
         // Slow down until the repeat has arrived, so that it lands mid-download.
@@ -325,12 +326,12 @@ fn broker_restart(p: P) {
     rig.device.run(&mut flow, &mut journal, LIMIT, |f, _, e| {
         let bytes = f.agent().download().map(|d| d.progress().bytes);
         match e {
-            Some(AgentEvent::Downloading { percent }) if percent >= 30 && !stopped => {
+            Event::Downloading { percent } if percent >= 30 && !stopped => {
                 broker.stop();
                 stopped = true;
             }
-            Some(AgentEvent::Staged) => staged = true,
-            Some(AgentEvent::Failed(c)) => panic!("{p:?}: update failed: {c}"),
+            Event::Staged => staged = true,
+            Event::Failed(c) => panic!("{p:?}: update failed: {c}"),
             _ => {}
         }
         if stopped && !restarted {
@@ -339,7 +340,7 @@ fn broker_restart(p: P) {
             if f.stats().pauses == 1 {
                 let at = *paused_at.get_or_insert(bytes.unwrap());
                 assert_eq!(bytes, Some(at), "{p:?}: the download moved while offline");
-                assert_eq!(e, Some(AgentEvent::Waiting));
+                assert_eq!(e, Event::Waiting);
                 still_turns += 1;
                 if still_turns == 20 {
                     broker.start_again();
@@ -418,8 +419,8 @@ fn digest_mismatch(p: P) {
     let mut failed = None;
     rig.device.run(&mut flow, &mut journal, LIMIT, |f, _, e| {
         match e {
-            Some(AgentEvent::Failed(c)) => failed = Some(c),
-            Some(AgentEvent::Staged) => panic!("{p:?}: a corrupt image was staged"),
+            Event::Failed(c) => failed = Some(c),
+            Event::Staged => panic!("{p:?}: a corrupt image was staged"),
             _ => {}
         }
         if failed.is_some() && f.agent().next_report().is_none() {
@@ -449,7 +450,7 @@ fn power_cut(p: P) {
     rig.cloud.offer(&rig.offer()).unwrap();
     let mut armed = false;
     rig.device.run(&mut flow, &mut journal, LIMIT, |_, storage, e| {
-        if let Some(AgentEvent::Downloading { percent }) = e
+        if let Event::Downloading { percent } = e
             && percent >= 45
             && !armed
         {
@@ -457,7 +458,7 @@ fn power_cut(p: P) {
             storage.0.borrow_mut().arm(PowerCut { at_op, kind: CutKind::MidWrite });
             armed = true;
         }
-        if let Some(AgentEvent::Staged) = e {
+        if let Event::Staged = e {
             panic!("{p:?}: staged despite the power cut");
         }
         if storage.0.borrow_mut().is_powered() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
@@ -477,8 +478,8 @@ fn power_cut(p: P) {
             resumed_from.get_or_insert(d.resumed_from());
         }
         match e {
-            Some(AgentEvent::Staged) => staged = true,
-            Some(AgentEvent::Failed(c)) => panic!("{p:?}: resumed update failed: {c}"),
+            Event::Staged => staged = true,
+            Event::Failed(c) => panic!("{p:?}: resumed update failed: {c}"),
             _ => {}
         }
         if staged && f.agent().next_report().is_none() {
@@ -523,8 +524,8 @@ fn enos_upon_device_request(decline: bool) {
     let mut staged = false;
     rig.device.run(&mut flow, &mut journal, LIMIT, |f, _, e| {
         match e {
-            Some(AgentEvent::Staged) => staged = true,
-            Some(AgentEvent::Failed(c)) => panic!("update failed: {c}"),
+            Event::Staged => staged = true,
+            Event::Failed(c) => panic!("update failed: {c}"),
             _ => {}
         }
         let done = if decline { f.stats().offers == 1 } else { staged };

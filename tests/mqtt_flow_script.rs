@@ -8,10 +8,11 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use ota_client::Version;
-use ota_client::agent::{Agent, AgentConfig, AgentEvent, Report};
+use ota_client::agent::{Agent, AgentConfig, Report};
 use ota_client::boot::{Layout, Strategy};
 use ota_client::flash::{OneFlash, Partition};
 use ota_client::mock::{ChunkServer, SimFlash};
+use ota_client::platform::Event;
 use ota_client::platform::flow::{Flow, TencentDialect};
 use ota_client::transport::mqtt::{LinkState, MqttClient, MqttError, MqttEvent, QoS, copy_message};
 
@@ -100,12 +101,18 @@ impl MqttClient for Client {
 
 struct Rig {
     client: Client,
-    flow: Flow<Client, TencentDialect, Store>,
+    flow: Flow<Client, TencentDialect, ChunkServer, Store>,
     rx: Vec<u8>,
 }
 
 impl Rig {
+    /// A flow whose downloads come from an empty in-memory server.
     fn new() -> Self {
+        Self::serving(ChunkServer::new(Vec::new()))
+    }
+
+    /// A flow whose downloads come from `source`.
+    fn serving(source: ChunkServer) -> Self {
         let storage = OneFlash(Flash::new(67 * E as usize, 0xFF));
         let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
         let layout = Layout::new::<Store>(p(0, 2), p(2, 32), p(34, 33), Strategy::Swap).unwrap();
@@ -118,12 +125,14 @@ impl Rig {
         .unwrap();
         agent.start().unwrap();
         let client = Client::default();
-        let flow = Flow::new(client.clone(), TencentDialect::new("P", "d").unwrap(), agent);
+        let flow = Flow::new(client.clone(), TencentDialect::new("P", "d").unwrap(), source, agent);
         Self { client, flow, rx: vec![0; 1024] }
     }
 
-    fn service(&mut self) {
-        self.flow.service(0, &mut self.rx).unwrap();
+    /// One poll of the flow (no offer is downloading in these tests but one).
+    fn service(&mut self) -> Event {
+        let mut chunk = [0u8; 1000];
+        self.flow.poll(0, &mut self.rx, &mut chunk).unwrap()
     }
 }
 
@@ -236,46 +245,58 @@ fn bad_input_is_ignored_and_the_flow_goes_on() {
 
 #[test]
 fn the_download_pauses_while_offline_and_resumes_where_it_stopped() {
-    let mut rig = Rig::new();
+    let image: Vec<u8> = (0..40_000u32).map(|i| (i * 7 / 3) as u8).collect();
+    let mut rig = Rig::serving(ChunkServer::new(image.clone()).with_max_chunk(1000));
     rig.client.session(true);
     rig.service();
-    let image: Vec<u8> = (0..40_000u32).map(|i| (i * 7 / 3) as u8).collect();
     rig.client.s().events.push_back(Ev::Msg(DOWN, offer_json(&image, "1.1.0")));
-    let mut source = ChunkServer::new(image.clone()).with_max_chunk(1000);
-    let mut chunk = [0u8; 1000];
-    let mut poll = |rig: &mut Rig, source: &mut ChunkServer| {
-        rig.client.s().unacked = 0;
-        rig.service();
-        rig.flow.poll_download(source, &mut chunk, 0)
+    // The next event of the download: a poll that handled MQTT news (an offer, an
+    // acknowledged report, a session change) did not move the download.
+    let poll = |rig: &mut Rig| {
+        for _ in 0..100 {
+            rig.client.s().unacked = 0;
+            match rig.service() {
+                Event::Offered(_) | Event::Reported | Event::Connected | Event::Disconnected => continue,
+                e => return e,
+            }
+        }
+        panic!("only MQTT news");
     };
     for _ in 0..10 {
-        assert!(matches!(poll(&mut rig, &mut source), AgentEvent::Downloading { .. }));
+        assert!(matches!(poll(&mut rig), Event::Downloading { .. }));
     }
     let before = rig.flow.agent().download().unwrap().progress().bytes;
     assert!(before > 0);
     rig.client.drop_session();
     for _ in 0..5 {
-        assert_eq!(poll(&mut rig, &mut source), AgentEvent::Waiting);
+        assert_eq!(poll(&mut rig), Event::Waiting);
     }
     assert_eq!(rig.flow.agent().download().unwrap().progress().bytes, before, "no bytes while offline");
-    assert_eq!(source.stats().resets, 1, "the open answer is closed once");
+    assert_eq!(rig.flow.source_mut().stats().resets, 1, "the open answer is closed once");
     assert_eq!(rig.flow.stats().pauses, 1);
     rig.client.session(true);
-    let fetches = source.stats().fetches;
+    let fetches = rig.flow.source_mut().stats().fetches;
     let mut staged = false;
     for _ in 0..200 {
-        match poll(&mut rig, &mut source) {
-            AgentEvent::Staged => {
+        match poll(&mut rig) {
+            Event::Staged => {
                 staged = true;
                 break;
             }
-            AgentEvent::Downloading { .. } => {}
+            Event::Downloading { .. } => {}
             other => panic!("unexpected {other:?}"),
         }
     }
     assert!(staged);
-    assert!(source.stats().fetches > fetches);
-    assert_eq!(source.stats().refetched, 0, "resumed where it stopped");
+    // Staged: once the broker acknowledged every report, the flow asks for the reboot.
+    let mut polls = 0;
+    while poll(&mut rig) != Event::Reboot {
+        polls += 1;
+        assert!(polls < 10 && rig.flow.report_pending(), "no reboot, and no report holds it up");
+    }
+    assert!(!rig.flow.report_pending() && rig.flow.agent().reboot_pending());
+    assert!(rig.flow.source_mut().stats().fetches > fetches);
+    assert_eq!(rig.flow.source_mut().stats().refetched, 0, "resumed where it stopped");
     // With pausing off the download moves regardless of the session.
     rig.flow.set_pause_offline(false);
     rig.client.drop_session();
@@ -437,7 +458,8 @@ fn a_message_on_another_topic_of_a_shared_client_is_not_an_offer() {
     // The application shares the connection: its messages come to it, its publishes go out.
     let mut mine: Vec<(String, usize)> = Vec::new();
     let mut other = |topic: &str, payload: &[u8]| mine.push((topic.to_string(), payload.len()));
-    rig.flow.service_with(0, &mut rig.rx, &mut other).unwrap();
+    let mut chunk = [0u8; 100];
+    rig.flow.poll_with(0, &mut rig.rx, &mut chunk, &mut other).unwrap();
     let len = offer_json(&image, "1.1.0").len();
     assert_eq!(
         mine,

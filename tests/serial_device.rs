@@ -5,13 +5,14 @@
 //! at once by one host server.
 
 use ota_client::Version;
-use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, OfferOutcome, Startup};
+use ota_client::agent::{Agent, AgentConfig, Application, OfferOutcome, Startup};
 use ota_client::boot::{BootLoader, Layout, Strategy};
 use ota_client::flash::{OneFlash, Partition};
 use ota_client::image::Slot;
 use ota_client::mock::serial_link::{DeviceEnd, HostEnd, LinkConfig, SerialLink, VirtualClock};
 use ota_client::mock::serial_server::{Image, SerialServer};
-use ota_client::mock::{CountingSource, CutKind, PowerCut, SharedFlash, SimFlash};
+use ota_client::mock::{CutKind, PowerCut, SharedFlash, SimFlash};
+use ota_client::platform::Event;
 use ota_client::platform::serial::SerialUpdater;
 use ota_client::time::Clock;
 use ota_client::transport::serial::{ChunkClient, ClientConfig, SerialClient};
@@ -88,16 +89,16 @@ impl Device {
         startup
     }
 
-    /// One step: reports and offers, then the Agent's poll with the client as its source.
-    fn step(&mut self) -> AgentEvent {
+    /// One step of the updater; offers are recorded, image bytes counted by the client.
+    fn step(&mut self) -> Event {
         let now = self.clock.now_ms();
-        let offer = self.updater.poll_reports(now).unwrap();
-        self.offers.extend(offer);
         let mut buf = [0u8; CHUNK];
-        let (agent, client) = self.updater.parts_mut();
-        let mut source = CountingSource::new(client);
-        let event = agent.poll(&mut source, &mut buf, now);
-        self.fetched += source.bytes;
+        let before = self.updater.client().stats().bytes;
+        let event = self.updater.poll(&mut buf, now).unwrap();
+        self.fetched += self.updater.client().stats().bytes - before;
+        if let Event::Offered(outcome) = event {
+            self.offers.push(outcome);
+        }
         event
     }
 
@@ -127,7 +128,7 @@ fn start(storage: &Storage, layout: Layout, app: &App, running: &str) -> (Agent<
 
 /// Advances virtual time by 1 ms: the links carry bytes, the server answers, every device
 /// steps. Returns each device's Agent event.
-fn tick(clock: &VirtualClock, server: &mut SerialServer<HostEnd>, devices: &mut [Device]) -> Vec<AgentEvent> {
+fn tick(clock: &VirtualClock, server: &mut SerialServer<HostEnd>, devices: &mut [Device]) -> Vec<Event> {
     clock.advance_ms(1);
     for d in devices.iter() {
         d.link.step();
@@ -146,8 +147,8 @@ fn run_until_staged(
     let mut staged = vec![false; devices.len()];
     for _ in 0..limit_ms {
         for (i, e) in tick(clock, server, devices).into_iter().enumerate() {
-            assert!(!matches!(e, AgentEvent::Failed(_)), "device {i}: {e:?}");
-            staged[i] |= e == AgentEvent::Staged;
+            assert!(!matches!(e, Event::Failed(_)), "device {i}: {e:?}");
+            staged[i] |= e == Event::Staged;
         }
         if staged.iter().all(|s| *s) && devices.iter().all(Device::idle) {
             return;
@@ -238,16 +239,16 @@ fn power_cut_mid_download_resumes_from_the_checkpoint() {
     for _ in 0..60_000 {
         let e = tick(&clock, &mut server, &mut devices)[0];
         let d = &mut devices[0];
-        if !cut && matches!(e, AgentEvent::Downloading { percent } if percent >= 45) {
+        if !cut && matches!(e, Event::Downloading { percent } if percent >= 45) {
             let at_op = d.storage.0.borrow().ops() + 5;
             d.storage.0.borrow_mut().arm(PowerCut { at_op, kind: CutKind::MidWrite });
             cut = true;
         }
-        if let AgentEvent::Failed(_) = e {
+        if let Event::Failed(_) = e {
             assert!(cut, "failed without a power cut: {e:?}");
             break;
         }
-        assert_ne!(e, AgentEvent::Staged, "the cut never struck");
+        assert_ne!(e, Event::Staged, "the cut never struck");
     }
     let before = devices[0].fetched;
     assert!(before > 0 && before < img.len() as u64, "cut mid-download after {before} bytes");
@@ -264,8 +265,8 @@ fn power_cut_mid_download_resumes_from_the_checkpoint() {
         {
             resumed_from = Some(dl.resumed_from());
         }
-        assert!(!matches!(e, AgentEvent::Failed(_)), "{e:?}");
-        if e == AgentEvent::Staged {
+        assert!(!matches!(e, Event::Failed(_)), "{e:?}");
+        if e == Event::Staged {
             break;
         }
     }
@@ -302,11 +303,11 @@ fn five_devices_updated_at_once_by_one_server() {
     for _ in 0..120_000 {
         let now = clock.now_ms() + 1;
         for (i, e) in tick(&clock, &mut server, &mut devices).into_iter().enumerate() {
-            assert!(!matches!(e, AgentEvent::Failed(_)), "device {i}: {e:?}");
-            if matches!(e, AgentEvent::Downloading { .. }) && windows[i].0.is_none() {
+            assert!(!matches!(e, Event::Failed(_)), "device {i}: {e:?}");
+            if matches!(e, Event::Downloading { .. }) && windows[i].0.is_none() {
                 windows[i].0 = Some(now);
             }
-            if e == AgentEvent::Staged {
+            if e == Event::Staged {
                 windows[i].1 = Some(now);
             }
         }

@@ -8,18 +8,18 @@
 //! a 128 KiB image, offers that image once the device has reported its version, and stops
 //! once the new version has reported success after its reboot.
 
-use std::ops::ControlFlow;
 use std::time::Duration;
 
-use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, OfferOutcome, Report, Startup};
+use ota_client::agent::{Agent, AgentConfig, Application, OfferOutcome, Report, Startup};
 use ota_client::boot::{BootLoader, Layout, Strategy};
 use ota_client::flash::{OneFlash, Partition};
 use ota_client::mock::SimFlash;
 use ota_client::mock::http_server::MockHttpServer;
 use ota_client::mock::mqtt_cloud::{CloudPlatform, CloudReport, MockCloud};
+use ota_client::platform::Event;
 use ota_client::platform::flow::{Dialect, Flow, Inbound};
 use ota_client::time::{Clock, StdClock};
-use ota_client::transport::http::{HttpClient, TcpConnector};
+use ota_client::transport::http::{HttpClient, HttpSource, TcpConnector};
 use ota_client::transport::mqtt::MqttClient;
 use ota_client::transport::mqtt_std::StdMqttClient;
 use ota_client::{Offer, Version};
@@ -250,61 +250,55 @@ pub fn run<D: Dialect<512>>(
         );
         let confirmed = matches!(startup, Startup::Confirmed(_));
         let mqtt = StdMqttClient::connect(&format!("{name}-boot{boot}"), &args.host, args.port);
-        let mut flow = Flow::new(mqtt, Printing(make_dialect()), agent);
+        let source = HttpSource::<_, heapless::String<512>>::for_offers(&mut http);
+        let mut flow = Flow::new(mqtt, Printing(make_dialect()), source, agent);
         let mut target: Option<Version> = None;
         let mut staged = false;
         let mut finished = false;
         let mut last_tenth = None;
         let mut state = None;
-        flow.run_http(
-            &mut http,
-            || clock.now_ms(),
-            &mut rx,
-            &mut chunk,
-            |f, e| {
-                if state != Some(f.mqtt().state()) {
-                    state = Some(f.mqtt().state());
-                    println!("device: MQTT {:?}", f.mqtt().state());
+        loop {
+            let e = flow.poll(clock.now_ms(), &mut rx, &mut chunk).expect("journal");
+            if state != Some(flow.mqtt().state()) {
+                state = Some(flow.mqtt().state());
+                println!("device: MQTT {:?}", flow.mqtt().state());
+            }
+            if let Some(offer) = flow.agent().current_offer() {
+                target = Some(offer.version.clone());
+            }
+            match e {
+                Event::Downloading { percent } if last_tenth != Some(percent / 10) => {
+                    last_tenth = Some(percent / 10);
+                    let bytes = flow.agent().download().map_or(0, |d| d.progress().bytes);
+                    println!("device: downloading {percent:3}% ({bytes} bytes)");
                 }
-                if let Some(offer) = f.agent().current_offer() {
-                    target = Some(offer.version.clone());
+                Event::Staged => staged = true,
+                Event::Failed(cause) => println!("device: update failed: {cause}"),
+                _ => {}
+            }
+            if let Some(d) = demo.as_mut() {
+                finished = d.print_reports();
+                if !d.offered && flow.stats().reports_sent >= 1 {
+                    println!("cloud: offering {}", d.offer.version);
+                    d.cloud.offer(&d.offer).expect("publish the offer");
+                    d.offered = true;
                 }
-                match e {
-                    Some(AgentEvent::Downloading { percent }) if last_tenth != Some(percent / 10) => {
-                        last_tenth = Some(percent / 10);
-                        let bytes = f.agent().download().map_or(0, |d| d.progress().bytes);
-                        println!("device: downloading {percent:3}% ({bytes} bytes)");
-                    }
-                    Some(AgentEvent::Staged) => staged = true,
-                    Some(AgentEvent::Failed(cause)) => println!("device: update failed: {cause}"),
-                    _ => {}
-                }
-                if let Some(d) = demo.as_mut() {
-                    finished = d.print_reports();
-                    if !d.offered && f.stats().reports_sent >= 1 {
-                        println!("cloud: offering {}", d.offer.version);
-                        d.cloud.offer(&d.offer).expect("publish the offer");
-                        d.offered = true;
-                    }
-                }
-                if demo.is_some() && matches!(e, Some(AgentEvent::Downloading { .. })) {
-                    // Paced like a slow link, so that the progress reports show.
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                let idle = f.agent().next_report().is_none();
-                if matches!(e, None | Some(AgentEvent::Waiting)) {
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                if idle && (staged || (finished && confirmed)) {
-                    ControlFlow::Break(())
-                } else {
-                    ControlFlow::Continue(())
-                }
-            },
-        )
-        .expect("journal");
+            }
+            if demo.is_some() && matches!(e, Event::Downloading { .. }) {
+                // Paced like a slow link, so that the progress reports show.
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            if e.is_idle() {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            // Staged and reported: reset into the new image. Confirmed and the cloud has
+            // the success: the demo is over.
+            if e.is_reboot() || (finished && confirmed && !flow.report_pending()) {
+                break;
+            }
+        }
         // Reset: the firmware gives the flash back to the bootloader.
-        let (_, _, agent) = flow.into_parts();
+        let (_, _, _, agent) = flow.into_parts();
         storage = agent.into_parts().0;
         if finished {
             println!("demo: {} runs and the cloud has its success report", target.map_or(running, |v| v));

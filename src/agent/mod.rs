@@ -160,6 +160,7 @@ pub enum Startup {
 
 /// What an offer led to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum OfferOutcome {
     /// The download starts at the next [`Agent::poll`].
     Accepted,
@@ -173,6 +174,7 @@ pub enum OfferOutcome {
 
 /// What a [`Agent::poll`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum AgentEvent {
     /// Nothing to do.
     Idle,

@@ -4,10 +4,12 @@
 
 use embedded_io::{Read, ReadReady, Write};
 
-use crate::agent::{Agent, AgentEvent, Application, OfferOutcome, Report};
+use crate::agent::{Agent, Application, OfferOutcome, Report};
 use crate::boot::BootError;
 use crate::flash::Storage;
+use crate::platform::Event;
 use crate::time::Clock;
+use crate::transport::SourceError;
 use crate::transport::serial::{Reply, SerialClient};
 
 /// Counters of the report exchange.
@@ -22,15 +24,6 @@ pub struct UpdaterStats {
     pub refused: u32,
     /// Offers handed to the Agent.
     pub offers: u32,
-}
-
-/// What one [`SerialUpdater::poll`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UpdaterEvent {
-    /// The Agent's outcome for an offer that arrived during this poll.
-    pub offer: Option<OfferOutcome>,
-    /// What the Agent's poll did.
-    pub agent: AgentEvent,
 }
 
 /// The report side of a serial device: which report is on the wire.
@@ -116,12 +109,15 @@ where
         (self.agent, self.client)
     }
 
-    /// Sends the Agent's next report if none is on the wire, moves bytes, and handles the
-    /// host's answer: marks the report delivered, and hands an offer to the Agent.
-    ///
-    /// A failure to forget a delivered report ([`ReportError`](crate::agent::ReportError))
-    /// arrives as the [`BootError`] it converts to, with its cause.
-    pub fn poll_reports(&mut self, now_ms: u64) -> Result<Option<OfferOutcome>, BootError> {
+    /// True while a report waits to be sent or answered.
+    pub fn report_pending(&self) -> bool {
+        self.in_flight.is_some() || self.agent.next_report().is_some()
+    }
+
+    /// The report half of [`poll`](Self::poll): sends the Agent's next report if none is on
+    /// the wire, moves bytes, and handles the host's answer: marks the report delivered, and
+    /// hands an offer to the Agent.
+    fn exchange(&mut self, now_ms: u64) -> Result<Event, BootError> {
         if self.in_flight.is_none()
             && let Some(report) = self.agent.next_report().cloned()
         {
@@ -134,15 +130,15 @@ where
         if self.in_flight.is_none() {
             // Keep the link moving (answers to requests of an earlier download, garbage).
             let _ = self.client.poll();
-            return Ok(None);
+            return Ok(Event::Idle);
         }
         let reply = match self.client.poll_report() {
             Ok(reply) => reply,
-            Err(nb::Error::WouldBlock) => return Ok(None),
+            Err(nb::Error::WouldBlock) => return Ok(Event::Idle),
             Err(nb::Error::Other(_)) => {
                 self.in_flight = None;
                 self.stats.resent = self.stats.resent.saturating_add(1);
-                return Ok(None);
+                return Ok(Event::Retry(SourceError::Timeout));
             }
         };
         // Only the report that was sent is removed (a newer progress report may have replaced
@@ -158,22 +154,34 @@ where
                     Ok(offer) => self.agent.offer(offer, now_ms),
                     Err(cause) => OfferOutcome::Refused(cause),
                 };
-                Ok(Some(outcome))
+                Ok(Event::Offered(outcome))
             }
-            Reply::Refused(_) => {
+            Reply::Refused(code) => {
                 self.stats.refused = self.stats.refused.saturating_add(1);
-                Ok(None)
+                Ok(Event::ReportRejected { status: u16::from(code) })
             }
-            Reply::NoUpdate | Reply::Ack => Ok(None),
+            Reply::NoUpdate => Ok(Event::NoUpdate),
+            Reply::Ack => Ok(Event::Reported),
         }
     }
 
-    /// One step of the device: [`poll_reports`](Self::poll_reports), then
-    /// [`Agent::poll`] with the client as the chunk source and `buf` as the chunk buffer.
-    pub fn poll(&mut self, buf: &mut [u8], now_ms: u64) -> Result<UpdaterEvent, BootError> {
-        let offer = self.poll_reports(now_ms)?;
-        let event = self.agent.poll(&mut self.client, buf, now_ms);
-        Ok(UpdaterEvent { offer, agent: event })
+    /// One step of the device, answering what it did (the [`Event`] every platform driver
+    /// answers): the report exchange (send the next report, take the host's answer, hand an
+    /// offer to the Agent); when that brought nothing worth telling, [`Event::Reboot`] once
+    /// an image is staged and every report is answered, or else one [`Agent::poll`] with
+    /// the client as the chunk source and `buf` as the chunk buffer.
+    ///
+    /// A failure to forget a delivered report ([`ReportError`](crate::agent::ReportError))
+    /// arrives as the [`BootError`] it converts to, with its cause.
+    pub fn poll(&mut self, buf: &mut [u8], now_ms: u64) -> Result<Event, BootError> {
+        let link = self.exchange(now_ms)?;
+        if link != Event::Idle {
+            return Ok(link);
+        }
+        if self.agent.reboot_pending() && !self.report_pending() {
+            return Ok(Event::Reboot);
+        }
+        Ok(self.agent.poll(&mut self.client, buf, now_ms).into())
     }
 }
 

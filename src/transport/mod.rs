@@ -79,6 +79,16 @@ pub trait ChunkSource {
     /// Drops any open connection; the next `fetch` reconnects. Called after errors and
     /// before a long pause.
     fn reset(&mut self) {}
+
+    /// Points the source at an offer's `location`, sending `token` (empty for none) as its
+    /// credentials; a platform driver calls it before every fetch of that offer. A source
+    /// that serves whatever image its host offered (the serial client, PCP, a test's bytes)
+    /// keeps the default, which accepts any location. An error fails the update with that
+    /// cause.
+    fn locate(&mut self, location: &str, token: &str) -> Result<(), SourceError> {
+        let _ = (location, token);
+        Ok(())
+    }
 }
 
 impl<T: ChunkSource + ?Sized> ChunkSource for &mut T {
@@ -87,6 +97,9 @@ impl<T: ChunkSource + ?Sized> ChunkSource for &mut T {
     }
     fn reset(&mut self) {
         (**self).reset()
+    }
+    fn locate(&mut self, location: &str, token: &str) -> Result<(), SourceError> {
+        (**self).locate(location, token)
     }
 }
 

@@ -10,16 +10,15 @@ use std::ops::ControlFlow;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use ota_client::agent::{
-    Agent, AgentConfig, AgentEvent, Application, Decision, OfferOutcome, Report, Startup,
-};
+use ota_client::agent::{Agent, AgentConfig, Application, Decision, OfferOutcome, Report, Startup};
 use ota_client::boot::{BootControl, BootLoader, Layout, Phase, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
 use ota_client::image::Slot;
 use ota_client::mock::{SharedFlash, SimFlash};
+use ota_client::platform::Event;
 use ota_client::platform::flow::{Dialect, EnosDialect, Flow, HuaweiDialect, Inbound, TencentDialect};
 use ota_client::time::{Clock, StdClock};
-use ota_client::transport::http::{HttpClient, TcpConnector};
+use ota_client::transport::http::{HttpClient, HttpSource, TcpConnector};
 use ota_client::transport::mqtt_std::StdMqttClient;
 use ota_client::{Offer, Version};
 
@@ -27,7 +26,9 @@ pub const E: u32 = 4096;
 pub type Flash = SimFlash<4, 4096>;
 /// The flash the Agent owns; the test keeps a clone of the handle to look at it.
 pub type Store = OneFlash<SharedFlash<4, 4096>>;
-pub type DeviceFlow = Flow<StdMqttClient, AnyDialect, Store, App>;
+/// The device's download path: the library's HTTP client over TCP, following each offer.
+pub type DeviceSource = HttpSource<HttpClient<TcpConnector, 2048>, heapless::String<512>>;
+pub type DeviceFlow = Flow<StdMqttClient, AnyDialect, DeviceSource, Store, App>;
 
 /// One of the three dialects, chosen at run time (one per device: its size does not matter).
 #[allow(clippy::large_enum_variant)]
@@ -154,43 +155,38 @@ impl Device {
         let startup = agent.start().unwrap();
         self.boots += 1;
         let mqtt = StdMqttClient::connect(&format!("ota-device-boot{}", self.boots), "127.0.0.1", self.port);
-        (Flow::new(mqtt, (self.make_dialect)(), agent), journal, startup, slot)
+        let source = HttpSource::for_offers(HttpClient::new(TcpConnector::default()));
+        (Flow::new(mqtt, (self.make_dialect)(), source, agent), journal, startup, slot)
     }
 
-    /// Runs the flow with downloads over HTTP until `hook` stops it or `limit` passes
-    /// (a test failure).
+    /// Runs the flow (downloads over HTTP) until `hook`, which sees every poll's event,
+    /// stops it, or `limit` passes (a test failure).
     pub fn run(
         &mut self,
         flow: &mut DeviceFlow,
         _journal: &mut Journal,
         limit: Duration,
-        mut hook: impl FnMut(&DeviceFlow, &mut Store, Option<AgentEvent>) -> ControlFlow<()>,
+        mut hook: impl FnMut(&DeviceFlow, &mut Store, Event) -> ControlFlow<()>,
     ) {
-        let mut http: HttpClient<TcpConnector, 2048> = HttpClient::new(TcpConnector::default());
         let clock = StdClock::new();
         let mut rx = vec![0u8; 8192];
         let mut chunk = [0u8; 1024];
         let deadline = Instant::now() + limit;
-        let mut timed_out = false;
         let mut store = self.storage.clone();
-        flow.run_http(
-            &mut http,
-            || clock.now_ms(),
-            &mut rx,
-            &mut chunk,
-            |f, e| {
-                if Instant::now() > deadline {
-                    timed_out = true;
-                    return ControlFlow::Break(());
-                }
-                if matches!(e, None | Some(AgentEvent::Waiting)) {
-                    std::thread::sleep(Duration::from_millis(2));
-                }
-                hook(f, &mut store, e)
-            },
-        )
-        .unwrap();
-        assert!(!timed_out, "the device did not finish within {limit:?}: {:?}", flow.stats());
+        loop {
+            assert!(
+                Instant::now() <= deadline,
+                "the device did not finish within {limit:?}: {:?}",
+                flow.stats()
+            );
+            let e = flow.poll(clock.now_ms(), &mut rx, &mut chunk).unwrap();
+            if e.is_idle() {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            if hook(flow, &mut store, e).is_break() {
+                return;
+            }
+        }
     }
 
     /// Runs until the outbox is empty and at least `sent` reports went out in total.

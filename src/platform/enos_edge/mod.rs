@@ -20,5 +20,5 @@ pub mod report_map;
 
 pub use codec::{CheckVersionAnswer, CodecError, EdgeUpdate, UpdateFlag, UpdateResult};
 pub use config::{EdgeConfig, EdgeConfigError, ID_LEN, UpgradeMode};
-pub use device::{EdgeCallKind, EdgeDevice, EdgeError, EdgeEvent, EdgeStats};
+pub use device::{EdgeCallKind, EdgeDevice, EdgeError, EdgeStats};
 pub use endpoints::{DEFAULT_DOWNLOAD_RESULT_PORT, DEFAULT_PORT, EdgeEndpoints, EndpointError};

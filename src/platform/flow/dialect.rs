@@ -35,7 +35,7 @@ pub trait Dialect<const L: usize> {
     fn filter<'b>(&self, index: usize, buf: &'b mut [u8]) -> Option<&'b str>;
 
     /// True when a message on `topic` is for this dialect (its device's downlink topics);
-    /// the flow hands others to the application ([`Flow::service_with`](super::Flow::service_with)).
+    /// the flow hands others to the application ([`Flow::poll_with`](super::Flow::poll_with)).
     /// The default takes every topic.
     fn owns(&self, _topic: &str) -> bool {
         true

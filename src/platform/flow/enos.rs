@@ -138,7 +138,7 @@ impl EnosDialect {
 
     /// Asks the cloud for firmware now ("upon device request": the device asks when its own
     /// conditions are met): a `getversion` goes out at the flow's next
-    /// [`service`](super::Flow::service) with a session up. Reach the dialect through
+    /// [`poll`](super::Flow::poll) with a session up. Reach the dialect through
     /// [`Flow::dialect_mut`](super::Flow::dialect_mut). False when the request queue is full
     /// (a request is already waiting).
     pub fn ask_now(&mut self) -> bool {

@@ -20,16 +20,16 @@
 //! - pauses the download while the session is down and resumes it with `Range` from where
 //!   it stopped ([`Flow::set_pause_offline`]).
 //!
-//! The firmware bytes come from a [`ChunkSource`] the caller lends to
-//! [`Flow::poll_download`]; [`Flow::run_http`] is the whole device loop with an
-//! [`HttpSource`](crate::transport::http::HttpSource) that keeps one HTTP answer open across
-//! chunks and resumes with `Range` after a cut (the checkpoint restart).
+//! The firmware bytes come from the [`ChunkSource`] the Flow owns, pointed at each offer's
+//! location ([`ChunkSource::locate`]): the platform constructors build an
+//! [`HttpSource`] over your HTTP transport, which keeps
+//! one HTTP answer open across chunks and resumes with `Range` after a cut (the checkpoint
+//! restart). [`Flow::poll`] does one piece of work per call and answers an
+//! [`Event`], the type every platform driver answers.
 
 mod dialect;
 #[cfg(feature = "enos")]
 mod enos;
-#[cfg(feature = "http")]
-mod http_run;
 #[cfg(feature = "huawei")]
 mod huawei;
 #[cfg(feature = "tencent")]
@@ -43,11 +43,14 @@ pub use huawei::HuaweiDialect;
 #[cfg(feature = "tencent")]
 pub use tencent::TencentDialect;
 
-use crate::agent::{Agent, AgentEvent, Application, OfferOutcome, Report};
+use super::Event;
+use crate::agent::{Agent, Application, OfferOutcome, Report};
 use crate::boot::BootError;
 use crate::flash::Storage;
-use crate::transport::ChunkSource;
+#[cfg(any(feature = "tencent", feature = "huawei", feature = "enos"))]
+use crate::transport::http::{HttpSource, HttpTransport};
 use crate::transport::mqtt::{LinkState, MqttClient, MqttError, MqttEvent, QoS};
+use crate::transport::{ChunkSource, SourceError};
 
 /// Longest topic a dialect builds.
 pub const TOPIC_LEN: usize = 160;
@@ -72,7 +75,7 @@ pub struct FlowStats {
     /// Offers that could not be used ([`Inbound::Unusable`]), answered with a failure.
     pub unusable: u32,
     /// Messages on topics the dialect does not own, passed to the application
-    /// ([`Flow::service_with`]) or dropped ([`Flow::service`]).
+    /// ([`Flow::poll_with`]) or dropped ([`Flow::poll`]).
     pub passed_on: u32,
     /// Reports published.
     pub reports_sent: u32,
@@ -88,7 +91,6 @@ pub struct FlowStats {
 ///
 /// ```no_run
 /// # #[cfg(feature = "mock")] {
-/// use core::ops::ControlFlow;
 /// use ota_client::agent::Agent;
 /// use ota_client::boot::Layout;
 /// use ota_client::flash::OneFlash;
@@ -107,29 +109,29 @@ pub struct FlowStats {
 /// let mut agent = Agent::new(flash, layout, SignaturePolicy::Unsigned, "1.0.0".parse().unwrap()).unwrap();
 /// agent.start().unwrap();
 /// let mqtt = StdMqttClient::connect("PRODUCT1dev1", "mqtt.example", 1883);
-/// let mut flow = Flow::tencent(mqtt, "PRODUCT1", "dev1", agent).unwrap();
+/// let mut flow = Flow::tencent(mqtt, HttpClient::tcp(), "PRODUCT1", "dev1", agent).unwrap();
 ///
 /// let clock = std::time::Instant::now();
 /// let (mut rx, mut chunk) = ([0u8; 4096], [0u8; 1024]);
-/// flow.run_http(&mut HttpClient::tcp(), || clock.now_ms(), &mut rx, &mut chunk, |f, event| {
-///     if f.agent().reboot_pending() && f.agent().next_report().is_none() {
-///         return ControlFlow::Break(()); // the reports are out: reboot into the new image
+/// loop {
+///     let event = flow.poll(clock.now_ms(), &mut rx, &mut chunk).unwrap();
+///     if event.is_reboot() {
+///         break; // staged and the reports are out: reset into the new image
 ///     }
-///     if event.is_none() {
-///         std::thread::sleep(std::time::Duration::from_millis(20)); // idle: sleep or wait for an interrupt
+///     if event.is_idle() {
+///         std::thread::sleep(std::time::Duration::from_millis(20)); // or wait for an interrupt
 ///     }
-///     ControlFlow::Continue(())
-/// })
-/// .unwrap();
+/// }
 /// # }
 /// ```
 ///
-/// Huawei IoTDA and EnOS cloud are the same with [`HuaweiDialect`] or [`EnosDialect`].
-/// Without [`Flow::run_http`], call [`Flow::service`] every loop turn and [`Flow::poll_download`]
-/// with your own [`ChunkSource`] while [`Agent::current_offer`] is set.
+/// Huawei IoTDA and EnOS cloud are the same with [`Flow::huawei`] or [`Flow::enos`]. With
+/// another [`ChunkSource`] (a download over something else than HTTP), build the flow with
+/// [`Flow::new`] and a dialect.
 pub struct Flow<
     M: MqttClient,
     D: Dialect<L>,
+    C: ChunkSource,
     S: Storage,
     A: Application = (),
     const K: usize = 8,
@@ -137,7 +139,10 @@ pub struct Flow<
 > {
     mqtt: M,
     dialect: D,
+    source: C,
     agent: Agent<S, A, K, L>,
+    /// The source holds a download's state (an open answer) to drop once the offer is gone.
+    source_busy: bool,
     /// Filters still to subscribe (from this index on), or `None` when all are.
     subscribe_from: Option<usize>,
     /// A session came up and the version is not yet reported in it.
@@ -154,16 +159,21 @@ pub struct Flow<
     out: [u8; PAYLOAD_LEN],
 }
 
-impl<M: MqttClient, D: Dialect<L>, S: Storage, A: Application, const K: usize, const L: usize>
-    Flow<M, D, S, A, K, L>
+impl<M: MqttClient, D: Dialect<L>, C: ChunkSource, S: Storage, A: Application, const K: usize, const L: usize>
+    Flow<M, D, C, S, A, K, L>
 {
-    /// A flow over `mqtt` (connecting or connected) for an `agent` that has been
-    /// [started](Agent::start) after this boot.
-    pub fn new(mqtt: M, dialect: D, agent: Agent<S, A, K, L>) -> Self {
+    /// A flow over `mqtt` (connecting or connected) that downloads offers through `source`
+    /// (pointed at each offer with [`ChunkSource::locate`]), for an `agent` that has been
+    /// [started](Agent::start) after this boot. The platform constructors
+    /// ([`Flow::tencent`], [`Flow::huawei`], [`Flow::enos`]) take an HTTP transport instead
+    /// and build the source.
+    pub fn new(mqtt: M, dialect: D, source: C, agent: Agent<S, A, K, L>) -> Self {
         Self {
             mqtt,
             dialect,
+            source,
             agent,
+            source_busy: false,
             subscribe_from: Some(0),
             announce: true,
             last_outcome: None,
@@ -193,7 +203,7 @@ impl<M: MqttClient, D: Dialect<L>, S: Storage, A: Application, const K: usize, c
     }
 
     /// The MQTT client, for the application's own messages on a shared connection (see
-    /// [`Flow::service_with`]). Its QoS 1 publishes count in
+    /// [`Flow::poll_with`]). Its QoS 1 publishes count in
     /// [`MqttClient::unacknowledged`] too, which only delays the moment the flow counts a
     /// report as delivered; do not disconnect it or unsubscribe the flow's topics.
     pub fn mqtt_mut(&mut self) -> &mut M {
@@ -238,37 +248,70 @@ impl<M: MqttClient, D: Dialect<L>, S: Storage, A: Application, const K: usize, c
         !self.pause_offline || matches!(self.mqtt.state(), LinkState::Connected | LinkState::Ready)
     }
 
-    /// Gives back the client, the dialect and the Agent.
-    pub fn into_parts(self) -> (M, D, Agent<S, A, K, L>) {
-        (self.mqtt, self.dialect, self.agent)
+    /// The chunk source the flow downloads through.
+    pub fn source_mut(&mut self) -> &mut C {
+        &mut self.source
     }
 
-    /// Handles MQTT: (re)subscribes, takes every waiting message (into `rx`, which bounds
-    /// the largest message), hands offers to the Agent, and publishes what is queued.
-    /// Call it often (every loop turn); it never blocks.
+    /// Gives back the client, the dialect, the chunk source and the Agent.
+    pub fn into_parts(self) -> (M, D, C, Agent<S, A, K, L>) {
+        (self.mqtt, self.dialect, self.source, self.agent)
+    }
+
+    /// True while a report waits to be published or acknowledged.
+    pub fn report_pending(&self) -> bool {
+        self.in_flight.is_some() || self.agent.next_report().is_some()
+    }
+
+    /// Does the next piece of work and tells what it did (see [`Event`]): handles MQTT
+    /// ((re)subscribes, takes every waiting message into `rx`, which bounds the largest
+    /// message, hands offers to the Agent, publishes what is queued); when that brought
+    /// nothing worth telling, answers [`Event::Reboot`] once an image is staged and every
+    /// report is out, or else moves the download on by one chunk (`chunk` is its buffer).
+    /// Call it in the main loop; it never blocks. Sleep when [`Event::is_idle`].
     ///
     /// Messages on topics the dialect does not [own](Dialect::owns) are dropped; a device
     /// whose application shares the MQTT connection (the platforms give a device one) calls
-    /// [`Flow::service_with`] instead.
+    /// [`Flow::poll_with`] instead.
     ///
     /// A failure to forget a delivered report ([`ReportError`](crate::agent::ReportError))
     /// arrives as the [`BootError`] it converts to, with its cause (a corrupt journal as
     /// [`BootError::JournalCorrupt`], a full one as [`BootError::StateFull`]).
-    pub fn service(&mut self, now_ms: u64, rx: &mut [u8]) -> Result<(), BootError> {
-        self.service_with(now_ms, rx, &mut |_, _| {})
+    pub fn poll(&mut self, now_ms: u64, rx: &mut [u8], chunk: &mut [u8]) -> Result<Event, BootError> {
+        self.poll_with(now_ms, rx, chunk, &mut |_, _| {})
     }
 
-    /// [`Flow::service`] on a connection the application shares: every message on a topic
-    /// the dialect does not [own](Dialect::owns) goes to `other(topic, payload)`. The
-    /// application publishes and subscribes through [`Flow::mqtt_mut`]; after a session that
-    /// came back without its subscriptions ([`FlowStats::sessions`] grew, and the client does
-    /// not re-subscribe by itself) it subscribes to its own topics again.
-    pub fn service_with(
+    /// [`Flow::poll`] on a connection the application shares: every message on a topic the
+    /// dialect does not [own](Dialect::owns) goes to `other(topic, payload)`. The
+    /// application publishes and subscribes through [`Flow::mqtt_mut`]; after
+    /// [`Event::Connected`] from a client that does not re-subscribe by itself it subscribes
+    /// to its own topics again.
+    pub fn poll_with(
+        &mut self,
+        now_ms: u64,
+        rx: &mut [u8],
+        chunk: &mut [u8],
+        other: &mut impl FnMut(&str, &[u8]),
+    ) -> Result<Event, BootError> {
+        let link = self.service(now_ms, rx, other)?;
+        if link != Event::Idle {
+            return Ok(link);
+        }
+        if self.agent.reboot_pending() && !self.report_pending() {
+            return Ok(Event::Reboot);
+        }
+        Ok(self.download(chunk, now_ms))
+    }
+
+    /// The MQTT half of [`Flow::poll_with`]: what it did worth telling, [`Event::Idle`] if
+    /// nothing.
+    fn service(
         &mut self,
         now_ms: u64,
         rx: &mut [u8],
         other: &mut impl FnMut(&str, &[u8]),
-    ) -> Result<(), BootError> {
+    ) -> Result<Event, BootError> {
+        let mut event = Event::Idle;
         self.subscribe();
         // Taken before the events: a publish lost with its session stops being counted only
         // after that session's end is queued, so a 0 here means delivered unless the events
@@ -288,11 +331,13 @@ impl<M: MqttClient, D: Dialect<L>, S: Storage, A: Application, const K: usize, c
                         self.subscribe();
                     }
                     self.announce = true;
+                    event = event.or(Event::Connected);
                     continue;
                 }
                 Ok(MqttEvent::Disconnected) => {
                     self.in_flight = None;
                     self.stats.disconnects = self.stats.disconnects.saturating_add(1);
+                    event = event.or(Event::Disconnected);
                     continue;
                 }
                 // A message too large or a refusal: dropped, the next poll goes on.
@@ -317,10 +362,12 @@ impl<M: MqttClient, D: Dialect<L>, S: Storage, A: Application, const K: usize, c
                     }
                     self.last_outcome = Some(outcome);
                     self.dialect.offer_outcome(outcome);
+                    event = event.or(Event::Offered(outcome));
                 }
                 Inbound::Unusable { version, cause } => {
                     self.stats.unusable = self.stats.unusable.saturating_add(1);
                     self.agent.report_refused(version, cause);
+                    event = event.or(Event::Unusable(cause));
                 }
                 Inbound::ReportVersion => self.agent.report_version(),
                 Inbound::Ignore => {}
@@ -332,28 +379,38 @@ impl<M: MqttClient, D: Dialect<L>, S: Storage, A: Application, const K: usize, c
             self.dialect.session_ready();
         }
         self.publish_requests();
-        self.publish_reports(acked && drained)
+        if self.publish_reports(acked && drained)? {
+            event = event.or(Event::Reported);
+        }
+        Ok(event)
     }
 
-    /// Moves the download on by one step with `source` (see [`Agent::poll`]). While the
-    /// download [may not move](Flow::may_download) it answers [`AgentEvent::Waiting`] and
-    /// closes `source`'s open answer once per pause, so the resumed fetch asks anew.
-    pub fn poll_download(
-        &mut self,
-        source: &mut impl ChunkSource,
-        buf: &mut [u8],
-        now_ms: u64,
-    ) -> AgentEvent {
-        if self.agent.current_offer().is_some() && !self.may_download() {
+    /// The download half of [`Flow::poll_with`]: one step of the Agent with the source
+    /// pointed at the current offer. While the download [may not move](Flow::may_download)
+    /// it answers [`Event::Waiting`] and closes the source's open answer once per pause, so
+    /// the resumed fetch asks anew.
+    fn download(&mut self, chunk: &mut [u8], now_ms: u64) -> Event {
+        let Some(offer) = self.agent.current_offer() else {
+            if core::mem::take(&mut self.source_busy) {
+                self.source.reset();
+            }
+            return Event::Idle;
+        };
+        if !self.may_download() {
             if !self.paused {
                 self.paused = true;
                 self.stats.pauses = self.stats.pauses.saturating_add(1);
-                source.reset();
+                self.source.reset();
             }
-            return AgentEvent::Waiting;
+            return Event::Waiting;
         }
         self.paused = false;
-        self.agent.poll(source, buf, now_ms)
+        self.source_busy = true;
+        match self.source.locate(&offer.location, &offer.token) {
+            Ok(()) => self.agent.poll(&mut self.source, chunk, now_ms).into(),
+            // The location cannot be downloaded from: the engine ends the update with it.
+            Err(e) => self.agent.poll(&mut Refusing(e), chunk, now_ms).into(),
+        }
     }
 
     fn subscribe(&mut self) {
@@ -392,18 +449,21 @@ impl<M: MqttClient, D: Dialect<L>, S: Storage, A: Application, const K: usize, c
     /// Publishes the Agent's reports, one at a time: a report is forgotten (and its
     /// persisted copy removed) only once the broker acknowledged it (`acked`: nothing
     /// unacknowledged and no session lost), or at once with a client that does not count.
-    fn publish_reports(&mut self, acked: bool) -> Result<(), BootError> {
+    /// True when a report was acknowledged.
+    fn publish_reports(&mut self, acked: bool) -> Result<bool, BootError> {
+        let mut delivered = false;
         if let Some(sent) = &self.in_flight {
             if !acked {
-                return Ok(());
+                return Ok(false);
             }
             // Only that report: the Agent may have replaced a progress report meanwhile, and
             // then it is gone already.
             self.agent.report_delivered(sent)?;
             self.in_flight = None;
+            delivered = true;
         }
         while self.ready() {
-            let Some(report) = self.agent.next_report().cloned() else { return Ok(()) };
+            let Some(report) = self.agent.next_report().cloned() else { return Ok(delivered) };
             let report = &report;
             // A progress report equal to the last one published tells nothing new.
             let repeat = matches!(report, Report::Progress { .. }) && self.last_sent.as_ref() == Some(report);
@@ -417,50 +477,72 @@ impl<M: MqttClient, D: Dialect<L>, S: Storage, A: Application, const K: usize, c
                             self.last_sent = Some(report.clone());
                             if self.mqtt.unacknowledged() > 0 {
                                 self.in_flight = Some(report.clone());
-                                return Ok(());
+                                return Ok(delivered);
                             }
                         }
                         Sent::Never => {}
-                        Sent::Later => return Ok(()),
+                        Sent::Later => return Ok(delivered),
                     }
                 }
             }
             self.agent.report_delivered(report)?;
+            delivered = true;
         }
-        Ok(())
+        Ok(delivered)
     }
 }
 
 #[cfg(feature = "tencent")]
-impl<M: MqttClient, S: Storage, A: Application, const K: usize, const L: usize>
-    Flow<M, TencentDialect, S, A, K, L>
+impl<M: MqttClient, H: HttpTransport, S: Storage, A: Application, const K: usize, const L: usize>
+    Flow<M, TencentDialect, HttpSource<H, heapless::String<L>>, S, A, K, L>
 {
-    /// A Tencent IoT Hub flow for `device_name` of `product_id` ([`TencentDialect`]); `None`
-    /// when an id is too long.
-    pub fn tencent(mqtt: M, product_id: &str, device_name: &str, agent: Agent<S, A, K, L>) -> Option<Self> {
-        Some(Self::new(mqtt, TencentDialect::new(product_id, device_name)?, agent))
+    /// A Tencent IoT Hub flow for `device_name` of `product_id` ([`TencentDialect`]), downloading over `http`; `None` when an id is too long.
+    pub fn tencent(
+        mqtt: M,
+        http: H,
+        product_id: &str,
+        device_name: &str,
+        agent: Agent<S, A, K, L>,
+    ) -> Option<Self> {
+        let source = HttpSource::for_offers(http);
+        Some(Self::new(mqtt, TencentDialect::new(product_id, device_name)?, source, agent))
     }
 }
 
 #[cfg(feature = "huawei")]
-impl<M: MqttClient, S: Storage, A: Application, const K: usize, const L: usize>
-    Flow<M, HuaweiDialect, S, A, K, L>
+impl<M: MqttClient, H: HttpTransport, S: Storage, A: Application, const K: usize, const L: usize>
+    Flow<M, HuaweiDialect, HttpSource<H, heapless::String<L>>, S, A, K, L>
 {
-    /// A Huawei IoTDA flow for `device_id` ([`HuaweiDialect`]); `None` when the id is too
-    /// long.
-    pub fn huawei(mqtt: M, device_id: &str, agent: Agent<S, A, K, L>) -> Option<Self> {
-        Some(Self::new(mqtt, HuaweiDialect::new(device_id)?, agent))
+    /// A Huawei IoTDA flow for `device_id` ([`HuaweiDialect`]), downloading over `http`; `None` when an id is too long.
+    pub fn huawei(mqtt: M, http: H, device_id: &str, agent: Agent<S, A, K, L>) -> Option<Self> {
+        let source = HttpSource::for_offers(http);
+        Some(Self::new(mqtt, HuaweiDialect::new(device_id)?, source, agent))
     }
 }
 
 #[cfg(feature = "enos")]
-impl<M: MqttClient, S: Storage, A: Application, const K: usize, const L: usize>
-    Flow<M, EnosDialect, S, A, K, L>
+impl<M: MqttClient, H: HttpTransport, S: Storage, A: Application, const K: usize, const L: usize>
+    Flow<M, EnosDialect, HttpSource<H, heapless::String<L>>, S, A, K, L>
 {
-    /// An EnOS cloud flow for `device_key` of `product_key` ([`EnosDialect`]); `None` when a
-    /// key is too long.
-    pub fn enos(mqtt: M, product_key: &str, device_key: &str, agent: Agent<S, A, K, L>) -> Option<Self> {
-        Some(Self::new(mqtt, EnosDialect::new(product_key, device_key)?, agent))
+    /// An EnOS cloud flow for `device_key` of `product_key` ([`EnosDialect`]), downloading over `http`; `None` when an id is too long.
+    pub fn enos(
+        mqtt: M,
+        http: H,
+        product_key: &str,
+        device_key: &str,
+        agent: Agent<S, A, K, L>,
+    ) -> Option<Self> {
+        let source = HttpSource::for_offers(http);
+        Some(Self::new(mqtt, EnosDialect::new(product_key, device_key)?, source, agent))
+    }
+}
+
+/// The source of an offer whose location the flow's source refused: every fetch fails.
+struct Refusing(SourceError);
+
+impl ChunkSource for Refusing {
+    fn fetch(&mut self, _offset: u32, _buf: &mut [u8]) -> nb::Result<usize, SourceError> {
+        Err(nb::Error::Other(self.0))
     }
 }
 

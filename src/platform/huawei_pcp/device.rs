@@ -9,23 +9,10 @@
 
 use super::codec::version_field;
 use super::{FlowConfig, PcpFlow, PcpSource, ReportStart, SourceEvent};
-use crate::agent::{Agent, AgentEvent, Application, OfferOutcome, Report};
+use crate::agent::{Agent, Application, Report};
 use crate::boot::BootError;
 use crate::flash::Storage;
-
-/// What one [`PcpDevice::handle`] of a platform frame led to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PcpEvent {
-    /// A package was announced and handed to the Agent, with its answer.
-    Offered(OfferOutcome),
-    /// The platform acknowledged the report on the wire.
-    ReportDelivered,
-    /// The platform asks to install the staged package: reboot into it (once the reports
-    /// are out: [`PcpDevice::report_pending`]).
-    Execute,
-    /// The platform dropped the task.
-    NoTask,
-}
+use crate::platform::Event;
 
 /// A PCP device: the Agent and the PCP source over one LwM2M object, `B` bytes per block.
 ///
@@ -105,33 +92,49 @@ impl<S: Storage, A: Application, const K: usize, const L: usize, const B: usize>
         self.in_flight.is_some() || self.agent.next_report().is_some()
     }
 
-    /// Takes one PCP frame from the platform. Send what [`poll_transmit`](Self::poll_transmit)
-    /// gives right after: the flow holds one immediate answer.
-    pub fn handle(&mut self, now_ms: u64, frame: &[u8]) -> Result<Option<PcpEvent>, BootError> {
+    /// Takes one PCP frame from the platform and tells what it led to: an offer handed to
+    /// the Agent ([`Event::Offered`]), a report acknowledged ([`Event::Reported`]), the
+    /// task dropped ([`Event::NoUpdate`]), the platform's request to install
+    /// ([`Event::Reboot`] once the reports are out; until then [`poll`](Self::poll) answers
+    /// it when they are). Send what [`poll_transmit`](Self::poll_transmit) gives right
+    /// after: the flow holds one immediate answer.
+    pub fn handle(&mut self, now_ms: u64, frame: &[u8]) -> Result<Event, BootError> {
         Ok(match self.source.handle(now_ms, frame) {
             Some(SourceEvent::OfferReady) => match self.source.offer::<L>() {
-                Some(offer) => Some(PcpEvent::Offered(self.agent.offer(offer, now_ms))),
-                None => None,
+                Some(offer) => Event::Offered(self.agent.offer(offer, now_ms)),
+                None => Event::Idle,
             },
             Some(SourceEvent::ReportAcknowledged) => match self.in_flight.take() {
                 Some(sent) => {
                     self.agent.report_delivered(&sent)?;
-                    Some(PcpEvent::ReportDelivered)
+                    Event::Reported
                 }
-                None => None,
+                None => Event::Idle,
             },
             Some(SourceEvent::Execute) => {
                 self.execute = true;
-                Some(PcpEvent::Execute)
+                if self.reboot_due() { Event::Reboot } else { Event::Idle }
             }
-            Some(SourceEvent::NoTask) => Some(PcpEvent::NoTask),
-            None => None,
+            Some(SourceEvent::NoTask) => Event::NoUpdate,
+            None => Event::Idle,
         })
     }
 
-    /// Starts the Agent's next report when none is on the wire, then moves the download on
-    /// by one step (`buf` is the chunk buffer).
-    pub fn poll(&mut self, buf: &mut [u8], now_ms: u64) -> Result<AgentEvent, BootError> {
+    /// The platform asked to install, an image is staged and every report is out.
+    fn reboot_due(&self) -> bool {
+        self.execute && self.agent.reboot_pending() && !self.report_pending()
+    }
+
+    /// Starts the Agent's next report when none is on the wire, then answers
+    /// [`Event::Reboot`] when it is [due](Self::handle), or else moves the download on by
+    /// one step (`buf` is the chunk buffer).
+    ///
+    /// The LwM2M stack, not this device, owns the connection to the platform (the PCP
+    /// object is one resource among the stack's objects), so the device is handed the
+    /// frames that arrive ([`handle`](Self::handle)) and asked for those to send
+    /// ([`poll_transmit`](Self::poll_transmit)) rather than owning a transport as the other
+    /// drivers do; its events are the same [`Event`]s.
+    pub fn poll(&mut self, buf: &mut [u8], now_ms: u64) -> Result<Event, BootError> {
         if self.in_flight.is_none()
             && let Some(report) = self.agent.next_report().cloned()
         {
@@ -142,7 +145,10 @@ impl<S: Storage, A: Application, const K: usize, const L: usize, const B: usize>
                 ReportStart::Sent => self.in_flight = Some(report),
             }
         }
-        Ok(self.agent.poll(&mut self.source, buf, now_ms))
+        if self.reboot_due() {
+            return Ok(Event::Reboot);
+        }
+        Ok(self.agent.poll(&mut self.source, buf, now_ms).into())
     }
 
     /// The next device frame to send, if any.
@@ -177,17 +183,18 @@ mod tests {
     }
 
     /// One millisecond of the device's main loop against the platform.
-    fn step(dev: &mut PcpDevice<Flash>, platform: &mut PcpPlatform, now: u64) -> Vec<PcpEvent> {
+    fn step(dev: &mut PcpDevice<Flash>, platform: &mut PcpPlatform, now: u64) -> Vec<Event> {
         let mut out = [0u8; MAX_DEVICE_FRAME];
         let mut events = Vec::new();
         for frame in platform.take_frames() {
-            events.extend(dev.handle(now, &frame).unwrap());
+            events.push(dev.handle(now, &frame).unwrap());
             while let Some(n) = dev.poll_transmit(now, &mut out) {
                 platform.receive(&out[..n]);
             }
         }
         let mut buf = [0u8; 256];
-        dev.poll(&mut buf, now).unwrap();
+        events.push(dev.poll(&mut buf, now).unwrap());
+        events.retain(|e| *e != Event::Idle);
         while let Some(n) = dev.poll_transmit(now, &mut out) {
             platform.receive(&out[..n]);
         }
@@ -206,13 +213,14 @@ mod tests {
         platform.notify();
         let mut events = Vec::new();
         let mut now = 0;
-        while !dev.execute_requested() {
+        while !events.contains(&Event::Reboot) {
             now += 1;
             assert!(now < 200_000, "no execute; platform heard {:?}", platform.record());
             events.extend(step(&mut dev, &mut platform, now));
         }
-        assert_eq!(events.first(), Some(&PcpEvent::Offered(OfferOutcome::Accepted)));
-        assert!(events.contains(&PcpEvent::Execute));
+        assert!(dev.execute_requested() && !dev.report_pending());
+        assert_eq!(events.first(), Some(&Event::Offered(crate::agent::OfferOutcome::Accepted)));
+        assert!(events.contains(&Event::Staged) && events.contains(&Event::Reported));
         let rec = platform.record().clone();
         assert_eq!((rec.notify_answers, rec.statuses), (vec![result::OK], vec![result::OK]));
         assert!(dev.source().flow().stats().check_code_errors > 0, "the faults were exercised");

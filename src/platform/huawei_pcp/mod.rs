@@ -22,7 +22,7 @@ pub mod stream;
 mod flow_tests;
 
 pub use codec::{DeviceMessage, PcpError, PlatformMessage, Task};
-pub use device::{PcpDevice, PcpEvent};
+pub use device::PcpDevice;
 pub use flow::{Event, FlowConfig, PcpFlow, Progress, State};
 pub use source::{PcpSource, ReportStart, SourceEvent, SourceStats, download_status, upgrade_result};
 pub use stream::PcpStreamDecoder;

@@ -44,7 +44,7 @@ pub use connector::{ConnectError, Connector};
 pub use error::{HttpError, status_error};
 pub use request::{Method, RequestError, RequestHead, encode_request};
 pub use response::{ContentRange, HeadError, Parsed, ResponseHead, parse_head};
-pub use source::HttpSource;
+pub use source::{HttpSource, UrlBuf};
 #[cfg(feature = "std")]
 pub use tcp::{TcpConnection, TcpConnector};
 pub use transport::{HttpTransport, Response};

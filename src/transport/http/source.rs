@@ -46,27 +46,66 @@ enum Stream {
 /// let n = nb::block!(source.fetch(0, &mut buf)).unwrap();
 /// # let _ = n; }
 /// ```
-pub struct HttpSource<'a, T: HttpTransport, U: AsRef<str> = &'a str> {
+///
+/// `U` holds the URL and `B` the bearer token: `&str` for a source fixed for its life,
+/// `heapless::String` for one that follows offers ([`ChunkSource::locate`]), `&'static str`
+/// (always `""`) for a token that is never sent.
+pub struct HttpSource<T: HttpTransport, U: UrlBuf = &'static str, B: UrlBuf = U> {
     transport: T,
     url: U,
-    bearer: Option<&'a str>,
+    /// The `Authorization: Bearer` token; empty for none.
+    bearer: B,
     stream: Stream,
     total: Option<u64>,
     last_status: Option<u16>,
 }
 
-impl<'a, T: HttpTransport> HttpSource<'a, T> {
-    /// A source for the file at `url` (absolute), sending `Authorization: Bearer <token>`
-    /// when `bearer` is given.
-    pub fn new(transport: T, url: &'a str, bearer: Option<&'a str>) -> Self {
-        Self::with_url(transport, url, bearer)
+/// Where an [`HttpSource`] keeps its URL and token: a borrowed `&str`, fixed for the
+/// source's life, or a `heapless::String`, which [`ChunkSource::locate`] points at each
+/// offer's location (the platform drivers own such a source).
+pub trait UrlBuf: AsRef<str> {
+    /// Makes the text `s`; false when it cannot (longer than the capacity, or a borrowed
+    /// text that is not `s`), and then the text is unchanged.
+    fn set(&mut self, s: &str) -> bool;
+}
+
+impl UrlBuf for &str {
+    fn set(&mut self, s: &str) -> bool {
+        *self == s
     }
 }
 
-impl<'a, T: HttpTransport, U: AsRef<str>> HttpSource<'a, T, U> {
-    /// A source that keeps its URL in `url` (for instance a `heapless::String`), so that it
-    /// can live in a struct next to the state that chose the URL.
-    pub fn with_url(transport: T, url: U, bearer: Option<&'a str>) -> Self {
+impl<const N: usize> UrlBuf for heapless::String<N> {
+    fn set(&mut self, s: &str) -> bool {
+        if s.len() > N {
+            return false;
+        }
+        self.clear();
+        self.push_str(s).is_ok()
+    }
+}
+
+impl<'a, T: HttpTransport> HttpSource<T, &'a str> {
+    /// A source for the file at `url` (absolute), sending `Authorization: Bearer <token>`
+    /// when `bearer` is given.
+    pub fn new(transport: T, url: &'a str, bearer: Option<&'a str>) -> Self {
+        Self::with_url(transport, url, bearer.unwrap_or(""))
+    }
+}
+
+impl<T: HttpTransport, const N: usize> HttpSource<T, heapless::String<N>> {
+    /// A source that follows offers: no URL yet, each offer's location and token (up to `N`
+    /// bytes each) set with [`ChunkSource::locate`]. The platform drivers own one.
+    pub fn for_offers(transport: T) -> Self {
+        Self::with_url(transport, heapless::String::new(), heapless::String::new())
+    }
+}
+
+impl<T: HttpTransport, U: UrlBuf, B: UrlBuf> HttpSource<T, U, B> {
+    /// A source that keeps its URL and its bearer token (empty for none) in `U` (for
+    /// instance a `heapless::String`), so that it can live in a struct and follow offers
+    /// ([`ChunkSource::locate`]).
+    pub fn with_url(transport: T, url: U, bearer: B) -> Self {
         Self { transport, url, bearer, stream: Stream::Closed, total: None, last_status: None }
     }
 
@@ -118,7 +157,8 @@ impl<'a, T: HttpTransport, U: AsRef<str>> HttpSource<'a, T, U> {
     /// Opens an answer for the file from `offset`.
     fn open(&mut self, offset: u64) -> Result<(), nb::Error<SourceError>> {
         self.stream = Stream::Closed;
-        let response = match self.transport.get_range(self.url.as_ref(), offset, self.bearer) {
+        let bearer = Some(self.bearer.as_ref()).filter(|b| !b.is_empty());
+        let response = match self.transport.get_range(self.url.as_ref(), offset, bearer) {
             Ok(r) => r,
             Err(e) => return Err(self.http_fail(e)),
         };
@@ -193,7 +233,7 @@ impl<'a, T: HttpTransport, U: AsRef<str>> HttpSource<'a, T, U> {
     }
 }
 
-impl<T: HttpTransport, U: AsRef<str>> ChunkSource for HttpSource<'_, T, U> {
+impl<T: HttpTransport, U: UrlBuf, B: UrlBuf> ChunkSource for HttpSource<T, U, B> {
     fn fetch(&mut self, offset: u32, buf: &mut [u8]) -> nb::Result<usize, SourceError> {
         if buf.is_empty() {
             return Ok(0);
@@ -216,6 +256,25 @@ impl<T: HttpTransport, U: AsRef<str>> ChunkSource for HttpSource<'_, T, U> {
     fn reset(&mut self) {
         self.transport.close();
         self.stream = Stream::Closed;
+    }
+
+    /// Keeps the open answer when `location` and `token` are the ones it downloads; else
+    /// points the source at them (the next fetch opens a new answer, the size is forgotten).
+    /// [`SourceError::InvalidLocation`] when they do not fit `U` (too long, or a borrowed URL
+    /// that differs): the engine fails the update with it.
+    fn locate(&mut self, location: &str, token: &str) -> Result<(), SourceError> {
+        if self.url.as_ref() == location && self.bearer.as_ref() == token {
+            return Ok(());
+        }
+        self.transport.close();
+        self.stream = Stream::Closed;
+        self.total = None;
+        self.last_status = None;
+        if self.url.set(location) && self.bearer.set(token) {
+            Ok(())
+        } else {
+            Err(SourceError::InvalidLocation)
+        }
     }
 }
 
@@ -275,7 +334,7 @@ mod tests {
         (0..=255u8).cycle().take(300).collect()
     }
 
-    fn fetch(s: &mut HttpSource<'_, Fake>, offset: u32, len: usize) -> nb::Result<Vec<u8>, SourceError> {
+    fn fetch(s: &mut HttpSource<Fake>, offset: u32, len: usize) -> nb::Result<Vec<u8>, SourceError> {
         let mut buf = vec![0u8; len];
         s.fetch(offset, &mut buf).map(|n| buf[..n].to_vec())
     }

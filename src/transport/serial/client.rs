@@ -110,6 +110,9 @@ pub struct ClientStats {
     pub undecodable: u32,
     /// Error answers from the host.
     pub host_errors: u32,
+    /// Image bytes handed to the download engine (what a resumed download fetched again is
+    /// counted again).
+    pub bytes: u64,
     /// Frame-level counters (CRC errors, garbage, lost frames).
     pub frames: super::frame::FrameStats,
 }
@@ -283,7 +286,9 @@ impl<const N: usize, const B: usize> ChunkClient<N, B> {
     /// [`ChunkSource::fetch`](crate::transport::ChunkSource::fetch). A new `offset` that
     /// does not follow on from the last one restarts the window there.
     pub fn take(&mut self, offset: u32, buf: &mut [u8]) -> nb::Result<usize, SourceError> {
-        self.core.take(offset, buf)
+        let n = self.core.take(offset, buf)?;
+        self.core.stats.bytes = self.core.stats.bytes.saturating_add(n as u64);
+        Ok(n)
     }
 
     /// Starts a version report; the answer comes from [`poll_reply`](Self::poll_reply).

@@ -4,6 +4,7 @@ use super::super::codec::CodecError;
 use super::super::endpoints::EndpointError;
 use crate::FailureCause;
 use crate::agent::OfferOutcome;
+use crate::platform::Event;
 use crate::transport::SourceError;
 use crate::transport::http::HttpError;
 
@@ -23,6 +24,24 @@ pub enum EdgeError {
     /// The first byte of the image (the size probe) could not be fetched; retried at the next
     /// poll.
     Probe(SourceError),
+}
+
+impl EdgeError {
+    /// The same failure as a [`SourceError`], the kind every driver's
+    /// [`Event::Retry`](crate::platform::Event::Retry) carries: whether waiting can help.
+    pub const fn source_error(self) -> SourceError {
+        match self {
+            Self::Endpoint(_) => SourceError::InvalidLocation,
+            Self::Codec(_) => SourceError::Protocol,
+            Self::Http(e) => e.source_error(),
+            Self::Status(s) => match crate::transport::http::status_error(s) {
+                Some(e) => e,
+                // A 2xx the flow still could not use.
+                None => SourceError::Protocol,
+            },
+            Self::Probe(e) => e,
+        }
+    }
 }
 
 impl core::fmt::Display for EdgeError {
@@ -66,9 +85,11 @@ pub enum EdgeCallKind {
     },
 }
 
-/// What one [`EdgeDevice::poll`](super::EdgeDevice::poll) did.
+/// What one step of the device did, with the Edge's detail; [`EdgeDevice::poll`](super::EdgeDevice::poll)
+/// answers it as an [`Event`] and keeps the detail ([`EdgeDevice::last_call`](super::EdgeDevice::last_call),
+/// [`EdgeDevice::last_error`](super::EdgeDevice::last_error)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EdgeEvent {
+pub(crate) enum EdgeEvent {
     /// Nothing was due.
     Idle,
     /// checkversion: no update.
@@ -107,6 +128,25 @@ pub enum EdgeEvent {
         /// The `httpstatus` (or HTTP status) of the refusal.
         status: u16,
     },
+}
+
+impl From<EdgeEvent> for Event {
+    fn from(event: EdgeEvent) -> Self {
+        match event {
+            EdgeEvent::Idle => Self::Idle,
+            EdgeEvent::NoUpdate => Self::NoUpdate,
+            EdgeEvent::Offered(outcome) => Self::Offered(outcome),
+            EdgeEvent::Ignored => Self::Ignored,
+            EdgeEvent::BadOffer(cause) => Self::Unusable(cause),
+            EdgeEvent::CheckFailed(e) | EdgeEvent::ReportFailed(e) => Self::Retry(e.source_error()),
+            EdgeEvent::Downloading { percent } => Self::Downloading { percent },
+            EdgeEvent::Waiting => Self::Waiting,
+            EdgeEvent::Staged => Self::Staged,
+            EdgeEvent::UpdateFailed(cause) => Self::Failed(cause),
+            EdgeEvent::Reported(_) => Self::Reported,
+            EdgeEvent::ReportRejected { status, .. } => Self::ReportRejected { status },
+        }
+    }
 }
 
 /// Counters, for diagnostics and tests.

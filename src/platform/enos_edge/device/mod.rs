@@ -4,15 +4,17 @@
 //!
 //! # A step function
 //!
-//! [`EdgeDevice::poll`] does **one** bounded piece of work and returns what it did
-//! ([`EdgeEvent`]), in this order of priority:
+//! [`EdgeDevice::poll`] does **one** bounded piece of work and returns what it did (an
+//! [`Event`], the type every platform driver answers; the Edge's detail stays on the device:
+//! [`EdgeDevice::last_call`], [`EdgeDevice::last_error`]), in this order of priority:
 //!
+//! 0. an image is staged and every report is out → [`Event::Reboot`];
 //! 1. a report is waiting and due → one HTTP call of it (see [`report_map`](super::report_map));
 //! 2. an update is under way → one [`Agent::poll`] (one chunk fetched and written, or the
 //!    verification and staging);
 //! 3. the poll interval has passed → one checkversion exchange, and for an update the size
 //!    probe and [`Agent::offer`];
-//! 4. otherwise [`EdgeEvent::Idle`]: the caller may sleep.
+//! 4. otherwise [`Event::Idle`]: the caller may sleep.
 //!
 //! Time comes from the caller (`now_ms`, a [`Clock`](crate::time::Clock) reading), so the flow
 //! itself never waits. With a blocking transport (the built-in
@@ -58,9 +60,9 @@
 //! documented `{"httpstatus":…,"message":…}`, says 2xx). A link failure, a 5xx status or
 //! `httpstatus` 500 leaves the call queued: it is sent again after `report_retry_ms`, across
 //! reboots for the final reports (the Agent keeps them in the Journal), until the Edge takes
-//! it ([`EdgeEvent::ReportFailed`]). A 4xx (400 bad request, 404 unsupported url, 406 not
+//! it ([`Event::Retry`]). A 4xx (400 bad request, 404 unsupported url, 406 not
 //! acceptable) refuses that body for good: the call is dropped and the report moves on
-//! ([`EdgeEvent::ReportRejected`]), so that one refused call does not hold up every later
+//! ([`Event::ReportRejected`]), so that one refused call does not hold up every later
 //! report.
 //!
 //! # One connection
@@ -76,13 +78,15 @@ mod events;
 #[cfg(all(test, feature = "mock"))]
 mod tests;
 
-pub use events::{EdgeCallKind, EdgeError, EdgeEvent, EdgeStats};
+use events::EdgeEvent;
+pub use events::{EdgeCallKind, EdgeError, EdgeStats};
 
 use super::config::{EdgeConfig, ID_LEN};
 use super::primed::Primed;
 use crate::agent::{Agent, AgentEvent, Application, Report, Startup};
 use crate::boot::BootError;
 use crate::flash::Storage;
+use crate::platform::Event;
 use crate::transport::ChunkSource;
 use crate::transport::http::{HttpSource, HttpTransport};
 use crate::version::MAX_VERSION_LEN;
@@ -150,7 +154,7 @@ enum Sending {
 /// use ota_client::flash::OneFlash;
 /// use ota_client::image::SignaturePolicy;
 /// use ota_client::mock::SimFlash;
-/// use ota_client::platform::enos_edge::{EdgeConfig, EdgeDevice, EdgeEvent};
+/// use ota_client::platform::enos_edge::{EdgeConfig, EdgeDevice};
 /// use ota_client::time::Clock;
 /// use ota_client::transport::http::HttpClient;
 ///
@@ -164,9 +168,12 @@ enum Sending {
 /// device.start(clock.now_ms()).unwrap();
 /// let mut buf = [0u8; 1024];
 /// loop {
-///     match device.poll(&mut buf, clock.now_ms()) {
-///         EdgeEvent::Idle | EdgeEvent::Waiting => std::thread::sleep(std::time::Duration::from_millis(100)),
-///         _ => {}
+///     let event = device.poll(&mut buf, clock.now_ms());
+///     if event.is_reboot() {
+///         break; // staged and reported: reset into the new image
+///     }
+///     if event.is_idle() {
+///         std::thread::sleep(std::time::Duration::from_millis(100));
 ///     }
 /// }
 /// # }
@@ -181,7 +188,7 @@ pub struct EdgeDevice<
 > {
     agent: Agent<S, A, K, L>,
     config: EdgeConfig<N>,
-    source: HttpSource<'static, T, heapless::String<L>>,
+    source: HttpSource<T, heapless::String<L>, &'static str>,
     /// The first image byte, read by the size probe, not yet handed to the engine.
     held: Option<u8>,
     /// The update under way (or staged) and the id of its download.
@@ -196,6 +203,8 @@ pub struct EdgeDevice<
     last_progress: Option<u8>,
     /// The `assetId` the Edge named in its last answer (used when the configured one is empty).
     learned_asset_id: heapless::String<ID_LEN>,
+    last_call: Option<EdgeCallKind>,
+    last_error: Option<EdgeError>,
     stats: EdgeStats,
 }
 
@@ -208,7 +217,7 @@ impl<T: HttpTransport, S: Storage, A: Application, const K: usize, const L: usiz
         Self {
             agent,
             config,
-            source: HttpSource::with_url(transport, heapless::String::new(), None),
+            source: HttpSource::with_url(transport, heapless::String::new(), ""),
             held: None,
             current: None,
             staged: None,
@@ -219,6 +228,8 @@ impl<T: HttpTransport, S: Storage, A: Application, const K: usize, const L: usiz
             report_due_ms: 0,
             last_progress: None,
             learned_asset_id: heapless::String::new(),
+            last_call: None,
+            last_error: None,
             stats: EdgeStats::default(),
         }
     }
@@ -302,8 +313,32 @@ impl<T: HttpTransport, S: Storage, A: Application, const K: usize, const L: usiz
         self.local.is_some() || self.sending.is_some() || self.agent.next_report().is_some()
     }
 
-    /// Does the next piece of work (see the [module docs](self)).
-    pub fn poll(&mut self, buf: &mut [u8], now_ms: u64) -> EdgeEvent {
+    /// Does the next piece of work (see the [module docs](self)); `buf` is the chunk buffer.
+    pub fn poll(&mut self, buf: &mut [u8], now_ms: u64) -> Event {
+        if self.agent.reboot_pending() && !self.report_pending() {
+            return Event::Reboot;
+        }
+        let step = self.step(buf, now_ms);
+        match step {
+            EdgeEvent::Reported(call) | EdgeEvent::ReportRejected { call, .. } => self.last_call = Some(call),
+            EdgeEvent::CheckFailed(e) | EdgeEvent::ReportFailed(e) => self.last_error = Some(e),
+            _ => {}
+        }
+        step.into()
+    }
+
+    /// The last report call the Edge answered (accepted: [`Event::Reported`], or refused:
+    /// [`Event::ReportRejected`]).
+    pub fn last_call(&self) -> Option<EdgeCallKind> {
+        self.last_call
+    }
+
+    /// Why the last exchange that answered [`Event::Retry`] failed.
+    pub fn last_error(&self) -> Option<EdgeError> {
+        self.last_error
+    }
+
+    fn step(&mut self, buf: &mut [u8], now_ms: u64) -> EdgeEvent {
         if now_ms >= self.report_due_ms && self.report_pending() {
             if self.asset_id().is_empty() {
                 // Reports name the device by `assetId`: learn it from a checkversion answer

@@ -6,12 +6,13 @@ use std::vec::Vec;
 
 use proptest::prelude::*;
 
-use super::{EdgeDevice, EdgeEvent};
+use super::EdgeDevice;
 use crate::Version;
 use crate::agent::{Agent, AgentConfig, Application};
 use crate::boot::{Layout, Phase, Strategy as BootStrategy};
 use crate::flash::{OneFlash, Partition};
 use crate::mock::SimFlash;
+use crate::platform::Event;
 use crate::platform::enos_edge::{EdgeConfig, EdgeEndpoints, UpgradeMode};
 use crate::transport::http::{ContentRange, HttpError, HttpTransport, Response};
 
@@ -134,7 +135,7 @@ proptest! {
         let mut buf = [0u8; 512];
         for step in 0..400u64 {
             let event = device.poll(&mut buf, step * 50);
-            prop_assert_ne!(event, EdgeEvent::Staged);
+            prop_assert!(!matches!(event, Event::Staged | Event::Reboot), "{event:?}");
         }
         let phase = device.agent_mut().boot_state().unwrap().phase;
         prop_assert!(matches!(phase, Phase::Idle), "{phase:?}");
