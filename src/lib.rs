@@ -23,8 +23,10 @@
 //!   IoTDA and EnOS cloud (MQTT, [`platform::flow`]) and Huawei PCP (LwM2M).
 //! - [`version`], [`offer`], [`failure`], [`time`]: protocol-neutral types every platform
 //!   maps onto.
-//! - [`mock`] (feature `mock`): [`SimFlash`](mock::SimFlash), a simulated NOR flash with
-//!   power-loss injection, fault-injecting transports and mock platform servers.
+//! - [`mock`]: host test doubles. Feature `sim`: [`SimFlash`](mock::SimFlash), a simulated
+//!   NOR flash with power-loss injection, and fault-injecting transports, with no platform,
+//!   MQTT client or crypto. Feature `mock`: those plus the mock platform servers and the
+//!   cloud side of the codecs.
 //!
 //! The library is `#![no_std]`, allocation-free and `#![forbid(unsafe_code)]`; buffers are
 //! sized by the caller through const generics or slices, and no input (from flash, a transport
@@ -58,7 +60,7 @@ pub mod time;
 pub mod transport;
 pub mod version;
 
-#[cfg(feature = "mock")]
+#[cfg(feature = "sim")]
 pub mod mock;
 
 pub use failure::FailureCause;

@@ -1,4 +1,4 @@
-//! A real HTTP/1.1 server on loopback for host tests (feature `mock`): serves files with
+//! A real HTTP/1.1 server on loopback for host tests (feature `sim`): serves files with
 //! `Range`, records every request, and injects faults on request.
 //!
 //! ```

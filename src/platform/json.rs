@@ -5,7 +5,9 @@
 //! before it reads a value (it has no `deserialize_any`), so it cannot accept "a number or a
 //! string" for one field. This reader validates a whole document once (syntax, UTF-8,
 //! nesting depth), then hands out [`Value`]s that borrow from the input and convert
-//! leniently. Uplinks are still encoded with `serde-json-core`.
+//! leniently. It is the one JSON reader of the crate: Tencent, Huawei IoTDA, EnOS cloud and
+//! EnOS Edge all decode with it; messages are encoded with `serde-json-core` (the
+//! `platform::encode` helpers).
 //!
 //! Nothing here allocates or panics: every index is checked and nesting is bounded by
 //! [`MAX_DEPTH`].
@@ -134,15 +136,6 @@ pub(crate) fn parse_object_with_duplicates(payload: &[u8]) -> Result<Object<'_>,
         Value::Obj(o) => Ok(o),
         _ => Err(DecodeError::NotAMessage),
     }
-}
-
-/// Validates `payload` as one JSON document of any shape and refuses it when an object in it
-/// repeats a key: the pre-check of decoders that read the document with another parser
-/// (`serde-json-core`, which keeps the first of two fields it does not know and reads keys
-/// without resolving escapes).
-pub(crate) fn check_document(payload: &[u8]) -> Result<(), DecodeError> {
-    let (_, text) = validate(payload)?;
-    check_unique_keys(text)
 }
 
 /// Validates `payload` as one JSON document: the top-level value and its text.
@@ -794,7 +787,6 @@ mod tests {
             r#"{"tab\t":1,"tab\u0009":2}"#,
         ] {
             assert_eq!(parse_object(doc.as_bytes()).map(|_| ()), dup, "{doc}");
-            assert_eq!(check_document(doc.as_bytes()), dup, "{doc}");
         }
         // Not repeats: the same key in different objects, a key equal to a value, keys that
         // differ only after a surrogate, a lone surrogate next to a real character.
@@ -807,9 +799,7 @@ mod tests {
         ] {
             assert!(parse_object(doc.as_bytes()).is_ok(), "{doc}");
         }
-        assert_eq!(check_document(br#"[{"x":1},{"x":1,"x":2}]"#), dup, "any top-level value");
-        assert_eq!(check_document(b"[1,2]"), Ok(()));
-        assert_eq!(check_document(br#"{"x":1"#), Err(DecodeError::Truncated));
+        assert_eq!(parse_object(br#"{"x":1"#).map(|_| ()), Err(DecodeError::Truncated));
         // The lenient reading keeps the first, for naming a refused message only.
         let o = parse_object_with_duplicates(br#"{"version":"1","ver\u0073ion":"2"}"#).unwrap();
         assert_eq!(o.text("version"), Ok("1"));
@@ -878,13 +868,11 @@ mod tests {
         fn the_scanner_never_panics(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
             let _ = parse_object(&raw);
             let _ = parse_object_with_duplicates(&raw);
-            let _ = check_document(&raw);
         }
 
         #[test]
         fn the_scanner_never_panics_on_json_like_text(raw in r#"[{}\[\]",:\\u0-9a-fA-F tfnrl]{0,120}"#) {
             let _ = parse_object(raw.as_bytes());
-            let _ = check_document(raw.as_bytes());
             if let Ok(o) = parse_object_with_duplicates(raw.as_bytes()) {
                 for (k, _) in o.members() {
                     let _ = o.get(k);

@@ -27,7 +27,7 @@
 //! or its request `id` on EnOS cloud; the first one when the name itself is repeated): the
 //! Agent never sees it.
 
-#[cfg(any(feature = "tencent", feature = "huawei", feature = "enos"))]
+#[cfg(any(feature = "tencent", feature = "huawei", feature = "enos", feature = "enos-edge"))]
 // Shared by several platforms: with only some of them built, some helpers go unused.
 #[cfg_attr(
     not(all(feature = "tencent", feature = "huawei", feature = "enos", feature = "enos-edge")),

@@ -4,6 +4,8 @@
 //! [`Packet`] is a zero-copy view over a byte buffer in the manner of a wire module: build
 //! it with [`Packet::new_checked`], which checks the length before any field is read.
 //! [`PlatformMessage`] and [`DeviceMessage`] are the parsed messages of each direction.
+//! A device parses [`PlatformMessage`]s and emits [`DeviceMessage`]s; the reverse (the
+//! platform's side, for the mock platform) is compiled only with feature `mock`.
 
 #![deny(clippy::arithmetic_side_effects)]
 
@@ -320,7 +322,9 @@ impl<'a> PlatformMessage<'a> {
         })
     }
 
-    /// Writes the message as a frame into `out` (the platform side; for tests and mocks).
+    /// Writes the message as a frame into `out` (the platform side; for tests and mocks,
+    /// feature `mock`).
+    #[cfg(feature = "mock")]
     pub fn emit(&self, out: &mut [u8]) -> Result<usize, PcpError> {
         let mut data = [0u8; 22];
         match *self {
@@ -349,6 +353,7 @@ impl<'a> PlatformMessage<'a> {
 }
 
 /// Fills in the header of a frame whose data is already at `out[HEADER_LEN..total]`.
+#[cfg(feature = "mock")]
 fn emit_in_place(code: u8, total: usize, out: &mut [u8]) -> Result<usize, PcpError> {
     let data_len = u16::try_from(total.saturating_sub(HEADER_LEN)).map_err(|_| PcpError::BufferTooSmall)?;
     let frame = out.get_mut(..total).ok_or(PcpError::BufferTooSmall)?;
@@ -415,6 +420,7 @@ impl DeviceMessage {
     /// let mut out = [0u8; 32];
     /// let n = DeviceMessage::DownloadStatus { status: 0 }.emit(&mut out).unwrap();
     /// assert_eq!(&out[..2], &[0xFF, 0xFE]);
+    /// # #[cfg(feature = "mock")]
     /// assert_eq!(DeviceMessage::parse(&out[..n]), Ok(DeviceMessage::DownloadStatus { status: 0 }));
     /// ```
     pub fn emit(&self, out: &mut [u8]) -> Result<usize, PcpError> {
@@ -442,7 +448,9 @@ impl DeviceMessage {
         }
     }
 
-    /// Parses and checks a whole frame from the device (the platform side; for tests and mocks).
+    /// Parses and checks a whole frame from the device (the platform side; for tests and
+    /// mocks, feature `mock`).
+    #[cfg(feature = "mock")]
     pub fn parse(frame: &[u8]) -> Result<Self, PcpError> {
         let packet = Packet::new_checked(frame)?;
         let d = frame.get(HEADER_LEN..).unwrap_or(&[]);

@@ -139,9 +139,11 @@ struct Retry {
 
 const FRESH: Retry = Retry { sent_at: None, tries: 0 };
 
-/// The device-side PCP flow.
+/// The device-side PCP flow. (The example plays the platform with the cloud side of the
+/// codec, feature `mock`.)
 ///
 /// ```
+/// # #[cfg(feature = "mock")] {
 /// use ota_client::platform::huawei_pcp::codec::{version_field, DeviceMessage, PlatformMessage};
 /// use ota_client::platform::huawei_pcp::flow::{FlowConfig, PcpFlow};
 /// let mut flow = PcpFlow::new(version_field("1.0").unwrap(), 64 * 1024, FlowConfig::default());
@@ -151,6 +153,7 @@ const FRESH: Retry = Retry { sent_at: None, tries: 0 };
 /// let mut out = [0u8; 32];
 /// let m = flow.poll_transmit(0, &mut out).unwrap();
 /// assert!(matches!(DeviceMessage::parse(&out[..m]), Ok(DeviceMessage::Version { result: 0, .. })));
+/// # }
 /// ```
 #[derive(Debug, Clone)]
 pub struct PcpFlow {

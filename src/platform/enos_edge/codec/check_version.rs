@@ -1,16 +1,17 @@
 //! checkversion: the device's request and the Edge's two answers.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{CodecError, IntField, decode, decode_int_or_text, encode};
+use super::{CodecError, encode, int_field, parse, raw_text};
 use crate::Version;
 use crate::offer::{Digest, Offer};
+use crate::platform::json::{Value, unescape_into};
 
 /// `POST /checkversion` request body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CheckVersion<'a> {
     /// Device ID.
-    #[serde(rename = "assetId", borrow)]
+    #[serde(rename = "assetId")]
     pub asset_id: &'a str,
     /// Version the device runs.
     pub version: &'a str,
@@ -31,22 +32,15 @@ pub fn encode_check_version(request: &CheckVersion<'_>, out: &mut [u8]) -> Resul
     encode(request, out)
 }
 
-/// Decodes a checkversion request (the Edge side; the mock server uses it). Missing fields
-/// decode as empty.
+/// Decodes a checkversion request (the Edge side, feature `mock`; the mock server uses it).
+/// Missing fields decode as empty; texts keep their JSON escapes.
+#[cfg(feature = "mock")]
 pub fn decode_check_version(body: &[u8]) -> Result<CheckVersion<'_>, CodecError> {
-    #[derive(Deserialize)]
-    struct Wire<'a> {
-        #[serde(rename = "assetId", borrow)]
-        asset_id: Option<&'a str>,
-        version: Option<&'a str>,
-        #[serde(rename = "serialNum")]
-        serial_num: Option<&'a str>,
-    }
-    let w: Wire<'_> = decode(body)?;
+    let obj = parse(body)?;
     Ok(CheckVersion {
-        asset_id: w.asset_id.unwrap_or(""),
-        version: w.version.unwrap_or(""),
-        serial_num: w.serial_num.unwrap_or(""),
+        asset_id: raw_text(&obj, "assetId")?.unwrap_or(""),
+        version: raw_text(&obj, "version")?.unwrap_or(""),
+        serial_num: raw_text(&obj, "serialNum")?.unwrap_or(""),
     })
 }
 
@@ -76,18 +70,6 @@ pub enum CheckVersionAnswer<'a> {
     Update(EdgeUpdate<'a>),
 }
 
-#[derive(Deserialize)]
-struct AnswerWire<'a, N> {
-    #[serde(rename = "assetId", borrow)]
-    asset_id: Option<&'a str>,
-    version: Option<&'a str>,
-    code: Option<N>,
-    #[serde(rename = "signMethod")]
-    sign_method: Option<&'a str>,
-    sign: Option<&'a str>,
-    downloadurl: Option<&'a str>,
-}
-
 /// Decodes a checkversion answer.
 ///
 /// ```
@@ -99,41 +81,19 @@ struct AnswerWire<'a, N> {
 /// assert!(u.digest.md5.is_some());
 /// ```
 pub fn decode_check_version_answer(body: &[u8]) -> Result<CheckVersionAnswer<'_>, CodecError> {
-    let mut answer = decode_int_or_text(body, answer_from_wire::<i64>, answer_from_wire::<&str>)?;
-    if let CheckVersionAnswer::Update(update) = &mut answer {
-        update.size = file_size(body);
-    }
-    Ok(answer)
-}
-
-/// The optional `fileSize` of an answer: a number or a string of digits that fits in `u32`;
-/// any other value is ignored (the size then comes from the download's answer).
-fn file_size(body: &[u8]) -> Option<u32> {
-    #[derive(Deserialize)]
-    struct SizeWire<N> {
-        #[serde(rename = "fileSize")]
-        file_size: Option<N>,
-    }
-    let size = match decode::<SizeWire<i64>>(body) {
-        Ok(w) => w.file_size?.int(),
-        Err(_) => decode::<SizeWire<&str>>(body).ok()?.file_size?.int(),
-    };
-    size.and_then(|n| u32::try_from(n).ok()).filter(|&n| n > 0)
-}
-
-fn answer_from_wire<N: IntField>(w: AnswerWire<'_, N>) -> Result<CheckVersionAnswer<'_>, CodecError> {
-    let code = w.code.ok_or(CodecError::MissingField)?.int().ok_or(CodecError::Malformed)?;
+    let obj = parse(body)?;
+    let code = int_field(&obj, "code")?.ok_or(CodecError::MissingField)?;
     match code {
         0 => return Ok(CheckVersionAnswer::NoUpdate),
         1 => {}
         _ => return Err(CodecError::UnknownCode),
     }
-    fn present(s: Option<&str>) -> Result<&str, CodecError> {
-        s.map(str::trim).filter(|s| !s.is_empty()).ok_or(CodecError::MissingField)
-    }
-    let version = Version::parse(present(w.version)?).map_err(|_| CodecError::BadVersion)?;
-    let digest = digest(present(w.sign_method)?, present(w.sign)?)?;
-    let download_url = present(w.downloadurl)?;
+    let present = |key: &str| -> Result<&str, CodecError> {
+        raw_text(&obj, key)?.map(str::trim).filter(|s| !s.is_empty()).ok_or(CodecError::MissingField)
+    };
+    let version = Version::parse(present("version")?).map_err(|_| CodecError::BadVersion)?;
+    let digest = digest(present("signMethod")?, present("sign")?)?;
+    let download_url = present("downloadurl")?;
     // Still JSON-escaped here: `\/` is a slash.
     let path = download_url.starts_with('/') || download_url.starts_with("\\/");
     let full = download_url.contains("://") || download_url.contains(":\\/\\/");
@@ -141,11 +101,17 @@ fn answer_from_wire<N: IntField>(w: AnswerWire<'_, N>) -> Result<CheckVersionAns
         return Err(CodecError::BadUrl);
     }
     Ok(CheckVersionAnswer::Update(EdgeUpdate {
-        asset_id: w.asset_id.unwrap_or(""),
+        asset_id: raw_text(&obj, "assetId")?.unwrap_or(""),
         version,
         digest,
         download_url,
-        size: None,
+        // The optional `fileSize`: a number or a string of digits that fits in `u32`; any
+        // other value is ignored (the size then comes from the download's answer).
+        size: obj
+            .get("fileSize")
+            .and_then(|v| v.int())
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|&n| n > 0),
     }))
 }
 
@@ -166,38 +132,10 @@ impl EdgeUpdate<'_> {
     /// `Content-Length`/`Content-Range`, or 0 while unknown.
     pub fn to_offer<const L: usize>(&self, size: u32) -> Result<Offer<L>, CodecError> {
         let mut offer = Offer::new(self.version.clone(), size, self.digest);
-        unescape_into(self.download_url, &mut offer.location)?;
+        unescape_into(Value::Str(self.download_url), &mut offer.location, "downloadurl")
+            .map_err(|_| CodecError::BadUrl)?;
         Ok(offer)
     }
-}
-
-/// Copies a JSON string body (between the quotes) into `out`, resolving the escapes.
-fn unescape_into<const L: usize>(raw: &str, out: &mut heapless::String<L>) -> Result<(), CodecError> {
-    out.clear();
-    let mut chars = raw.chars();
-    while let Some(c) = chars.next() {
-        let c = if c == '\\' {
-            match chars.next() {
-                Some('/') => '/',
-                Some('\\') => '\\',
-                Some('"') => '"',
-                Some('u') => {
-                    // Room for four characters of up to four bytes each: collecting into a
-                    // smaller string panics (heapless unwraps) on multi-byte characters.
-                    let mut hex: heapless::String<16> = heapless::String::new();
-                    for c in chars.by_ref().take(4) {
-                        hex.push(c).map_err(|_| CodecError::BadUrl)?;
-                    }
-                    u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32).ok_or(CodecError::BadUrl)?
-                }
-                _ => return Err(CodecError::BadUrl),
-            }
-        } else {
-            c
-        };
-        out.push(c).map_err(|_| CodecError::BadUrl)?;
-    }
-    Ok(())
 }
 
 /// The id that names a download in `/downloadresult/{id}`: the last path segment of
@@ -208,9 +146,10 @@ pub fn download_id(download_url: &str) -> &str {
     path.trim_end_matches('/').rsplit('/').next().unwrap_or("")
 }
 
-// Edge side encoders (the mock server answers with these)
+// Edge side encoders (the mock server answers with these; feature `mock`)
 
 /// A checkversion answer as the Edge sends it.
+#[cfg(feature = "mock")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CheckVersionAnswerBody<'a> {
     /// Device ID.
@@ -232,6 +171,7 @@ pub struct CheckVersionAnswerBody<'a> {
 }
 
 /// Encodes a checkversion answer (Edge side).
+#[cfg(feature = "mock")]
 pub fn encode_check_version_answer(
     body: &CheckVersionAnswerBody<'_>,
     out: &mut [u8],

@@ -5,16 +5,23 @@
 //! integer fields the seed is loose about (`code`, `httpstatus`, `errcode`) are accepted as
 //! a number or a string of digits.
 //!
-//! Every decoder first checks the body as a whole: it must be one well-formed JSON document
-//! ([`CodecError::Malformed`] otherwise) in which no object repeats a key, compared after
-//! unescaping ([`CodecError::DuplicateKey`]). `serde-json-core` alone would keep the first of
-//! two unknown fields and read `"ver\u0073ion"` as a key other than `version`.
+//! One JSON layer with the other platforms: bodies are read with the platforms' shared
+//! reader (the crate's `platform::json`) and written with their shared `serde-json-core`
+//! encoder. Every decoder first checks the body as a whole: it must be one well-formed JSON
+//! object ([`CodecError::Malformed`] otherwise) in which no object repeats a key, compared
+//! after unescaping ([`CodecError::DuplicateKey`]).
+//!
+//! The device encodes the checkversion request and the two reports and decodes the Edge's
+//! answers; the Edge's side (decoding requests and reports, encoding answers, for the mock
+//! Edge) is compiled only with feature `mock`.
 
 #![deny(clippy::arithmetic_side_effects)]
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::FailureCause;
+use crate::platform::encode::to_json;
+use crate::platform::json::{DecodeError, Object, Value, parse_object};
 
 mod check_version;
 mod reports;
@@ -23,14 +30,19 @@ mod status;
 mod tests;
 
 pub use check_version::{
-    CheckVersion, CheckVersionAnswer, CheckVersionAnswerBody, EdgeUpdate, decode_check_version,
-    decode_check_version_answer, download_id, encode_check_version, encode_check_version_answer,
+    CheckVersion, CheckVersionAnswer, EdgeUpdate, decode_check_version_answer, download_id,
+    encode_check_version,
 };
-pub use reports::{
-    DownloadResult, DownloadResultReport, UpdateFlag, UpdateResult, decode_download_result,
-    decode_update_result, encode_download_result, encode_update_result,
-};
-pub use status::{StatusAnswer, decode_status_answer, encode_status_answer};
+pub use reports::{DownloadResult, UpdateFlag, UpdateResult, encode_download_result, encode_update_result};
+pub use status::{StatusAnswer, decode_status_answer};
+
+// The Edge's side (request and report decoders, answer encoders), for the mock Edge.
+#[cfg(feature = "mock")]
+pub use check_version::{CheckVersionAnswerBody, decode_check_version, encode_check_version_answer};
+#[cfg(feature = "mock")]
+pub use reports::{DownloadResultReport, decode_download_result, decode_update_result};
+#[cfg(feature = "mock")]
+pub use status::encode_status_answer;
 
 /// Why a message could not be encoded or decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,48 +105,35 @@ impl CodecError {
     }
 }
 
+/// Serialises `value` into `out` with the platforms' shared encoder.
 fn encode<T: Serialize>(value: &T, out: &mut [u8]) -> Result<usize, CodecError> {
-    serde_json_core::to_slice(value, out).map_err(|_| CodecError::BufferTooSmall)
+    to_json(value, out).map_err(|_| CodecError::BufferTooSmall)
 }
 
-fn decode<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, CodecError> {
-    crate::platform::json::check_document(body).map_err(|e| match e {
-        crate::platform::json::DecodeError::DuplicateKey => CodecError::DuplicateKey,
+/// Reads `body` as one JSON object with the platforms' shared reader, which checks the whole
+/// document (syntax, UTF-8, depth) and refuses an object that repeats a key.
+fn parse(body: &[u8]) -> Result<Object<'_>, CodecError> {
+    parse_object(body).map_err(|e| match e {
+        DecodeError::DuplicateKey => CodecError::DuplicateKey,
         _ => CodecError::Malformed,
-    })?;
-    serde_json_core::from_slice(body).map(|(v, _)| v).map_err(|_| CodecError::Malformed)
+    })
 }
 
-/// An integer sent as a number or as a string of digits.
-trait IntField {
-    fn int(&self) -> Option<i64>;
-}
-
-impl IntField for i64 {
-    fn int(&self) -> Option<i64> {
-        Some(*self)
+/// The member `key` as its raw string text (JSON escapes still in); `None` when absent or
+/// `null`, [`CodecError::Malformed`] when not a string.
+fn raw_text<'a>(obj: &Object<'a>, key: &str) -> Result<Option<&'a str>, CodecError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Str(s)) => Ok(Some(s)),
+        Some(_) => Err(CodecError::Malformed),
     }
 }
 
-impl IntField for &str {
-    fn int(&self) -> Option<i64> {
-        self.trim().parse().ok()
-    }
-}
-
-/// Decodes `body` as `W<i64>`, and failing that as `W<&str>`: serde-json-core cannot look
-/// ahead at a value's type, so the two shapes are tried in turn.
-fn decode_int_or_text<'a, A, B, T>(
-    body: &'a [u8],
-    from_num: impl FnOnce(A) -> Result<T, CodecError>,
-    from_text: impl FnOnce(B) -> Result<T, CodecError>,
-) -> Result<T, CodecError>
-where
-    A: Deserialize<'a>,
-    B: Deserialize<'a>,
-{
-    match decode::<A>(body) {
-        Ok(a) => from_num(a),
-        Err(_) => from_text(decode::<B>(body)?),
+/// The member `key` as an integer sent as a number or as a string of digits; `None` when
+/// absent or `null`, [`CodecError::Malformed`] otherwise.
+fn int_field(obj: &Object<'_>, key: &str) -> Result<Option<i64>, CodecError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.int().map(Some).ok_or(CodecError::Malformed),
     }
 }

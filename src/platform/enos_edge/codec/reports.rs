@@ -1,8 +1,10 @@
 //! downloadresult and updateresult: the device's reports.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{CodecError, IntField, decode_int_or_text, encode};
+use super::{CodecError, encode};
+#[cfg(feature = "mock")]
+use super::{int_field, parse, raw_text};
 use crate::FailureCause;
 use crate::platform::enos_edge::errcode;
 
@@ -42,7 +44,8 @@ pub fn encode_download_result(body: &DownloadResult<'_>, out: &mut [u8]) -> Resu
     encode(body, out)
 }
 
-/// A downloadresult body as the Edge reads it (the mock server uses this).
+/// A downloadresult body as the Edge reads it (the mock server uses this; feature `mock`).
+#[cfg(feature = "mock")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DownloadResultReport<'a> {
     /// Device ID.
@@ -53,24 +56,16 @@ pub struct DownloadResultReport<'a> {
     pub message: &'a str,
 }
 
-#[derive(Deserialize)]
-struct DownloadResultWire<'a, N> {
-    #[serde(rename = "assetId", borrow)]
-    asset_id: Option<&'a str>,
-    code: Option<N>,
-    message: Option<&'a str>,
-}
-
-/// Decodes a downloadresult body; `code` may be a number or a string.
+/// Decodes a downloadresult body (Edge side, feature `mock`); `code` may be a number or a
+/// string.
+#[cfg(feature = "mock")]
 pub fn decode_download_result(body: &[u8]) -> Result<DownloadResultReport<'_>, CodecError> {
-    fn from<N: IntField>(w: DownloadResultWire<'_, N>) -> Result<DownloadResultReport<'_>, CodecError> {
-        Ok(DownloadResultReport {
-            asset_id: w.asset_id.unwrap_or(""),
-            code: w.code.ok_or(CodecError::MissingField)?.int().ok_or(CodecError::Malformed)?,
-            message: w.message.unwrap_or(""),
-        })
-    }
-    decode_int_or_text(body, from::<i64>, from::<&str>)
+    let obj = parse(body)?;
+    Ok(DownloadResultReport {
+        asset_id: raw_text(&obj, "assetId")?.unwrap_or(""),
+        code: int_field(&obj, "code")?.ok_or(CodecError::MissingField)?,
+        message: raw_text(&obj, "message")?.unwrap_or(""),
+    })
 }
 
 /// `flag` of an updateresult.
@@ -180,37 +175,29 @@ pub fn encode_update_result(body: &UpdateResult<'_>, out: &mut [u8]) -> Result<u
     encode(&wire, out)
 }
 
-#[derive(Deserialize)]
-struct UpdateResultWireIn<'a, N> {
-    #[serde(rename = "assetId", borrow)]
-    asset_id: Option<&'a str>,
-    version: Option<&'a str>,
-    desc: Option<&'a str>,
-    flag: Option<i64>,
-    process: Option<i64>,
-    errcode: Option<N>,
-}
-
-/// Decodes an updateresult body (the mock server uses this); `errcode` may be a number or
-/// a string, and defaults to 0 when missing.
+/// Decodes an updateresult body (Edge side, feature `mock`; the mock server uses this):
+/// `flag` and `process` are numbers, `errcode` a number or a string and 0 when missing.
+#[cfg(feature = "mock")]
 pub fn decode_update_result(body: &[u8]) -> Result<UpdateResult<'_>, CodecError> {
-    fn from<N: IntField>(w: UpdateResultWireIn<'_, N>) -> Result<UpdateResult<'_>, CodecError> {
-        let flag =
-            UpdateFlag::from_code(w.flag.ok_or(CodecError::MissingField)?).ok_or(CodecError::UnknownCode)?;
-        let process =
-            u8::try_from(w.process.ok_or(CodecError::MissingField)?).map_err(|_| CodecError::Malformed)?;
-        let errcode = match w.errcode {
-            None => 0,
-            Some(e) => e.int().and_then(|e| i32::try_from(e).ok()).ok_or(CodecError::Malformed)?,
-        };
-        Ok(UpdateResult {
-            asset_id: w.asset_id.unwrap_or(""),
-            version: w.version.unwrap_or(""),
-            desc: w.desc.unwrap_or(""),
-            flag,
-            process,
-            errcode,
-        })
-    }
-    decode_int_or_text(body, from::<i64>, from::<&str>)
+    use crate::platform::json::Value;
+    let obj = parse(body)?;
+    let number = |key: &str| match obj.get(key) {
+        None | Some(Value::Null) => Err(CodecError::MissingField),
+        Some(v @ Value::Num(_)) => v.int().ok_or(CodecError::Malformed),
+        Some(_) => Err(CodecError::Malformed),
+    };
+    let flag = UpdateFlag::from_code(number("flag")?).ok_or(CodecError::UnknownCode)?;
+    let process = u8::try_from(number("process")?).map_err(|_| CodecError::Malformed)?;
+    let errcode = match int_field(&obj, "errcode")? {
+        None => 0,
+        Some(e) => i32::try_from(e).map_err(|_| CodecError::Malformed)?,
+    };
+    Ok(UpdateResult {
+        asset_id: raw_text(&obj, "assetId")?.unwrap_or(""),
+        version: raw_text(&obj, "version")?.unwrap_or(""),
+        desc: raw_text(&obj, "desc")?.unwrap_or(""),
+        flag,
+        process,
+        errcode,
+    })
 }

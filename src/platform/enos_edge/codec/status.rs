@@ -1,8 +1,8 @@
 //! The Edge's `{"httpstatus","message"}` answers to reports.
 
-use serde::{Deserialize, Serialize};
-
-use super::{CodecError, IntField, decode_int_or_text, encode};
+#[cfg(feature = "mock")]
+use super::encode;
+use super::{CodecError, int_field, parse, raw_text};
 
 /// The Edge's answer to a report: `{"httpstatus":204|400|404|406|500,"message":…}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,13 +21,6 @@ impl StatusAnswer<'_> {
     }
 }
 
-#[derive(Deserialize)]
-struct StatusWire<'a, N> {
-    httpstatus: Option<N>,
-    #[serde(borrow)]
-    message: Option<&'a str>,
-}
-
 /// Decodes the answer to a downloadresult or updateresult. An empty body (HTTP 204) is an
 /// answer without `httpstatus`.
 ///
@@ -38,26 +31,26 @@ struct StatusWire<'a, N> {
 /// assert!(decode_status_answer(b"").unwrap().accepted(204));
 /// ```
 pub fn decode_status_answer(body: &[u8]) -> Result<StatusAnswer<'_>, CodecError> {
-    fn from<N: IntField>(w: StatusWire<'_, N>) -> Result<StatusAnswer<'_>, CodecError> {
-        let httpstatus = match w.httpstatus {
-            None => None,
-            Some(s) => Some(s.int().and_then(|s| u16::try_from(s).ok()).ok_or(CodecError::Malformed)?),
-        };
-        Ok(StatusAnswer { httpstatus, message: w.message.unwrap_or("") })
-    }
     if body.trim_ascii().is_empty() {
         return Ok(StatusAnswer { httpstatus: None, message: "" });
     }
-    decode_int_or_text(body, from::<i64>, from::<&str>)
+    let obj = parse(body)?;
+    let httpstatus = match int_field(&obj, "httpstatus")? {
+        None => None,
+        Some(s) => Some(u16::try_from(s).map_err(|_| CodecError::Malformed)?),
+    };
+    Ok(StatusAnswer { httpstatus, message: raw_text(&obj, "message")?.unwrap_or("") })
 }
 
-#[derive(Serialize)]
+#[cfg(feature = "mock")]
+#[derive(serde::Serialize)]
 struct StatusAnswerOut<'a> {
     httpstatus: u16,
     message: &'a str,
 }
 
-/// Encodes `{"httpstatus":…,"message":…}` (Edge side).
+/// Encodes `{"httpstatus":…,"message":…}` (Edge side, feature `mock`).
+#[cfg(feature = "mock")]
 pub fn encode_status_answer(httpstatus: u16, message: &str, out: &mut [u8]) -> Result<usize, CodecError> {
     encode(&StatusAnswerOut { httpstatus, message }, out)
 }

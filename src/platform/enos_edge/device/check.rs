@@ -164,14 +164,11 @@ impl<T: HttpTransport, S: Storage, A: Application, const K: usize, const L: usiz
 /// text (no JSON escapes: an id with escapes is not taken rather than taken wrong). An answer
 /// in which an object repeats a key teaches nothing: which of two ids it names is ambiguous.
 fn answer_asset_id(answer: &[u8]) -> Option<&str> {
-    #[derive(serde::Deserialize)]
-    struct Named<'a> {
-        #[serde(rename = "assetId", borrow)]
-        asset_id: Option<&'a str>,
+    use crate::platform::json::{Value, parse_object};
+    match parse_object(answer).ok()?.get("assetId")? {
+        Value::Str(id) => Some(id.trim()).filter(|a| !a.is_empty() && !a.contains('\\')),
+        _ => None,
     }
-    crate::platform::json::check_document(answer).ok()?;
-    let (named, _): (Named<'_>, usize) = serde_json_core::from_slice(answer).ok()?;
-    named.asset_id.map(str::trim).filter(|a| !a.is_empty() && !a.contains('\\'))
 }
 
 /// The `version` of an answer that did not decode as an update, when it says `code` 1 (as
