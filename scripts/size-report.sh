@@ -14,8 +14,16 @@
 #   ota-board-qemu    the test firmware scripts/qemu-board.sh runs (every scenario, with
 #                     Debug printing of library values), for reference
 # The delta column is each image minus probe-base: what the library adds.
-# Then the .text+.rodata bytes per crate of the bootloader and agent probes, and the peak
-# stack each probe used on QEMU (when qemu-system-arm is installed; fails if a probe fails).
+# Then the size probes at "s" with sha2's compact software rounds (sha2 0.11:
+# `--cfg sha2_backend_soft="compact"`, applied to SHA-256 and SHA-512) against its default
+# unrolled rounds: what the flag saves per probe. Then the .text+.rodata bytes per crate of the
+# bootloader and agent probes, and the peak stack each probe used on QEMU with either rounds
+# (when qemu-system-arm is installed; fails if a probe fails).
+#
+# A firmware crate selects the compact rounds in its own .cargo/config.toml:
+#   [target.thumbv7em-none-eabihf]
+#   rustflags = ["--cfg", 'sha2_backend_soft="compact"']
+# (RUSTFLAGS in the environment replaces config rustflags; the flag then goes there.)
 #
 # Needs arm-none-eabi-size and arm-none-eabi-nm (Debian: binutils-arm-none-eabi).
 # Usage: bash scripts/size-report.sh
@@ -30,6 +38,7 @@ for tool in arm-none-eabi-size arm-none-eabi-nm; do
 done
 
 images=(probe-base probe-journal probe-bootloader probe-app probe-agent ota-board-qemu)
+probes=(probe-base probe-journal probe-bootloader probe-app probe-agent)
 
 # Prints "text rodata data bss" of an ELF (the vector table counted in .text).
 sections() {
@@ -65,15 +74,25 @@ trap 'rm -rf "$out"' EXIT
 # "s" is the crate's own release profile: the same build as scripts/qemu-board.sh's, so after
 # it this is a no-op. "z" builds in a target directory of its own so that neither evicts the
 # other.
-for opt in s z; do
+# "c" is "s" with sha2's compact rounds, in a target directory of its own too. `--config` adds
+# the flag to the board's own target rustflags (arrays of config layers join).
+compact_cfg='target.thumbv7em-none-eabihf.rustflags=["--cfg", "sha2_backend_soft=\"compact\""]'
+compact_dir=target/size-sha2-compact
+for opt in s z c; do
     if [ "$opt" = s ]; then
         target_dir=target
         cargo build --release --quiet --bins
+    elif [ "$opt" = c ]; then
+        # The probes only: the test firmware's saving is the same sha2 code.
+        target_dir="$compact_dir"
+        cargo build --release --quiet $(printf -- '--bin %s ' "${probes[@]}") --target-dir "$target_dir" \
+            --config "$compact_cfg"
     else
         target_dir="target/size-opt-$opt"
         CARGO_PROFILE_RELEASE_OPT_LEVEL="$opt" cargo build --release --quiet --bins --target-dir "$target_dir"
     fi
-    for img in "${images[@]}"; do
+    if [ "$opt" = c ]; then built=("${probes[@]}"); else built=("${images[@]}"); fi
+    for img in "${built[@]}"; do
         cp "$target_dir/thumbv7em-none-eabihf/release/$img" "$out/$opt-$img.elf"
     done
 done
@@ -93,6 +112,27 @@ for opt in s z; do
     done
 done
 
+# sha2's row of by_crate: .text+.rodata of its named symbols in an ELF (0 if none).
+sha2_bytes() {
+    by_crate "$1" | awk -F'|' '$2 == " sha2 " { n = $3 + 0 } END { print n + 0 }'
+}
+
+printf '\nsha2 rounds, opt-level "s": flash with the default unrolled rounds against the compact rounds\n'
+printf '(--cfg sha2_backend_soft="compact"; a firmware sets it in .cargo/config.toml:\n'
+printf ' [target.thumbv7em-none-eabihf] rustflags = ["--cfg", '"'"'sha2_backend_soft="compact"'"'"'])\n\n'
+printf '| image | flash, unrolled | flash, compact | compact saves | sha2 bytes, unrolled | sha2 bytes, compact | ota-client adds (flash), compact |\n'
+printf '|---|---:|---:|---:|---:|---:|---:|\n'
+base=""
+for img in "${probes[@]}"; do
+    read -r text rodata data _ < <(sections "$out/s-$img.elf")
+    unrolled=$((text + rodata + data))
+    read -r text rodata data _ < <(sections "$out/c-$img.elf")
+    compact=$((text + rodata + data))
+    if [ -z "$base" ]; then base=$compact; delta="-"; else delta="+$((compact - base))"; fi
+    printf '| %s | %d | %d | %d | %d | %d | %s |\n' "$img" "$unrolled" "$compact" "$((unrolled - compact))" \
+        "$(sha2_bytes "$out/s-$img.elf")" "$(sha2_bytes "$out/c-$img.elf")" "$delta"
+done
+
 for img in probe-bootloader probe-agent; do
     printf '\n%s, opt-level "s": .text+.rodata of named symbols per crate (after LTO inlining)\n\n' "$img"
     printf '| crate | bytes |\n|---|---:|\n'
@@ -101,19 +141,23 @@ done
 
 if command -v qemu-system-arm >/dev/null 2>&1; then
     printf '\nPeak stack on QEMU mps2-an386, opt-level "s" (whole program, from reset)\n\n'
-    printf '| image | peak stack |\n|---|---:|\n'
-    for img in probe-base probe-journal probe-bootloader probe-app probe-agent; do
-        if ! run_log=$(timeout -k 10 60 qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -nographic -monitor none \
-            -serial none -semihosting-config enable=on,target=native -kernel "$out/s-$img.elf" </dev/null 2>&1); then
-            printf '%s\nFAIL: %s failed on QEMU; no stack figure\n' "$run_log" "$img" >&2
-            exit 1
-        fi
-        peak=$(sed -n "s/^$img: peak stack \([0-9]*\) B$/\1/p" <<<"$run_log")
-        if [ -z "$peak" ]; then
-            printf '%s\nFAIL: %s printed no peak stack line\n' "$run_log" "$img" >&2
-            exit 1
-        fi
-        printf '| %s | %s B |\n' "$img" "$peak"
+    printf '| image | peak stack, sha2 unrolled | peak stack, sha2 compact |\n|---|---:|---:|\n'
+    for img in "${probes[@]}"; do
+        peaks=()
+        for opt in s c; do
+            if ! run_log=$(timeout -k 10 60 qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -nographic -monitor none \
+                -serial none -semihosting-config enable=on,target=native -kernel "$out/$opt-$img.elf" </dev/null 2>&1); then
+                printf '%s\nFAIL: %s (%s) failed on QEMU; no stack figure\n' "$run_log" "$img" "$opt" >&2
+                exit 1
+            fi
+            peak=$(sed -n "s/^$img: peak stack \([0-9]*\) B$/\1/p" <<<"$run_log")
+            if [ -z "$peak" ]; then
+                printf '%s\nFAIL: %s (%s) printed no peak stack line\n' "$run_log" "$img" "$opt" >&2
+                exit 1
+            fi
+            peaks+=("$peak B")
+        done
+        printf '| %s | %s | %s |\n' "$img" "${peaks[0]}" "${peaks[1]}"
     done
 else
     printf '\n(qemu-system-arm not installed: peak stack not measured; apt-get install -y qemu-system-arm)\n'
@@ -122,23 +166,23 @@ fi
 # Image signatures: probe-agent-signed (SignaturePolicy::Required, Ed25519 over the body's
 # SHA-256) against probe-agent, each in a target directory of its own because the board's
 # feature `signed` turns on ota-client's `ed25519` for every binary it builds. Once as is, once
-# with sha2's compact software rounds (sha2 0.11: `--cfg sha2_backend_soft="compact"` in the
-# rustflags; 0.10's feature `force-soft-compact` is gone): Ed25519 needs SHA-512, whose
-# unrolled rounds are most of the default figure. The signed probe also runs on QEMU: the
+# with sha2's compact software rounds (0.10's feature `force-soft-compact` is gone in 0.11):
+# Ed25519 needs SHA-512, whose unrolled rounds are most of the default figure. The unsigned
+# probe-agent of either is the one built above. The signed probe also runs on QEMU: the
 # Ed25519 check passing on the Cortex-M4, and its peak stack.
 printf '\nImage signatures (opt-level "s"): flash of probe-agent-signed against probe-agent\n\n'
 printf '| sha2 rounds | probe-agent | probe-agent-signed | signatures add (flash) | peak stack unsigned | peak stack signed |\n'
 printf '|---|---:|---:|---:|---:|---:|\n'
-# `--config` adds the flag to the board's own target rustflags (arrays of config layers join).
-compact_cfg='target.thumbv7em-none-eabihf.rustflags=["--cfg", "sha2_backend_soft=\"compact\""]'
 for variant in unrolled compact; do
-    if [ "$variant" = unrolled ]; then extra=(); else extra=(--config "$compact_cfg"); fi
-    # The unrolled plain build is the "s" build above.
-    if [ "$variant" = unrolled ]; then plain_dir=target; else plain_dir="target/size-sig-$variant-plain"; fi
+    if [ "$variant" = unrolled ]; then
+        extra=()
+        plain_elf="$out/s-probe-agent.elf"
+    else
+        extra=(--config "$compact_cfg")
+        plain_elf="$out/c-probe-agent.elf"
+    fi
     signed_dir="target/size-sig-$variant-signed"
-    cargo build --release --quiet --bin probe-agent --target-dir "$plain_dir" ${extra[@]+"${extra[@]}"}
     cargo build --release --quiet --bin probe-agent-signed --features signed --target-dir "$signed_dir" ${extra[@]+"${extra[@]}"}
-    plain_elf="$plain_dir/thumbv7em-none-eabihf/release/probe-agent"
     signed_elf="$signed_dir/thumbv7em-none-eabihf/release/probe-agent-signed"
     read -r pt pr pd _ < <(sections "$plain_elf")
     read -r st sr sd _ < <(sections "$signed_elf")
