@@ -3,7 +3,6 @@
 //! in tests/agent_lifecycle.rs (the bootloader's `prepare_boot` on the same flash, then a
 //! fresh Agent and Flow).
 
-#![allow(dead_code)]
 
 use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;
@@ -21,7 +20,7 @@ use ota_client::platform::flow::{Dialect, EnosDialect, Flow, HuaweiDialect, Inbo
 use ota_client::time::{Clock, StdClock};
 use ota_client::transport::http::{HttpClient, TcpConnector};
 use ota_client::transport::mqtt_std::StdMqttClient;
-use ota_client::{Offer, Version};
+use ota_client::Version;
 
 pub const E: u32 = 4096;
 pub type Flash = SimFlash<4, 4096>;
@@ -220,9 +219,4 @@ impl Device {
 /// A test image of `len` bytes.
 pub fn image(len: usize, seed: u32) -> Vec<u8> {
     (0..len as u32).map(|i| (i ^ seed).wrapping_mul(2_654_435_761).to_le_bytes()[2]).collect()
-}
-
-/// Builds an offer for `bytes` the way `offer` likes (digest kind, token).
-pub fn with_location(offer: Offer, url: &str) -> Offer {
-    offer.with_location(url).unwrap()
 }

@@ -9,7 +9,7 @@
 //! Needs `mosquitto` (`apt-get install -y mosquitto`); fails with that message otherwise.
 
 use std::ops::ControlFlow;
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 
