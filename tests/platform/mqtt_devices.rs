@@ -8,8 +8,8 @@
 //!
 //! Needs `mosquitto` (`apt-get install -y mosquitto`); fails with that message otherwise.
 
-use std::ops::ControlFlow;
 use crate::support;
+use std::ops::ControlFlow;
 
 use std::time::{Duration, Instant};
 

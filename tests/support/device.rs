@@ -1,14 +1,14 @@
 //! A simulated device for the MQTT platform tests: SimFlash, the Agent, a platform
 //! [`Flow`] over the std MQTT client, downloads over HTTP from loopback; reboots simulated as
-//! in tests/agent_lifecycle.rs (the bootloader's `prepare_boot` on the same flash, then a
+//! in tests/agent/agent_lifecycle.rs (the bootloader's `prepare_boot` on the same flash, then a
 //! fresh Agent and Flow).
-
 
 use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use ota_client::Version;
 use ota_client::agent::{
     Agent, AgentConfig, AgentEvent, Application, Decision, OfferOutcome, Report, Startup,
 };
@@ -20,7 +20,6 @@ use ota_client::platform::flow::{Dialect, EnosDialect, Flow, HuaweiDialect, Inbo
 use ota_client::time::{Clock, StdClock};
 use ota_client::transport::http::{HttpClient, TcpConnector};
 use ota_client::transport::mqtt_std::StdMqttClient;
-use ota_client::Version;
 
 pub const E: u32 = 4096;
 pub type Flash = SimFlash<4, 4096>;

@@ -4,7 +4,6 @@
 //! Needs the Debian package `mosquitto` (`apt-get install -y mosquitto`). When the binary is
 //! missing the test fails with that instruction; it never skips.
 
-
 use std::fs::File;
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
