@@ -6,8 +6,6 @@
 //! handles: `mock::SharedFlash` is a `NorFlash` over one `SimFlash` (every operation borrows
 //! it for that call only), and [`App`] keeps its counters in cells.
 
-#![allow(dead_code)]
-
 use std::cell::Cell;
 use std::rc::Rc;
 

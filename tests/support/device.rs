@@ -1,15 +1,14 @@
 //! A simulated device for the MQTT platform tests: SimFlash, the Agent, a platform
 //! [`Flow`] over the std MQTT client, downloads over HTTP from loopback; reboots simulated as
-//! in tests/agent_lifecycle.rs (the bootloader's `prepare_boot` on the same flash, then a
+//! in tests/agent/agent_lifecycle.rs (the bootloader's `prepare_boot` on the same flash, then a
 //! fresh Agent and Flow).
-
-#![allow(dead_code)]
 
 use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use ota_client::Version;
 use ota_client::agent::{Agent, AgentConfig, Application, Decision, OfferOutcome, Report, Startup};
 use ota_client::boot::{BootControl, BootLoader, Layout, Phase, Strategy};
 use ota_client::flash::{Journal, OneFlash, Partition};
@@ -20,7 +19,6 @@ use ota_client::platform::flow::{Dialect, EnosDialect, Flow, HuaweiDialect, Inbo
 use ota_client::time::{Clock, StdClock};
 use ota_client::transport::http::{HttpClient, HttpSource, TcpConnector};
 use ota_client::transport::mqtt_std::StdMqttClient;
-use ota_client::{Offer, Version};
 
 pub const E: u32 = 4096;
 pub type Flash = SimFlash<4, 4096>;
@@ -216,9 +214,4 @@ impl Device {
 /// A test image of `len` bytes.
 pub fn image(len: usize, seed: u32) -> Vec<u8> {
     (0..len as u32).map(|i| (i ^ seed).wrapping_mul(2_654_435_761).to_le_bytes()[2]).collect()
-}
-
-/// Builds an offer for `bytes` the way `offer` likes (digest kind, token).
-pub fn with_location(offer: Offer, url: &str) -> Offer {
-    offer.with_location(url).unwrap()
 }

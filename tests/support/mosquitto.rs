@@ -4,11 +4,9 @@
 //! Needs the Debian package `mosquitto` (`apt-get install -y mosquitto`). When the binary is
 //! missing the test fails with that instruction; it never skips.
 
-#![allow(dead_code)]
-
 use std::fs::File;
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -74,11 +72,6 @@ impl Mosquitto {
     /// The port it listens on (127.0.0.1).
     pub fn port(&self) -> u16 {
         self.port
-    }
-
-    /// The directory holding its config and logs.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     /// Stops the broker (clients see their sessions drop).

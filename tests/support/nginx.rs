@@ -5,8 +5,6 @@
 //! Needs the Debian package `nginx` (`apt-get install -y nginx`). When the binary is missing
 //! the test fails with that instruction; it never skips.
 
-#![allow(dead_code)]
-
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

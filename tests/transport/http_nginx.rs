@@ -5,7 +5,7 @@
 //! file through `HttpSource`, cuts the connection mid-body, resumes with `Range`, and stops
 //! nginx. Without the nginx binary it fails and says how to install it.
 
-mod support;
+use crate::support;
 
 use ota_client::transport::http::{HttpClient, HttpSource, TcpConnector};
 use ota_client::transport::{ChunkSource, SourceError};

@@ -2,7 +2,7 @@
 //! reports done has the exact image in the slot; any failure leaves the active slot and the
 //! journal intact; and a later attempt against a healthy server completes.
 
-mod download_rig;
+use crate::download_rig;
 
 use download_rig::*;
 use ota_client::FailureCause;

@@ -7,8 +7,7 @@ use ota_client::boot::{BootControl, Phase, Strategy};
 use ota_client::mock::{ChunkServer, Fault};
 use ota_client::{Digest, FailureCause, Offer};
 
-#[path = "support/agent_rig.rs"]
-mod rig;
+use crate::support::agent_rig as rig;
 use rig::*;
 
 #[test]

@@ -8,8 +8,7 @@ use ota_client::image::{ImageInfo, Slot};
 use ota_client::mock::SimFlash;
 use sha2::{Digest, Sha256};
 
-#[path = "support/slots.rs"]
-mod slots;
+use crate::support::slots;
 use slots::write_image;
 
 const E: u32 = 1024;

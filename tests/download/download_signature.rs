@@ -5,7 +5,7 @@
 //! trailers; a power cut at every flash operation of a signed download (cuts inside the
 //! trailer included) resumes, completes and verifies after the reboot.
 
-mod download_rig;
+use crate::download_rig;
 
 use download_rig::*;
 use ota_client::agent::{Agent, AgentConfig, AgentEvent, OfferOutcome};

@@ -4,7 +4,7 @@
 //! is bit-exact, the active slot untouched, and the bytes fetched again stay within one
 //! checkpoint interval plus one chunk.
 
-mod download_rig;
+use crate::download_rig;
 
 use download_rig::*;
 use ota_client::download::{Download, DownloadConfig};

@@ -12,8 +12,7 @@ use ota_client::mock::{SimFlash, manifest, power_sweep, public_key, sign_image};
 use sha2::{Digest, Sha256};
 use std::sync::LazyLock;
 
-#[path = "support/slots.rs"]
-mod slots;
+use crate::support::slots;
 use slots::write_image;
 
 const E: u32 = 1024;

@@ -1,6 +1,5 @@
 //! Shared set-up of the download tests: a flash with a state partition, an "active" slot A
 //! full of a pattern, and the target slot B.
-#![allow(dead_code)]
 
 use ota_client::download::{Checkpoint, Download, VerifiedImage};
 use ota_client::flash::{Journal, Partition, Storage, kinds};

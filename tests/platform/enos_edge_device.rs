@@ -6,7 +6,7 @@
 //! flash, then a new Agent and a new device. Time is simulated (`now` advances 10 ms a poll),
 //! so no assert depends on speed.
 
-mod support;
+use crate::support;
 
 use std::cell::Cell;
 

@@ -8,8 +8,8 @@
 //!
 //! Needs `mosquitto` (`apt-get install -y mosquitto`); fails with that message otherwise.
 
+use crate::support;
 use std::ops::ControlFlow;
-mod support;
 
 use std::time::{Duration, Instant};
 

@@ -5,8 +5,7 @@
 //! download; a version-climbing broker; a failing offer repeated; a source that trickles.
 //! The wear figures these print are quoted in `docs/security.md`.
 
-#[path = "support/agent_rig.rs"]
-mod rig;
+use crate::support::agent_rig as rig;
 
 use ota_client::agent::{AgentConfig, AgentEvent, OfferOutcome};
 use ota_client::boot::{BootControl, Phase, Strategy};

@@ -4,7 +4,7 @@
 //!
 //! Needs `mosquitto` (`apt-get install -y mosquitto`); fails with that message otherwise.
 
-mod support;
+use crate::support;
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! bad input: it completes once the link recovers or fails with the right cause, and a
 //! corrupt image is never reported done.
 
-mod download_rig;
+use crate::download_rig;
 
 use download_rig::*;
 use ota_client::download::{Download, DownloadConfig};

@@ -10,8 +10,7 @@ use ota_client::image::SignaturePolicy;
 use ota_client::mock::ChunkServer;
 use ota_client::{FailureCause, JobId};
 
-#[path = "support/agent_rig.rs"]
-mod rig;
+use crate::support::agent_rig as rig;
 use ota_client::boot::Strategy;
 use rig::*;
 

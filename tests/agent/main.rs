@@ -1,0 +1,12 @@
+//! Integration tests of the Agent: its lifecycle, its reports, attacks against its defaults
+//! and whole-lifecycle power-cut sweeps (bootloader and Agent together).
+
+#[path = "../support"]
+mod support {
+    pub mod agent_rig;
+}
+
+mod agent_lifecycle;
+mod agent_reports;
+mod attacks;
+mod lifecycle_sweep;
