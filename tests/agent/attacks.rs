@@ -5,16 +5,15 @@
 //! download; a version-climbing broker; a failing offer repeated; a source that trickles.
 //! The wear figures these print are quoted in `docs/security.md`.
 
-use crate::support::agent_rig as rig;
+use crate::support::sim_device::*;
 
 use ota_client::agent::{AgentConfig, AgentEvent, OfferOutcome};
-use ota_client::boot::{BootControl, Phase, Strategy};
+use ota_client::boot::{Phase, Strategy};
 use ota_client::download::DEFAULT_OVERALL_TIMEOUT_MS;
 use ota_client::image::Slot;
 use ota_client::image::{SignaturePolicy, TrustedKey};
 use ota_client::mock::{ChunkServer, manifest, public_key, sign_image};
 use ota_client::{Digest, FailureCause, Offer};
-use rig::*;
 use std::sync::LazyLock;
 
 const SECRET: [u8; 32] = [0x6B; 32];
@@ -28,7 +27,7 @@ fn signed_config() -> AgentConfig {
 
 /// Erases of the update slot (slot B under Select when A is active) and of the state
 /// partition since the flash's statistics were last reset.
-fn wear(dev: &Device) -> (u64, u32, u64) {
+fn wear(dev: &SimDevice) -> (u64, u32, u64) {
     let stats = dev.storage.0.borrow().stats().clone();
     let slot = dev.layout.slot(Slot::B).part;
     let (from, to) = (slot.offset() / E, (slot.offset() + slot.size()) / E);
@@ -43,10 +42,9 @@ fn wear(dev: &Device) -> (u64, u32, u64) {
 
 #[test]
 fn a_genuine_old_release_is_refused_as_a_downgrade() {
-    let mut dev = Device::new(Strategy::Select);
-    let mut app = App::default();
-    let old = image(30_000);
-    let (mut agent, _journal, _) = dev.agent("2.0.0", &mut app);
+    let mut dev = SimDevice::new(Strategy::Select);
+    let old = image(30_000, 0);
+    let (mut agent, _) = dev.start("2.0.0");
     dev.storage.0.borrow_mut().reset_stats();
     let outcome = agent.offer(offer_for(&old, "1.0.0"), 0);
     assert_eq!(outcome, OfferOutcome::Refused(FailureCause::Downgrade));
@@ -54,7 +52,7 @@ fn a_genuine_old_release_is_refused_as_a_downgrade() {
     assert_eq!(dev.storage.0.borrow_mut().stats().total_erases(), 0, "nothing erased");
     // Only when the configuration says so.
     let config = AgentConfig { allow_downgrade: true, ..AgentConfig::new(SignaturePolicy::Unsigned) };
-    let (mut agent, _journal, _) = dev.agent_with("2.0.0", &mut app, config);
+    let (mut agent, _) = dev.start_with("2.0.0", config);
     let outcome = agent.offer(offer_for(&old, "1.0.0"), 0);
     assert_eq!(outcome, OfferOutcome::Accepted);
 }
@@ -65,48 +63,44 @@ fn a_genuine_old_release_is_refused_as_a_downgrade() {
 /// with its signed counter.
 #[test]
 fn an_old_signed_image_relabelled_neither_installs_nor_raises_the_counter() {
-    let mut dev = Device::new(Strategy::Select);
-    let mut app = App::default();
-    let old = sign_image(&image(20_000), &manifest("1.0.0", 1, PRODUCT), &SECRET, 1);
+    let mut dev = SimDevice::new(Strategy::Select);
+    let old = sign_image(&image(20_000, 0), &manifest("1.0.0", 1, PRODUCT), &SECRET, 1);
     for label in ["3.0.0", "99.0.0"] {
-        let (mut agent, mut journal, _) = dev.agent_with("2.0.0", &mut app, signed_config());
+        let (mut agent, _) = dev.start_with("2.0.0", signed_config());
         let offer = offer_for(&old, label);
         assert_eq!(agent.offer(offer, 0), OfferOutcome::Accepted);
         let mut src = ChunkServer::new(old.clone());
-        let event = run(&mut dev, &mut agent, &mut journal, &mut src, &mut app);
+        let event = run(&mut agent, &mut src);
         assert_eq!(event, AgentEvent::Failed(FailureCause::VersionMismatch), "{label}");
-        let state = BootControl::new(dev.layout).state(&mut dev.storage, &journal).unwrap();
+        let state = dev.boot_state();
         assert_eq!((state.phase, state.min_security_counter), (Phase::Idle, 0), "{label}");
     }
-    let genuine = sign_image(&image(21_000), &manifest("3.0.0", 3, PRODUCT), &SECRET, 1);
-    let (mut agent, mut journal, _) = dev.agent_with("2.0.0", &mut app, signed_config());
+    let genuine = sign_image(&image(21_000, 0), &manifest("3.0.0", 3, PRODUCT), &SECRET, 1);
+    let (mut agent, _) = dev.start_with("2.0.0", signed_config());
     let offer = offer_for(&genuine, "3.0.0");
     assert_eq!(agent.offer(offer, 0), OfferOutcome::Accepted);
     let mut src = ChunkServer::new(genuine.clone());
-    assert_eq!(run(&mut dev, &mut agent, &mut journal, &mut src, &mut app), AgentEvent::Staged);
+    assert_eq!(run(&mut agent, &mut src), AgentEvent::Staged);
     dev.reset();
-    let (_, journal, _) = dev.agent_with("3.0.0", &mut app, signed_config());
-    let state = BootControl::new(dev.layout).state(&mut dev.storage, &journal).unwrap();
+    let (_, _) = dev.start_with("3.0.0", signed_config());
+    let state = dev.boot_state();
     assert_eq!(state.active_image.as_ref().map(|i| i.version.as_str()), Some("3.0.0"));
     assert_eq!(state.min_security_counter, 3, "the signed counter, not the offer's label");
 }
 
 /// Polls the download once per second from `from_s` for `seconds`, calling `attack(t)`
 /// before each poll with the time in seconds.
-#[allow(clippy::too_many_arguments, reason = "test helper: the pieces of one device")]
 fn download_under_attack(
-    dev: &mut Device,
+    dev: &mut SimDevice,
     agent: &mut TestAgent,
-    journal: &mut ota_client::flash::Journal,
-    app: &mut App,
     sources: &mut dyn FnMut(&TestAgent) -> usize,
     servers: &mut [ChunkServer],
     seconds: u64,
-    mut attack: impl FnMut(&mut Device, &mut TestAgent, &mut ota_client::flash::Journal, &mut App, u64),
+    mut attack: impl FnMut(&mut SimDevice, &mut TestAgent, u64),
 ) -> AgentEvent {
     let mut buf = [0u8; 1024];
     for t in 0..seconds {
-        attack(dev, agent, journal, app, t);
+        attack(dev, agent, t);
         let i = sources(agent);
         match agent.poll(&mut servers[i], &mut buf, t * 1000) {
             AgentEvent::Downloading { .. } | AgentEvent::Waiting => {}
@@ -121,10 +115,9 @@ fn download_under_attack(
 /// The download is never restarted: each slot sector is erased once.
 #[test]
 fn a_broker_alternating_offers_cannot_restart_the_download() {
-    let mut dev = Device::new(Strategy::Select);
-    let mut app = App::default();
-    let (a, b) = (image(100_000), image(90_000));
-    let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+    let mut dev = SimDevice::new(Strategy::Select);
+    let (a, b) = (image(100_000, 0), image(90_000, 0));
+    let (mut agent, _) = dev.start("1.0.0");
     dev.storage.0.borrow_mut().reset_stats();
     assert_eq!(agent.offer(offer_for(&a, "1.1.0"), 0), OfferOutcome::Accepted);
     let mut servers = [ChunkServer::new(a.clone()).with_max_chunk(1024), ChunkServer::new(b.clone())];
@@ -132,12 +125,10 @@ fn a_broker_alternating_offers_cannot_restart_the_download() {
     let event = download_under_attack(
         &mut dev,
         &mut agent,
-        &mut journal,
-        &mut app,
         &mut |agent| usize::from(agent.current_offer().is_some_and(|o| o.version.as_str() == "1.2.0")),
         &mut servers,
         100_000,
-        |_dev, agent, _journal, _app, t| {
+        |_dev, agent, t| {
             if t % 2 == 1 && switches < 50 {
                 switches += 1;
                 let outcome = agent.offer(offer_for(&b, "1.2.0"), t * 1000);
@@ -162,35 +153,25 @@ fn a_broker_alternating_offers_cannot_restart_the_download() {
 /// one restart per `supersede_after_ms` at most.
 #[test]
 fn a_version_climbing_broker_restarts_the_download_at_most_once_per_interval() {
-    let mut dev = Device::new(Strategy::Select);
-    let mut app = App::default();
-    let img = image(120_000);
-    let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+    let mut dev = SimDevice::new(Strategy::Select);
+    let img = image(120_000, 0);
+    let (mut agent, _) = dev.start("1.0.0");
     dev.storage.0.borrow_mut().reset_stats();
     assert_eq!(agent.offer(offer_for(&img, "1.1.0"), 0), OfferOutcome::Accepted);
     // 20 bytes a second: the download would take well over an hour.
     let mut servers = [ChunkServer::new(img.clone()).with_max_chunk(20)];
     let mut superseded = 0;
     let mut minor = 1;
-    download_under_attack(
-        &mut dev,
-        &mut agent,
-        &mut journal,
-        &mut app,
-        &mut |_| 0,
-        &mut servers,
-        3600,
-        |_dev, agent, _journal, _app, t| {
-            if t % 60 == 59 {
-                minor += 1;
-                // The same image under a climbing version: its MD5 is the offer's.
-                let offer = offer_for(&img, &format!("1.{minor}.0"));
-                if agent.offer(offer, t * 1000) == OfferOutcome::Accepted {
-                    superseded += 1;
-                }
+    download_under_attack(&mut dev, &mut agent, &mut |_| 0, &mut servers, 3600, |_dev, agent, t| {
+        if t % 60 == 59 {
+            minor += 1;
+            // The same image under a climbing version: its MD5 is the offer's.
+            let offer = offer_for(&img, &format!("1.{minor}.0"));
+            if agent.offer(offer, t * 1000) == OfferOutcome::Accepted {
+                superseded += 1;
             }
-        },
-    );
+        }
+    });
     let interval_s = AgentConfig::new(SignaturePolicy::Unsigned).supersede_after_ms / 1000;
     let (slot, hottest, state) = wear(&dev);
     println!(
@@ -205,21 +186,15 @@ fn a_version_climbing_broker_restarts_the_download_at_most_once_per_interval() {
 /// back-off window, and the window survives the reboot.
 #[test]
 fn a_failing_offer_repeated_is_downloaded_once_per_backoff() {
-    let mut dev = Device::new(Strategy::Select);
-    let mut app = App::default();
-    let served = image(40_000);
+    let mut dev = SimDevice::new(Strategy::Select);
+    let served = image(40_000, 0);
     let bad = Offer::new(v("1.1.0"), served.len() as u32, Digest { md5: Some([0xEE; 16]), sha256: None });
-    let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+    let (mut agent, _) = dev.start("1.0.0");
     dev.storage.0.borrow_mut().reset_stats();
     let mut server = ChunkServer::new(served.clone());
     let mut downloads = 0;
-    let try_offer = |_dev: &mut Device,
-                     agent: &mut TestAgent,
-                     _journal: &mut ota_client::flash::Journal,
-                     _app: &mut App,
-                     at_ms: u64,
-                     server: &mut ChunkServer| {
-        match agent.offer(bad.clone(), at_ms) {
+    let try_offer =
+        |agent: &mut TestAgent, at_ms: u64, server: &mut ChunkServer| match agent.offer(bad.clone(), at_ms) {
             OfferOutcome::Accepted => {
                 let mut buf = [0u8; 1024];
                 loop {
@@ -234,29 +209,21 @@ fn a_failing_offer_repeated_is_downloaded_once_per_backoff() {
             }
             OfferOutcome::Refused(FailureCause::IntegrityCheckFailure) => false,
             other => panic!("{other:?}"),
-        }
-    };
+        };
     for s in 0..20 {
-        downloads +=
-            u32::from(try_offer(&mut dev, &mut agent, &mut journal, &mut app, s * 1000, &mut server));
+        downloads += u32::from(try_offer(&mut agent, s * 1000, &mut server));
     }
     assert_eq!(downloads, 1, "20 offers a second apart: one download");
     let base = AgentConfig::new(SignaturePolicy::Unsigned).failure_backoff_ms;
-    assert!(
-        try_offer(&mut dev, &mut agent, &mut journal, &mut app, base + 1, &mut server),
-        "after the back-off: again"
-    );
+    assert!(try_offer(&mut agent, base + 1, &mut server), "after the back-off: again");
     // The second failure doubles the wait; a reboot does not end it.
     drop(agent);
-    let (mut agent, mut journal, _) = dev.agent("1.0.0", &mut app);
+    let (mut agent, _) = dev.start("1.0.0");
     for s in 0..20 {
-        assert!(
-            !try_offer(&mut dev, &mut agent, &mut journal, &mut app, s * 1000, &mut server),
-            "after the reboot, {s} s"
-        );
+        assert!(!try_offer(&mut agent, s * 1000, &mut server), "after the reboot, {s} s");
     }
-    assert!(!try_offer(&mut dev, &mut agent, &mut journal, &mut app, 2 * base - 1, &mut server));
-    assert!(try_offer(&mut dev, &mut agent, &mut journal, &mut app, 2 * base, &mut server));
+    assert!(!try_offer(&mut agent, 2 * base - 1, &mut server));
+    assert!(try_offer(&mut agent, 2 * base, &mut server));
     let (slot, hottest, state) = wear(&dev);
     println!(
         "attack: a failing offer 41 times over a reboot: 3 downloads, {} bytes fetched, {slot} slot erases, hottest slot sector {hottest}, {state} state erases",
@@ -269,10 +236,9 @@ fn a_failing_offer_repeated_is_downloaded_once_per_backoff() {
 /// default overall deadline.
 #[test]
 fn a_trickling_source_hits_the_overall_deadline() {
-    let mut dev = Device::new(Strategy::Select);
-    let mut app = App::default();
-    let img = image(8_000);
-    let (mut agent, _journal, _) = dev.agent("1.0.0", &mut app);
+    let mut dev = SimDevice::new(Strategy::Select);
+    let img = image(8_000, 0);
+    let (mut agent, _) = dev.start("1.0.0");
     assert_eq!(agent.offer(offer_for(&img, "1.1.0"), 0), OfferOutcome::Accepted);
     let mut server = ChunkServer::new(img).with_max_chunk(1);
     let mut buf = [0u8; 512];

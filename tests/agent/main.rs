@@ -3,7 +3,7 @@
 
 #[path = "../support"]
 mod support {
-    pub mod agent_rig;
+    pub mod sim_device;
 }
 
 mod agent_lifecycle;

@@ -8,28 +8,20 @@
 
 use crate::support;
 
-use std::cell::Cell;
-
-use ota_client::agent::{Agent, AgentConfig, Application, Decision, OfferOutcome, Startup};
-use ota_client::boot::{BootControl, BootLoader, BootState, Layout, Phase, Strategy};
-use ota_client::download::Checkpoint;
-use ota_client::flash::{Journal, OneFlash, Partition, kinds};
-use ota_client::image::Slot;
+use ota_client::FailureCause;
+use ota_client::agent::{Decision, OfferOutcome, Startup};
+use ota_client::boot::{Phase, Strategy};
+use ota_client::mock::CutKind;
 use ota_client::mock::enos_edge_server::{EdgeReport, EnosEdgeServer, ReportKind};
 use ota_client::mock::http_server::{Fault, MockResponse};
-use ota_client::mock::{CutKind, PowerCut, SharedFlash, SimFlash};
 use ota_client::platform::Event;
 use ota_client::platform::enos_edge::{
     EdgeCallKind, EdgeConfig, EdgeDevice, EdgeEndpoints, EdgeError, UpgradeMode,
 };
 use ota_client::transport::http::{HttpClient, HttpError, HttpTransport, Response, TcpConnector};
-use ota_client::{FailureCause, Version};
 use support::nginx::{Nginx, firmware};
+use support::sim_device::{App, E, SimDevice, Store, unsigned, v};
 
-const E: u32 = 4096;
-type Flash = SimFlash<4, 4096>;
-/// The device's flash; the test keeps a handle to look at it and cut its power.
-type Storage = OneFlash<SharedFlash<4, 4096>>;
 const ASSET: &str = "ZR3c5CfFSO";
 const SERIAL: &str = "1234-5678-90aa";
 const CHUNK: usize = 1024;
@@ -66,42 +58,6 @@ impl HttpTransport for Counting {
     }
     fn close(&mut self) {
         self.inner.close();
-    }
-}
-
-/// The application's hooks; clones share their state (the Agent owns one, the test one).
-#[derive(Clone, Default)]
-struct App(std::rc::Rc<AppState>);
-
-#[derive(Default)]
-struct AppState {
-    reboots: Cell<u32>,
-    decision: Cell<Option<Decision>>,
-    decided: Cell<u32>,
-}
-
-impl App {
-    fn declining() -> Self {
-        let app = Self::default();
-        app.decision.set(Some(Decision::Decline));
-        app
-    }
-}
-
-impl std::ops::Deref for App {
-    type Target = AppState;
-    fn deref(&self) -> &AppState {
-        &self.0
-    }
-}
-
-impl Application for App {
-    fn decide(&mut self, _version: &Version, _size: u32) -> Decision {
-        self.decided.set(self.decided.get() + 1);
-        self.decision.get().unwrap_or(Decision::AcceptNow)
-    }
-    fn request_reboot(&mut self) {
-        self.reboots.set(self.reboots.get() + 1);
     }
 }
 
@@ -158,11 +114,11 @@ impl Seen {
     }
 }
 
-type Device = EdgeDevice<Counting, Storage, App>;
+type Device = EdgeDevice<Counting, Store, App>;
 
+/// A [`SimDevice`] whose firmware runs an [`EdgeDevice`] in simulated time.
 struct Rig {
-    storage: Storage,
-    layout: Layout,
+    sim: SimDevice,
     now: u64,
     mode: UpgradeMode,
     /// The `assetId` the device is configured with.
@@ -171,44 +127,23 @@ struct Rig {
 
 impl Rig {
     fn new() -> Self {
-        let storage = OneFlash(SharedFlash::new(Flash::new((2 + 32 + 33) as usize * E as usize, 0xFF)));
-        let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
-        let layout = Layout::new::<Storage>(p(0, 2), p(2, 32), p(34, 33), Strategy::Select).unwrap();
-        Self { storage, layout, now: 0, mode: UpgradeMode::UponRequest, asset: ASSET }
+        Self { sim: SimDevice::new(Strategy::Select), now: 0, mode: UpgradeMode::UponRequest, asset: ASSET }
     }
 
-    fn journal(&mut self) -> Journal {
-        Journal::open(&mut self.storage.0, self.layout.state()).unwrap()
-    }
-
-    /// The bootloader runs at reset.
-    fn reset(&mut self) -> Slot {
-        self.storage.0.borrow_mut().power_cycle();
-        let boot = BootControl::new(self.layout);
-        let mut journal = self.journal();
-        BootLoader::new(*boot.layout())
-            .prepare_boot(&mut self.storage, &mut journal, &mut |_| {})
-            .unwrap()
-            .slot
-    }
-
-    /// A boot of the firmware: a new Agent and device over a new connection.
-    fn boot(&mut self, running: &str, endpoints: EdgeEndpoints, app: &mut App) -> (Device, Journal, Startup) {
-        let config = AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned);
-        let agent = Agent::new(self.storage.clone(), self.layout, config, v(running))
-            .unwrap()
-            .with_application(app.clone());
-        let journal = self.journal();
+    /// A boot of the firmware (after [`SimDevice::reset`], or the first one): a new Agent
+    /// and device over a new connection.
+    fn boot(&mut self, running: &str, endpoints: EdgeEndpoints) -> (Device, Startup) {
+        let agent = self.sim.agent(running, unsigned());
         let mut config = EdgeConfig::new(endpoints, self.asset, SERIAL).unwrap();
         config.poll_interval_ms = 1_000;
         config.report_retry_ms = 500;
         config.mode = self.mode;
         let mut device = EdgeDevice::new(agent, config, Counting::new());
         let startup = device.start(self.now).unwrap();
-        (device, journal, startup)
+        (device, startup)
     }
 
-    fn step(&mut self, dev: &mut Device, _journal: &mut Journal, _app: &mut App) -> Seen {
+    fn step(&mut self, dev: &mut Device) -> Seen {
         self.now += 10;
         let mut buf = [0u8; CHUNK];
         let event = dev.poll(&mut buf, self.now);
@@ -216,16 +151,10 @@ impl Rig {
     }
 
     /// Polls until `stop` holds for an event; returns every event seen.
-    fn run_until(
-        &mut self,
-        dev: &mut Device,
-        journal: &mut Journal,
-        app: &mut App,
-        mut stop: impl FnMut(&Seen) -> bool,
-    ) -> Vec<Seen> {
+    fn run_until(&mut self, dev: &mut Device, mut stop: impl FnMut(&Seen) -> bool) -> Vec<Seen> {
         let mut events = Vec::new();
         for _ in 0..100_000 {
-            let e = self.step(dev, journal, app);
+            let e = self.step(dev);
             events.push(e);
             if stop(&e) {
                 return events;
@@ -235,44 +164,21 @@ impl Rig {
     }
 
     /// Polls until something happens; returns that event.
-    fn next(&mut self, dev: &mut Device, journal: &mut Journal, app: &mut App) -> Seen {
-        *self.run_until(dev, journal, app, |e| *e != Seen::Idle).last().unwrap()
+    fn next(&mut self, dev: &mut Device) -> Seen {
+        *self.run_until(dev, |e| *e != Seen::Idle).last().unwrap()
     }
 
     /// Polls until no report waits (and at least one poll happened).
-    fn deliver_all(&mut self, dev: &mut Device, journal: &mut Journal, app: &mut App) -> Vec<Seen> {
+    fn deliver_all(&mut self, dev: &mut Device) -> Vec<Seen> {
         let mut events = Vec::new();
         for _ in 0..1_000 {
-            events.push(self.step(dev, journal, app));
+            events.push(self.step(dev));
             if !dev.report_pending() {
                 return events;
             }
         }
         panic!("reports never delivered: {:?}", &events[events.len() - 5..]);
     }
-
-    fn boot_state(&mut self) -> BootState {
-        let journal = self.journal();
-        BootControl::new(self.layout).state(&mut self.storage, &journal).unwrap()
-    }
-
-    fn checkpoint(&mut self) -> Option<Checkpoint> {
-        let journal = self.journal();
-        let mut buf = [0u8; 128];
-        journal
-            .read(&mut self.storage.0, kinds::DOWNLOAD_CHECKPOINT, &mut buf)
-            .unwrap()
-            .and_then(Checkpoint::decode)
-    }
-
-    fn slot_holds(&self, slot: Slot, image: &[u8]) -> bool {
-        let base = self.layout.slot(slot).part.offset() as usize;
-        self.storage.0.borrow().contents()[base..base + image.len()] == image[..]
-    }
-}
-
-fn v(s: &str) -> Version {
-    Version::parse(s).unwrap()
 }
 
 fn progress(process: u8) -> String {
@@ -342,20 +248,20 @@ fn range_starts(server: &EnosEdgeServer, path: &str) -> Vec<u64> {
 }
 
 /// Downloads, stages, reboots and confirms; returns the reports of both boots.
-fn update_to_staged(rig: &mut Rig, dev: &mut Device, journal: &mut Journal, app: &mut App) {
-    rig.run_until(dev, journal, app, |e| *e == Seen::Staged);
-    rig.deliver_all(dev, journal, app);
-    assert_eq!(app.reboots.get(), 1);
+fn update_to_staged(rig: &mut Rig, dev: &mut Device) {
+    rig.run_until(dev, |e| *e == Seen::Staged);
+    rig.deliver_all(dev);
+    assert_eq!(rig.sim.app.reboots.get(), 1);
 }
 
-fn confirm_after_reboot(rig: &mut Rig, endpoints: EdgeEndpoints, fw: &[u8], app: &mut App) -> Device {
-    let slot = rig.reset();
-    assert!(rig.slot_holds(slot, fw), "the trial slot holds the new image");
-    let (mut dev, mut journal, startup) = rig.boot("2.0.0", endpoints, app);
+fn confirm_after_reboot(rig: &mut Rig, endpoints: EdgeEndpoints, fw: &[u8]) -> Device {
+    let slot = rig.sim.reset();
+    assert!(rig.sim.slot_holds(slot, fw), "the trial slot holds the new image");
+    let (mut dev, startup) = rig.boot("2.0.0", endpoints);
     assert_eq!(startup, Startup::Confirmed(v("2.0.0")));
-    rig.deliver_all(&mut dev, &mut journal, app);
-    assert_eq!(rig.next(&mut dev, &mut journal, app), Seen::NoUpdate);
-    assert!(matches!(rig.boot_state().phase, Phase::Idle));
+    rig.deliver_all(&mut dev);
+    assert_eq!(rig.next(&mut dev), Seen::NoUpdate);
+    assert!(matches!(rig.sim.boot_state().phase, Phase::Idle));
     dev
 }
 
@@ -366,26 +272,25 @@ fn full_update_end_to_end_with_exact_reports() {
     let path = server.set_firmware(ASSET, "2.0.0", fw.clone());
     let id = path.rsplit('/').next().unwrap().to_owned();
     let mut rig = Rig::new();
-    let mut app = App::default();
-    let (mut dev, mut journal, startup) = rig.boot("1.0.0", server.endpoints(), &mut app);
+    let (mut dev, startup) = rig.boot("1.0.0", server.endpoints());
     assert_eq!(startup, Startup::Normal);
 
-    let first = rig.next(&mut dev, &mut journal, &mut app);
+    let first = rig.next(&mut dev);
     assert_eq!(first, Seen::Offered(OfferOutcome::Accepted));
-    assert_eq!(app.decided.get(), 1, "upon device request: the application decided");
+    assert_eq!(rig.sim.app.decided(), 1, "upon device request: the application decided");
     assert_eq!(dev.download_url(), server.base_url() + &path, "relative path resolved against the base");
-    update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
-    assert!(matches!(rig.boot_state().phase, Phase::Staged { .. }));
-    assert_eq!(rig.checkpoint(), None, "the Agent cleared the checkpoint after staging");
+    update_to_staged(&mut rig, &mut dev);
+    assert!(matches!(rig.sim.boot_state().phase, Phase::Staged { .. }));
+    assert_eq!(rig.sim.checkpoint(), None, "the Agent cleared the checkpoint after staging");
     // Staged and every report delivered: the device asks for the reboot, and checks no more.
     let checks = dev.stats().checks;
-    let again = rig.next(&mut dev, &mut journal, &mut app);
+    let again = rig.next(&mut dev);
     assert_eq!(again, Seen::Reboot);
-    assert_eq!(rig.step(&mut dev, &mut journal, &mut app), Seen::Reboot, "until the reset");
+    assert_eq!(rig.step(&mut dev), Seen::Reboot, "until the reset");
     assert_eq!(dev.stats().checks, checks, "no checkversion while the reboot is due");
     assert_eq!(dev.transport_mut().body_bytes, IMAGE_LEN as u64, "every byte fetched once");
     assert_eq!(dev.stats().probes, 1, "the size came from the first answer's Content-Length");
-    confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
+    confirm_after_reboot(&mut rig, server.endpoints(), &fw);
 
     let reports = server.reports();
     let procs = processes(&reports);
@@ -411,33 +316,33 @@ fn forced_push_needs_no_decision_and_a_declined_offer_is_reported() {
 
     // Upon device request, declined: flag 0 errcode -5 with the running version, nothing written.
     let mut rig = Rig::new();
-    let mut app = App::declining();
-    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
-    let before = rig.boot_state();
-    let first = rig.next(&mut dev, &mut journal, &mut app);
+    rig.sim.app.decline(true);
+    let (mut dev, _) = rig.boot("1.0.0", server.endpoints());
+    let before = rig.sim.boot_state();
+    let first = rig.next(&mut dev);
     assert_eq!(first, Seen::Offered(OfferOutcome::Refused(FailureCause::DeclinedByApplication)));
-    rig.deliver_all(&mut dev, &mut journal, &mut app);
+    rig.deliver_all(&mut dev);
     let declined = update_result("1.0.0", FailureCause::DeclinedByApplication.description(), 0, 0, -5);
     assert_eq!(bodies(&server.reports()), [upd(declined)]);
     // Not offered again every poll; asked again after `reconsider`.
-    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), Seen::Ignored);
+    assert_eq!(rig.next(&mut dev), Seen::Ignored);
     dev.reconsider();
     dev.check_now();
-    app.decision.set(Some(Decision::AcceptNow));
-    let next = rig.next(&mut dev, &mut journal, &mut app);
+    rig.sim.app.decision.set(Some(Decision::AcceptNow));
+    let next = rig.next(&mut dev);
     assert_eq!(next, Seen::Offered(OfferOutcome::Accepted));
-    assert_eq!(app.decided.get(), 2);
+    assert_eq!(rig.sim.app.decided(), 2);
     drop(dev);
-    assert_eq!(rig.boot_state(), before);
+    assert_eq!(rig.sim.boot_state(), before);
 
     // Forced push: the application's decide is never asked.
     let mut rig = Rig::new();
     rig.mode = UpgradeMode::ForcedPush;
-    let mut app = App::declining();
-    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
-    update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
-    assert_eq!(app.decided.get(), 0);
-    confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
+    rig.sim.app.decline(true);
+    let (mut dev, _) = rig.boot("1.0.0", server.endpoints());
+    update_to_staged(&mut rig, &mut dev);
+    assert_eq!(rig.sim.app.decided(), 0);
+    confirm_after_reboot(&mut rig, server.endpoints(), &fw);
 }
 
 /// Bytes fetched for one image with one interruption: at most one checkpoint interval and
@@ -457,56 +362,47 @@ fn connection_cut_mid_download_resumes_with_range() {
     let fw = firmware(IMAGE_LEN);
     let path = server.set_firmware(ASSET, "2.0.0", fw.clone());
     let mut rig = Rig::new();
-    let mut app = App::default();
-    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
+    let (mut dev, _) = rig.boot("1.0.0", server.endpoints());
     // Cut the answer that follows the 30 % report, 3000 bytes into its body.
     rig.run_until(
         &mut dev,
-        &mut journal,
-        &mut app,
         |e| matches!(e, Seen::Reported(EdgeCallKind::UpdateResult { flag: 1, process }) if *process >= 30),
     );
     server.http().inject(Fault::CloseAfter(3_000));
-    update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
+    update_to_staged(&mut rig, &mut dev);
     let starts = range_starts(&server, &path);
     let cut_at = starts.windows(2).find(|w| w[1] == w[0] + 3_000);
     assert!(cut_at.is_some(), "a Range request resumed exactly where the cut answer stopped: {starts:?}");
     assert!(starts.windows(2).all(|w| w[1] > w[0]), "never fetched backwards: {starts:?}");
     assert_fetch_bound(dev.transport_mut().body_bytes);
-    confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
+    confirm_after_reboot(&mut rig, server.endpoints(), &fw);
     assert!(server.reports().last().unwrap().json.contains(r#""flag":2"#));
 }
 
 /// Runs a download until `percent`, cuts the power at the next flash write, reboots and
 /// resumes; returns the checkpoint offset the resume must start from and the bytes fetched.
-fn power_cut_and_resume(rig: &mut Rig, endpoints: &EdgeEndpoints, fw: &[u8], app: &mut App) -> (u64, u64) {
-    let (mut dev, mut journal, _) = rig.boot("1.0.0", endpoints.clone(), app);
-    rig.run_until(
-        &mut dev,
-        &mut journal,
-        app,
-        |e| matches!(e, Seen::Downloading { percent } if *percent >= 45),
-    );
-    let at_op = rig.storage.0.borrow_mut().ops() + 3;
-    rig.storage.0.borrow_mut().arm(PowerCut { at_op, kind: CutKind::MidWrite });
+fn power_cut_and_resume(rig: &mut Rig, endpoints: &EdgeEndpoints, fw: &[u8]) -> (u64, u64) {
+    let (mut dev, _) = rig.boot("1.0.0", endpoints.clone());
+    rig.run_until(&mut dev, |e| matches!(e, Seen::Downloading { percent } if *percent >= 45));
+    rig.sim.power_cut(3, CutKind::MidWrite);
     for _ in 0..1_000 {
-        rig.step(&mut dev, &mut journal, app);
-        if !rig.storage.0.borrow_mut().is_powered() {
+        rig.step(&mut dev);
+        if !rig.sim.is_powered() {
             break;
         }
     }
-    assert!(!rig.storage.0.borrow_mut().is_powered(), "the power cut struck");
+    assert!(!rig.sim.is_powered(), "the power cut struck");
     let before = dev.transport_mut().body_bytes;
     drop(dev);
 
     // Reboot: the bootloader, then a new Agent and device over a new connection.
-    rig.reset();
-    let checkpoint = rig.checkpoint().expect("a checkpoint survived the cut");
+    rig.sim.reset();
+    let checkpoint = rig.sim.checkpoint().expect("a checkpoint survived the cut");
     assert!(checkpoint.written > 0);
     assert_eq!(checkpoint.size as usize, fw.len());
-    let (mut dev, mut journal, startup) = rig.boot("1.0.0", endpoints.clone(), app);
+    let (mut dev, startup) = rig.boot("1.0.0", endpoints.clone());
     assert_eq!(startup, Startup::Normal);
-    update_to_staged(rig, &mut dev, &mut journal, app);
+    update_to_staged(rig, &mut dev);
     assert_eq!(dev.stats().probes, 0, "the size came from the checkpoint");
     let t = dev.transport_mut();
     assert_eq!(t.gets.first(), Some(&u64::from(checkpoint.written)), "the first GET after the reboot");
@@ -519,12 +415,11 @@ fn power_cut_mid_download_resumes_with_range_after_reboot() {
     let fw = firmware(IMAGE_LEN);
     let path = server.set_firmware(ASSET, "2.0.0", fw.clone());
     let mut rig = Rig::new();
-    let mut app = App::default();
-    let (resumed_at, fetched) = power_cut_and_resume(&mut rig, &server.endpoints(), &fw, &mut app);
+    let (resumed_at, fetched) = power_cut_and_resume(&mut rig, &server.endpoints(), &fw);
     assert!(resumed_at > 0);
     assert!(range_starts(&server, &path).contains(&resumed_at), "the server saw Range: bytes={resumed_at}-");
     assert_fetch_bound(fetched);
-    confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
+    confirm_after_reboot(&mut rig, server.endpoints(), &fw);
     let reports = server.reports();
     assert_eq!(reports.last().unwrap().json, update_result("2.0.0", "update completed", 2, 100, 0));
     assert_eq!(
@@ -541,17 +436,16 @@ fn md5_mismatch_reports_failure_and_stages_nothing() {
     let path = server.set_firmware_with_md5(ASSET, "2.0.0", fw, "0123456789abcdef0123456789abcdef");
     let id = path.rsplit('/').next().unwrap().to_owned();
     let mut rig = Rig::new();
-    let mut app = App::default();
-    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
-    let before = rig.boot_state();
-    let events = rig.run_until(&mut dev, &mut journal, &mut app, |e| matches!(e, Seen::UpdateFailed(_)));
+    let (mut dev, _) = rig.boot("1.0.0", server.endpoints());
+    let before = rig.sim.boot_state();
+    let events = rig.run_until(&mut dev, |e| matches!(e, Seen::UpdateFailed(_)));
     assert_eq!(events.last(), Some(&Seen::UpdateFailed(FailureCause::IntegrityCheckFailure)));
-    rig.deliver_all(&mut dev, &mut journal, &mut app);
-    assert_eq!(app.reboots.get(), 0);
-    assert_eq!(rig.boot_state(), before, "nothing staged");
-    assert_eq!(rig.checkpoint(), None);
+    rig.deliver_all(&mut dev);
+    assert_eq!(rig.sim.app.reboots.get(), 0);
+    assert_eq!(rig.sim.boot_state(), before, "nothing staged");
+    assert_eq!(rig.sim.checkpoint(), None);
     // The same bad offer is not downloaded again at every poll.
-    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), Seen::Ignored);
+    assert_eq!(rig.next(&mut dev), Seen::Ignored);
 
     let reports = server.reports();
     let mut expected = progress_reports(&processes(&reports));
@@ -567,34 +461,33 @@ fn reports_are_retried_until_the_edge_acknowledges_them() {
     let fw = firmware(20_000);
     server.set_firmware(ASSET, "2.0.0", fw.clone());
     let mut rig = Rig::new();
-    let mut app = App::default();
-    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
-    update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
+    let (mut dev, _) = rig.boot("1.0.0", server.endpoints());
+    update_to_staged(&mut rig, &mut dev);
     drop(dev);
 
     // After the reboot the Edge answers {"httpstatus":500}: the success report stays queued,
     // survives another reboot, and goes through once the Edge accepts it.
     server.set_report_status(Some(500));
-    rig.reset();
-    let (mut dev, mut journal, startup) = rig.boot("2.0.0", server.endpoints(), &mut app);
+    rig.sim.reset();
+    let (mut dev, startup) = rig.boot("2.0.0", server.endpoints());
     assert_eq!(startup, Startup::Confirmed(v("2.0.0")));
-    let first = rig.step(&mut dev, &mut journal, &mut app);
+    let first = rig.step(&mut dev);
     assert_eq!(first, Seen::Retry(EdgeError::Status(500)));
     assert!(dev.report_pending());
     drop(dev);
-    rig.reset();
-    let (mut dev, mut journal, _) = rig.boot("2.0.0", server.endpoints(), &mut app);
-    assert_eq!(rig.step(&mut dev, &mut journal, &mut app), Seen::Retry(EdgeError::Status(500)));
+    rig.sim.reset();
+    let (mut dev, _) = rig.boot("2.0.0", server.endpoints());
+    assert_eq!(rig.step(&mut dev), Seen::Retry(EdgeError::Status(500)));
     server.set_report_status(None);
-    let events = rig.deliver_all(&mut dev, &mut journal, &mut app);
+    let events = rig.deliver_all(&mut dev);
     assert!(events.contains(&Seen::Reported(EdgeCallKind::UpdateResult { flag: 2, process: 100 })));
     let done = update_result("2.0.0", "update completed", 2, 100, 0);
     let sent: Vec<_> = server.reports().into_iter().filter(|r| r.json == done).collect();
     assert_eq!(sent.len(), 3, "sent until acknowledged");
     // Delivered: a new boot has nothing to send.
     drop(dev);
-    rig.reset();
-    let (dev, _, startup) = rig.boot("2.0.0", server.endpoints(), &mut app);
+    rig.sim.reset();
+    let (dev, startup) = rig.boot("2.0.0", server.endpoints());
     assert_eq!(startup, Startup::Normal);
     assert!(!dev.report_pending());
 }
@@ -605,16 +498,15 @@ fn answer_case(answer: MockResponse) -> (Seen, Vec<EdgeReport>) {
     server.set_firmware(ASSET, "2.0.0", firmware(5_000));
     server.set_check_version_answer(Some(answer));
     let mut rig = Rig::new();
-    let mut app = App::default();
-    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
-    let before = rig.boot_state();
-    let event = rig.next(&mut dev, &mut journal, &mut app);
-    rig.deliver_all(&mut dev, &mut journal, &mut app);
+    let (mut dev, _) = rig.boot("1.0.0", server.endpoints());
+    let before = rig.sim.boot_state();
+    let event = rig.next(&mut dev);
+    rig.deliver_all(&mut dev);
     for _ in 0..200 {
-        rig.step(&mut dev, &mut journal, &mut app);
+        rig.step(&mut dev);
     }
-    assert_eq!(rig.boot_state(), before, "nothing staged");
-    assert_eq!(app.reboots.get(), 0);
+    assert_eq!(rig.sim.boot_state(), before, "nothing staged");
+    assert_eq!(rig.sim.app.reboots.get(), 0);
     (event, server.reports())
 }
 
@@ -716,17 +608,16 @@ fn server_errors_on_the_download_are_retried() {
     // The size probe meets a 500: retried at the next check, no report.
     server.http().inject(Fault::Status(500));
     let mut rig = Rig::new();
-    let mut app = App::default();
-    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
-    let first = rig.next(&mut dev, &mut journal, &mut app);
+    let (mut dev, _) = rig.boot("1.0.0", server.endpoints());
+    let first = rig.next(&mut dev);
     assert!(matches!(first, Seen::Retry(EdgeError::Probe(_))), "{first:?}");
     assert!(!dev.report_pending());
-    let next = rig.next(&mut dev, &mut journal, &mut app);
+    let next = rig.next(&mut dev);
     assert_eq!(next, Seen::Offered(OfferOutcome::Accepted));
     // A 500 in the middle: the engine backs off and resumes.
     server.http().inject(Fault::Status(500));
-    update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
-    confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
+    update_to_staged(&mut rig, &mut dev);
+    confirm_after_reboot(&mut rig, server.endpoints(), &fw);
 }
 
 #[test]
@@ -741,10 +632,9 @@ fn downloads_and_resumes_against_nginx() {
     EdgeEndpoints::set(&mut endpoints.download, &nginx.url("")).unwrap();
 
     let mut rig = Rig::new();
-    let mut app = App::default();
-    let (resumed_at, fetched) = power_cut_and_resume(&mut rig, &endpoints, &fw, &mut app);
+    let (resumed_at, fetched) = power_cut_and_resume(&mut rig, &endpoints, &fw);
     assert_fetch_bound(fetched);
-    confirm_after_reboot(&mut rig, endpoints, &fw, &mut app);
+    confirm_after_reboot(&mut rig, endpoints, &fw);
 
     let access = nginx.log("access.log");
     assert!(access.contains(&format!("\"GET {path} HTTP/1.1\" 200")), "{access}");
@@ -767,16 +657,15 @@ fn an_answer_with_file_size_and_an_absolute_url_needs_no_probe() {
     );
     server.set_check_version_answer(Some(json(200, &answer)));
     let mut rig = Rig::new();
-    let mut app = App::default();
-    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
-    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), Seen::Offered(OfferOutcome::Accepted));
+    let (mut dev, _) = rig.boot("1.0.0", server.endpoints());
+    assert_eq!(rig.next(&mut dev), Seen::Offered(OfferOutcome::Accepted));
     assert_eq!(dev.stats().probes, 0);
     assert_eq!(dev.download_url(), server.base_url() + &path);
     assert_eq!(dev.agent().current_offer().unwrap().size as usize, fw.len());
-    update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
+    update_to_staged(&mut rig, &mut dev);
     assert_eq!(dev.transport_mut().body_bytes, fw.len() as u64);
     server.set_check_version_answer(None);
-    confirm_after_reboot(&mut rig, server.endpoints(), &fw, &mut app);
+    confirm_after_reboot(&mut rig, server.endpoints(), &fw);
 }
 
 #[test]
@@ -786,17 +675,17 @@ fn a_report_the_edge_refuses_for_good_is_not_resent() {
         server.set_firmware(ASSET, "2.0.0", firmware(5_000));
         server.set_report_status(Some(status));
         let mut rig = Rig::new();
-        let mut app = App::declining();
-        let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
+        rig.sim.app.decline(true);
+        let (mut dev, _) = rig.boot("1.0.0", server.endpoints());
         assert_eq!(
-            rig.next(&mut dev, &mut journal, &mut app),
+            rig.next(&mut dev),
             Seen::Offered(OfferOutcome::Refused(FailureCause::DeclinedByApplication))
         );
         let call = EdgeCallKind::UpdateResult { flag: 0, process: 0 };
-        assert_eq!(rig.next(&mut dev, &mut journal, &mut app), Seen::ReportRejected { call, status });
+        assert_eq!(rig.next(&mut dev), Seen::ReportRejected { call, status });
         assert!(!dev.report_pending());
         for _ in 0..500 {
-            rig.step(&mut dev, &mut journal, &mut app);
+            rig.step(&mut dev);
         }
         assert_eq!(server.reports().len(), 1, "{status}: sent once");
         assert_eq!(dev.stats().calls_rejected, 1);
@@ -814,22 +703,21 @@ fn a_device_known_by_its_serial_number_learns_its_asset_id_from_the_edge() {
     let id = path.rsplit('/').next().unwrap().to_owned();
     let mut rig = Rig::new();
     rig.asset = "";
-    let mut app = App::default();
-    let (mut dev, mut journal, _) = rig.boot("1.0.0", server.endpoints(), &mut app);
+    let (mut dev, _) = rig.boot("1.0.0", server.endpoints());
     assert_eq!(dev.asset_id(), "", "nothing learned before the first answer");
-    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), Seen::Offered(OfferOutcome::Accepted));
+    assert_eq!(rig.next(&mut dev), Seen::Offered(OfferOutcome::Accepted));
     assert_eq!(dev.asset_id(), ASSET);
-    update_to_staged(&mut rig, &mut dev, &mut journal, &mut app);
+    update_to_staged(&mut rig, &mut dev);
 
     // After the reboot the success report waits for the first answer to name the asset.
-    let slot = rig.reset();
-    assert!(rig.slot_holds(slot, &fw));
+    let slot = rig.sim.reset();
+    assert!(rig.sim.slot_holds(slot, &fw));
     let checks_before = server.check_count();
-    let (mut dev, mut journal, startup) = rig.boot("2.0.0", server.endpoints(), &mut app);
+    let (mut dev, startup) = rig.boot("2.0.0", server.endpoints());
     assert_eq!(startup, Startup::Confirmed(v("2.0.0")));
-    assert_eq!(rig.next(&mut dev, &mut journal, &mut app), Seen::NoUpdate);
+    assert_eq!(rig.next(&mut dev), Seen::NoUpdate);
     assert_eq!(server.check_count(), checks_before + 1);
-    rig.deliver_all(&mut dev, &mut journal, &mut app);
+    rig.deliver_all(&mut dev);
 
     let checks: Vec<String> = server
         .http()

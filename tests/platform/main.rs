@@ -4,9 +4,10 @@
 
 #[path = "../support"]
 mod support {
-    pub mod device;
     pub mod mosquitto;
+    pub mod mqtt_device;
     pub mod nginx;
+    pub mod sim_device;
 }
 
 mod duplicate_keys;

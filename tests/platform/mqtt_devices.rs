@@ -15,16 +15,17 @@ use std::time::{Duration, Instant};
 
 use ota_client::agent::Startup;
 use ota_client::boot::Phase;
+use ota_client::mock::CutKind;
 use ota_client::mock::http_server::MockHttpServer;
 use ota_client::mock::mqtt_cloud::{CloudPlatform, CloudReport, MockCloud};
-use ota_client::mock::{CutKind, PowerCut};
 use ota_client::platform::Event;
 use ota_client::platform::flow::{EnosDialect, HuaweiDialect, TencentDialect};
 use ota_client::platform::{enos_cloud, huawei_iotda, tencent};
 use ota_client::transport::mqtt::{LinkState, MqttClient};
 use ota_client::{Digest, Offer, Version};
-use support::device::{AnyDialect, Device, image, v};
 use support::mosquitto::Mosquitto;
+use support::mqtt_device::{AnyDialect, DeviceFlow, MqttDevice};
+use support::sim_device::{image, v};
 
 const LIMIT: Duration = Duration::from_secs(30);
 const IMAGE_LEN: usize = 96 * 1024;
@@ -167,7 +168,7 @@ struct Rig {
     broker: Mosquitto,
     cloud: MockCloud,
     http: MockHttpServer,
-    device: Device,
+    device: MqttDevice,
     new: Vec<u8>,
     target: Version,
 }
@@ -180,7 +181,7 @@ impl Rig {
         let http = MockHttpServer::start().unwrap();
         let new = image(IMAGE_LEN, 7);
         http.put_file("/fw/1.1.0.bin", new.clone());
-        let device = Device::new(broker.port(), move || p.dialect());
+        let device = MqttDevice::new(broker.port(), move || p.dialect());
         Self { p, broker, cloud, http, device, new, target: v("1.1.0") }
     }
 
@@ -228,22 +229,19 @@ fn progress_in_order(seen: &[Seen]) -> Vec<u8> {
     p
 }
 
-/// The device boots 1.0.0 and announces it; returns its flow and journal.
-fn boot_and_announce(
-    rig: &mut Rig,
-    running: &str,
-) -> (support::device::DeviceFlow, ota_client::flash::Journal) {
-    let (mut flow, mut journal, startup, _) = rig.device.boot(running);
+/// The device boots `running` and announces it; returns its flow.
+fn boot_and_announce(rig: &mut Rig, running: &str) -> DeviceFlow {
+    let (mut flow, startup, _) = rig.device.boot(running);
     assert_eq!(startup, Startup::Normal);
-    rig.device.settle(&mut flow, &mut journal, 1);
+    rig.device.settle(&mut flow, 1);
     let running = v(running);
     rig.wait_seen("the version report", |s| s.iter().any(|x| *x == Seen::Version(running.clone())));
-    (flow, journal)
+    flow
 }
 
 fn normal_update(p: P) {
     let mut rig = Rig::start(p);
-    let (mut flow, mut journal) = boot_and_announce(&mut rig, "1.0.0");
+    let mut flow = boot_and_announce(&mut rig, "1.0.0");
     rig.cloud.offer(&rig.offer()).unwrap();
     // Download; at 20 % the cloud sends the same offer again: the device ignores it.
     let mut repeated = false;
@@ -251,7 +249,7 @@ fn normal_update(p: P) {
     let mut staged = false;
     let (cloud, offer) = (&rig.cloud, rig.offer());
     let down = cloud.platform().downlink_topic();
-    rig.device.run(&mut flow, &mut journal, LIMIT, |f, _, e| {
+    rig.device.run(&mut flow, LIMIT, |f, _, e| {
         match e {
             Event::Downloading { percent } if percent >= 5 && !garbled => {
                 // Bad input mid-download: ignored, nothing lost.
@@ -283,7 +281,7 @@ fn normal_update(p: P) {
     assert_eq!(flow.stats().duplicates, 1, "{p:?}: the repeated offer is ignored");
     assert_eq!(flow.stats().offers, 2);
     assert!(flow.stats().received >= 6, "{p:?}: the junk arrived: {:?}", flow.stats());
-    assert_eq!(rig.device.app.reboots.get(), 1);
+    assert_eq!(rig.device.sim.app.reboots.get(), 1);
     let requests = rig.file_requests();
     assert_eq!(requests.len(), 1, "{p:?}: one GET for the whole image: {requests:?}");
     assert_eq!(requests[0].header("Range"), None);
@@ -300,18 +298,18 @@ fn normal_update(p: P) {
 
     // Reboot: the bootloader swaps and trial-boots 1.1.0, which confirms itself.
     drop(flow);
-    let (mut flow, mut journal, startup, slot) = rig.device.boot("1.1.0");
+    let (mut flow, startup, slot) = rig.device.boot("1.1.0");
     assert_eq!(startup, Startup::Confirmed(v("1.1.0")));
-    assert!(rig.device.slot_holds(slot, &rig.new));
-    rig.device.settle(&mut flow, &mut journal, 2);
+    assert!(rig.device.sim.slot_holds(slot, &rig.new));
+    rig.device.settle(&mut flow, 2);
     let seen = rig.wait_seen("the success report", |s| s.contains(&Seen::Success(v("1.1.0"))));
     assert!(!seen.iter().any(|s| matches!(s, Seen::Failure(_))), "{seen:?}");
-    assert_eq!(rig.device.phase(&journal), Phase::Idle);
+    assert_eq!(rig.device.sim.phase(), Phase::Idle);
 }
 
 fn broker_restart(p: P) {
     let mut rig = Rig::start(p);
-    let (mut flow, mut journal) = boot_and_announce(&mut rig, "1.0.0");
+    let mut flow = boot_and_announce(&mut rig, "1.0.0");
     rig.cloud.offer(&rig.offer()).unwrap();
     let offer = rig.offer();
     let (cloud, broker) = (&rig.cloud, &mut rig.broker);
@@ -323,7 +321,7 @@ fn broker_restart(p: P) {
     let mut restarted = false;
     let mut repeated = false;
     let mut staged = false;
-    rig.device.run(&mut flow, &mut journal, LIMIT, |f, _, e| {
+    rig.device.run(&mut flow, LIMIT, |f, _, e| {
         let bytes = f.agent().download().map(|d| d.progress().bytes);
         match e {
             Event::Downloading { percent } if percent >= 30 && !stopped => {
@@ -383,19 +381,19 @@ fn broker_restart(p: P) {
     let after: Vec<u8> = progress_in_order(&seen).into_iter().filter(|p| *p > paused_percent).collect();
     assert!(!after.is_empty(), "{p:?}: progress reported after the restart: {seen:?}");
     drop(flow);
-    let (mut flow, mut journal, startup, slot) = rig.device.boot("1.1.0");
+    let (mut flow, startup, slot) = rig.device.boot("1.1.0");
     assert_eq!(startup, Startup::Confirmed(v("1.1.0")));
-    assert!(rig.device.slot_holds(slot, &rig.new));
-    rig.device.settle(&mut flow, &mut journal, 2);
+    assert!(rig.device.sim.slot_holds(slot, &rig.new));
+    rig.device.settle(&mut flow, 2);
     rig.wait_seen("the success report", |s| s.contains(&Seen::Success(v("1.1.0"))));
 }
 
 fn already_latest(p: P) {
     let mut rig = Rig::start(p);
     rig.target = v("9.9.9"); // nothing here is a success
-    let (mut flow, mut journal) = boot_and_announce(&mut rig, "1.1.0");
+    let mut flow = boot_and_announce(&mut rig, "1.1.0");
     rig.cloud.offer(&rig.offer()).unwrap();
-    rig.device.run(&mut flow, &mut journal, LIMIT, |f, _, _| {
+    rig.device.run(&mut flow, LIMIT, |f, _, _| {
         if f.stats().offers == 1 && f.agent().next_report().is_none() {
             ControlFlow::Break(())
         } else {
@@ -406,7 +404,7 @@ fn already_latest(p: P) {
     let seen = rig.wait_seen("already latest", |s| s.contains(&Seen::Failure(code)));
     assert!(!seen.iter().any(|s| matches!(s, Seen::Progress(_))), "{seen:?}");
     assert!(rig.file_requests().is_empty(), "nothing is downloaded");
-    assert_eq!(rig.device.phase(&journal), Phase::Idle);
+    assert_eq!(rig.device.sim.phase(), Phase::Idle);
 }
 
 fn digest_mismatch(p: P) {
@@ -414,10 +412,10 @@ fn digest_mismatch(p: P) {
     let mut corrupt = rig.new.clone();
     corrupt[IMAGE_LEN / 2] ^= 0x10;
     rig.http.put_file("/fw/1.1.0.bin", corrupt);
-    let (mut flow, mut journal) = boot_and_announce(&mut rig, "1.0.0");
+    let mut flow = boot_and_announce(&mut rig, "1.0.0");
     rig.cloud.offer(&rig.offer()).unwrap();
     let mut failed = None;
-    rig.device.run(&mut flow, &mut journal, LIMIT, |f, _, e| {
+    rig.device.run(&mut flow, LIMIT, |f, _, e| {
         match e {
             Event::Failed(c) => failed = Some(c),
             Event::Staged => panic!("{p:?}: a corrupt image was staged"),
@@ -432,48 +430,47 @@ fn digest_mismatch(p: P) {
     assert_eq!(failed, Some(ota_client::FailureCause::IntegrityCheckFailure));
     let code = p.integrity_code();
     rig.wait_seen("the integrity failure", |s| s.contains(&Seen::Failure(code)));
-    assert_eq!(rig.device.phase(&journal), Phase::Idle, "nothing staged");
-    assert_eq!(rig.device.app.reboots.get(), 0);
+    assert_eq!(rig.device.sim.phase(), Phase::Idle, "nothing staged");
+    assert_eq!(rig.device.sim.app.reboots.get(), 0);
     // The failure report was persisted until delivered: nothing comes back after a reboot.
     drop(flow);
     rig.cloud.clear_reports();
-    let (mut flow, mut journal, startup, _) = rig.device.boot("1.0.0");
+    let (mut flow, startup, _) = rig.device.boot("1.0.0");
     assert_eq!(startup, Startup::Normal);
-    rig.device.settle(&mut flow, &mut journal, 1);
+    rig.device.settle(&mut flow, 1);
     let seen = rig.wait_seen("the version report", |s| s.contains(&Seen::Version(v("1.0.0"))));
     assert!(!seen.iter().any(|s| matches!(s, Seen::Failure(_))), "{seen:?}");
 }
 
 fn power_cut(p: P) {
     let mut rig = Rig::start(p);
-    let (mut flow, mut journal) = boot_and_announce(&mut rig, "1.0.0");
+    let mut flow = boot_and_announce(&mut rig, "1.0.0");
     rig.cloud.offer(&rig.offer()).unwrap();
     let mut armed = false;
-    rig.device.run(&mut flow, &mut journal, LIMIT, |_, storage, e| {
+    rig.device.run(&mut flow, LIMIT, |_, sim, e| {
         if let Event::Downloading { percent } = e
             && percent >= 45
             && !armed
         {
-            let at_op = storage.0.borrow_mut().ops() + 2;
-            storage.0.borrow_mut().arm(PowerCut { at_op, kind: CutKind::MidWrite });
+            sim.power_cut(2, CutKind::MidWrite);
             armed = true;
         }
         if let Event::Staged = e {
             panic!("{p:?}: staged despite the power cut");
         }
-        if storage.0.borrow_mut().is_powered() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
+        if sim.is_powered() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
     });
     drop(flow);
     let before = rig.file_requests().len();
     assert_eq!(before, 1);
 
-    // Power comes back: the same offer arrives again and the download resumes.
-    rig.device.storage.0.borrow_mut().power_cycle();
-    let (mut flow, mut journal) = boot_and_announce(&mut rig, "1.0.0");
+    // Power comes back (the boot's power cycle): the same offer arrives again and the
+    // download resumes.
+    let mut flow = boot_and_announce(&mut rig, "1.0.0");
     rig.cloud.offer(&rig.offer()).unwrap();
     let mut resumed_from = None;
     let mut staged = false;
-    rig.device.run(&mut flow, &mut journal, LIMIT, |f, _, e| {
+    rig.device.run(&mut flow, LIMIT, |f, _, e| {
         if let Some(d) = f.agent().download() {
             resumed_from.get_or_insert(d.resumed_from());
         }
@@ -495,20 +492,20 @@ fn power_cut(p: P) {
     assert_eq!(requests[1].header("Range"), Some(format!("bytes={resumed_from}-").as_str()));
     rig.check_auth();
     drop(flow);
-    let (mut flow, mut journal, startup, slot) = rig.device.boot("1.1.0");
+    let (mut flow, startup, slot) = rig.device.boot("1.1.0");
     assert_eq!(startup, Startup::Confirmed(v("1.1.0")));
-    assert!(rig.device.slot_holds(slot, &rig.new));
-    rig.device.settle(&mut flow, &mut journal, 2);
+    assert!(rig.device.sim.slot_holds(slot, &rig.new));
+    rig.device.settle(&mut flow, 2);
     rig.wait_seen("the success report", |s| s.contains(&Seen::Success(v("1.1.0"))));
 }
 
 fn huawei_version_query() {
     let mut rig = Rig::start(P::Huawei);
-    let (mut flow, mut journal) = boot_and_announce(&mut rig, "1.0.0");
+    let mut flow = boot_and_announce(&mut rig, "1.0.0");
     rig.cloud.clear_reports();
     rig.cloud.version_query().unwrap();
     let sent = flow.stats().reports_sent;
-    rig.device.settle(&mut flow, &mut journal, sent + 1);
+    rig.device.settle(&mut flow, sent + 1);
     let seen = rig.wait_seen("the version report", |s| s.contains(&Seen::Version(v("1.0.0"))));
     assert_eq!(seen, vec![Seen::Version(v("1.0.0"))]);
 }
@@ -519,10 +516,10 @@ fn enos_upon_device_request(decline: bool) {
     let mut rig = Rig::start(P::Enos);
     let older = P::Enos.offer(&rig.new, "0.9.0", &rig.http.url("/fw/0.9.0.bin"));
     rig.cloud.set_enos_catalogue(&[older, rig.offer()]).unwrap();
-    rig.device.app.decline.set(decline);
-    let (mut flow, mut journal, _, _) = rig.device.boot("1.0.0");
+    rig.device.sim.app.decline(decline);
+    let (mut flow, _, _) = rig.device.boot("1.0.0");
     let mut staged = false;
-    rig.device.run(&mut flow, &mut journal, LIMIT, |f, _, e| {
+    rig.device.run(&mut flow, LIMIT, |f, _, e| {
         match e {
             Event::Staged => staged = true,
             Event::Failed(c) => panic!("update failed: {c}"),
@@ -536,7 +533,7 @@ fn enos_upon_device_request(decline: bool) {
         }
     });
     assert_eq!(
-        *rig.device.app.asked.borrow(),
+        *rig.device.sim.app.asked.borrow(),
         vec!["1.1.0".to_string()],
         "decide saw the newest listed firmware"
     );
@@ -545,20 +542,20 @@ fn enos_upon_device_request(decline: bool) {
     if decline {
         rig.wait_seen("the declined step", |s| s.contains(&Seen::Failure(-5)));
         assert!(rig.file_requests().is_empty());
-        assert_eq!(rig.device.phase(&journal), Phase::Idle);
+        assert_eq!(rig.device.sim.phase(), Phase::Idle);
         return;
     }
     rig.wait_seen("progress 100", |s| s.contains(&Seen::Progress(100)) && s.contains(&Seen::Staged));
     assert_eq!(rig.file_requests().len(), 1);
     drop(flow);
     // After the reboot the catalogue's newest is the running version: nothing more to fetch.
-    let (mut flow, mut journal, startup, _) = rig.device.boot("1.1.0");
+    let (mut flow, startup, _) = rig.device.boot("1.1.0");
     assert_eq!(startup, Startup::Confirmed(v("1.1.0")));
-    rig.device.settle(&mut flow, &mut journal, 2);
+    rig.device.settle(&mut flow, 2);
     rig.wait_seen("the success report", |s| {
         s.iter().filter(|x| **x == Seen::GetVersion).count() == 2 && s.contains(&Seen::Success(v("1.1.0")))
     });
-    assert_eq!(rig.device.app.asked.borrow().len(), 1, "no offer after the update");
+    assert_eq!(rig.device.sim.app.asked.borrow().len(), 1, "no offer after the update");
     assert_eq!(rig.file_requests().len(), 1);
 }
 

@@ -7,18 +7,15 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use ota_client::Version;
-use ota_client::agent::{Agent, AgentConfig, Report};
-use ota_client::boot::{Layout, Strategy};
-use ota_client::flash::{OneFlash, Partition};
-use ota_client::mock::{ChunkServer, SimFlash};
+use crate::support::sim_device::{App, SimDevice, Store, v};
+
+use ota_client::agent::Report;
+use ota_client::boot::Strategy;
+use ota_client::mock::ChunkServer;
 use ota_client::platform::Event;
 use ota_client::platform::flow::{Flow, TencentDialect};
 use ota_client::transport::mqtt::{LinkState, MqttClient, MqttError, MqttEvent, QoS, copy_message};
 
-const E: u32 = 4096;
-type Flash = SimFlash<4, 4096>;
-type Store = OneFlash<Flash>;
 const DOWN: &str = "$ota/update/P/d";
 
 enum Ev {
@@ -101,7 +98,7 @@ impl MqttClient for Client {
 
 struct Rig {
     client: Client,
-    flow: Flow<Client, TencentDialect, ChunkServer, Store>,
+    flow: Flow<Client, TencentDialect, ChunkServer, Store, App>,
     rx: Vec<u8>,
 }
 
@@ -113,17 +110,7 @@ impl Rig {
 
     /// A flow whose downloads come from `source`.
     fn serving(source: ChunkServer) -> Self {
-        let storage = OneFlash(Flash::new(67 * E as usize, 0xFF));
-        let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
-        let layout = Layout::new::<Store>(p(0, 2), p(2, 32), p(34, 33), Strategy::Swap).unwrap();
-        let mut agent = Agent::new(
-            storage,
-            layout,
-            AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned),
-            v("1.0.0"),
-        )
-        .unwrap();
-        agent.start().unwrap();
+        let (agent, _) = SimDevice::new(Strategy::Swap).start("1.0.0");
         let client = Client::default();
         let flow = Flow::new(client.clone(), TencentDialect::new("P", "d").unwrap(), source, agent);
         Self { client, flow, rx: vec![0; 1024] }
@@ -134,10 +121,6 @@ impl Rig {
         let mut chunk = [0u8; 1000];
         self.flow.poll(0, &mut self.rx, &mut chunk).unwrap()
     }
-}
-
-fn v(s: &str) -> Version {
-    Version::parse(s).unwrap()
 }
 
 fn offer_json(image: &[u8], version: &str) -> Vec<u8> {

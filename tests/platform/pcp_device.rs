@@ -6,48 +6,25 @@
 //!
 //! The PCP vectors of PROTOCOLS.md are not used here (the codec's own tests cover them).
 
-use ota_client::agent::{Agent, AgentConfig, AgentEvent, Application, OfferOutcome, Report, Startup};
-use ota_client::boot::{BootLoader, Layout, Phase, Strategy};
-use ota_client::flash::{OneFlash, Partition};
-use ota_client::image::Slot;
+use crate::support::sim_device::{E, SimDevice, TestAgent, image, unsigned, v};
+
+use ota_client::FailureCause;
+use ota_client::agent::{AgentConfig, AgentEvent, OfferOutcome, Report, Startup};
+use ota_client::boot::{Phase, Strategy};
 use ota_client::mock::pcp_platform::{PcpPackage, PcpPlatform};
-use ota_client::mock::{CountingSource, CutKind, PowerCut, SharedFlash, SimFlash};
+use ota_client::mock::{CountingSource, CutKind};
 use ota_client::platform::huawei_pcp::codec::{MAX_DEVICE_FRAME, result, version_field};
 use ota_client::platform::huawei_pcp::{FlowConfig, PcpFlow, PcpSource, ReportStart, SourceEvent};
-use ota_client::{FailureCause, Version};
 use sha2::Digest as _;
 
-const E: u32 = 4096;
 const FLOW: FlowConfig = FlowConfig { timeout_ms: 200, max_retries: 5 };
-type Flash = SimFlash<4, 4096>;
-/// The device's flash; the test keeps a handle to look at it and cut its power.
-type Storage = OneFlash<SharedFlash<4, 4096>>;
-
-/// The application's hooks; clones share their state.
-#[derive(Clone, Default)]
-struct App(std::rc::Rc<std::cell::Cell<bool>>);
-
-impl App {
-    fn reboot_wanted(&self) -> bool {
-        self.0.get()
-    }
-}
-
-impl Application for App {
-    fn request_reboot(&mut self) {
-        // A PCP device reboots into the new image only when the platform says so (23).
-        self.0.set(true);
-    }
-}
 
 /// A PCP device wired by hand from the Agent and the `PcpSource` (what `PcpDevice` does,
 /// step by step, so that the test can count the bytes the engine pulls).
 struct Device {
-    storage: Storage,
-    layout: Layout,
-    agent: Agent<Storage, App>,
+    sim: SimDevice,
+    agent: TestAgent,
     source: PcpSource,
-    app: App,
     config: AgentConfig,
     in_flight: Option<Report>,
     offers: Vec<OfferOutcome>,
@@ -56,65 +33,45 @@ struct Device {
     now: u64,
 }
 
-fn v(s: &str) -> Version {
-    Version::parse(s).unwrap()
-}
-
-fn image(len: usize, seed: u32) -> Vec<u8> {
-    (0..len as u32).map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 9) as u8).collect()
-}
-
 fn package(version: &str, data: &[u8], check_code: u16) -> PcpPackage {
     PcpPackage { version: version.to_owned(), block_size: 500, data: data.to_vec(), check_code }
 }
 
 fn pcp_config() -> AgentConfig {
-    AgentConfig {
-        accept_transport_checked: true,
-        ..AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned)
-    }
+    AgentConfig { accept_transport_checked: true, ..unsigned() }
+}
+
+/// The PCP source of a boot running `running`, resuming at `agent`'s checkpoint if any.
+fn source(sim: &SimDevice, agent: &mut TestAgent, running: &str) -> PcpSource {
+    let flow = PcpFlow::new(version_field(running).unwrap(), sim.layout.max_image_size(), FLOW);
+    PcpSource::new(flow, agent.checkpoint())
 }
 
 impl Device {
     fn new(config: AgentConfig) -> Self {
-        let storage = OneFlash(SharedFlash::new(Flash::new((2 + 24 + 25) as usize * E as usize, 0xFF)));
-        let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
-        let layout = Layout::new::<Storage>(p(0, 2), p(2, 24), p(26, 25), Strategy::Select).unwrap();
-        let app = App::default();
-        let agent =
-            Agent::new(storage.clone(), layout, config, v("1.0")).unwrap().with_application(app.clone());
-        let flow = PcpFlow::new(version_field("1.0").unwrap(), layout.max_image_size(), FLOW);
-        let mut dev = Self {
-            storage,
-            layout,
+        let mut sim = SimDevice::with_slots(Strategy::Select, 24, 25);
+        let (mut agent, startup) = sim.start_with("1.0", config);
+        assert_eq!(startup, Startup::Normal);
+        let source = source(&sim, &mut agent, "1.0");
+        Self {
+            sim,
             agent,
-            source: PcpSource::new(flow, None),
-            app,
+            source,
             config,
             in_flight: None,
             offers: Vec::new(),
             execute: false,
             fetched: 0,
             now: 0,
-        };
-        let startup = dev.agent.start().unwrap();
-        assert_eq!(startup, Startup::Normal);
-        dev
+        }
     }
 
     /// Reset (after a power cut or into a new image): bootloader, new Agent, new PCP source
     /// that knows the Journal's checkpoint.
     fn reboot(&mut self, running: &str) -> Startup {
-        self.storage.0.borrow_mut().power_cycle();
-        BootLoader::new(self.layout).boot(&mut self.storage).unwrap();
-        self.app = App::default();
-        self.agent = Agent::new(self.storage.clone(), self.layout, self.config, v(running))
-            .unwrap()
-            .with_application(self.app.clone());
-        let startup = self.agent.start().unwrap();
-        let checkpoint = self.agent.checkpoint();
-        let flow = PcpFlow::new(version_field(running).unwrap(), self.layout.max_image_size(), FLOW);
-        self.source = PcpSource::new(flow, checkpoint);
+        let (mut agent, startup, _) = self.sim.boot_with(running, self.config);
+        self.source = source(&self.sim, &mut agent, running);
+        self.agent = agent;
         self.in_flight = None;
         self.offers.clear();
         self.execute = false;
@@ -183,11 +140,6 @@ impl Device {
         }
         panic!("not done after {limit} ms; platform heard {:?}", platform.record());
     }
-
-    fn slot_holds(&self, slot: Slot, img: &[u8]) -> bool {
-        let base = self.layout.slot(slot).part.offset() as usize;
-        self.storage.0.borrow().contents()[base..base + img.len()] == img[..]
-    }
 }
 
 fn sha(data: &[u8]) -> [u8; 32] {
@@ -210,7 +162,7 @@ fn full_upgrade_through_the_engine_with_lost_and_corrupted_blocks() {
     assert_eq!(rec.statuses, vec![result::OK], "download status 0 once the image was staged");
     assert_eq!(rec.execute_answers, vec![result::OK]);
     assert_eq!(dev.offers, vec![OfferOutcome::Accepted]);
-    assert!(dev.app.reboot_wanted());
+    assert!(dev.sim.app.reboot_wanted());
     // The size probe asks for the last block first, then the engine asks 0, 1, 2, ... in order
     // (repeats of lost or corrupted answers aside).
     let mut firsts = rec.requests.clone();
@@ -232,14 +184,14 @@ fn full_upgrade_through_the_engine_with_lost_and_corrupted_blocks() {
     });
     assert_eq!(platform.record().results, vec![(result::OK, "2.0".to_owned())]);
     let state = dev.agent.boot_state().unwrap();
-    assert!(dev.slot_holds(state.active, &img));
+    assert!(dev.sim.slot_holds(state.active, &img));
 }
 
 #[test]
 fn a_digest_less_offer_is_refused_unless_the_agent_opts_in() {
     let img = image(3_000, 2);
     let mut platform = PcpPlatform::new(Some(package("2.0", &img, 0x4321)));
-    let mut dev = Device::new(AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned));
+    let mut dev = Device::new(unsigned());
     platform.notify();
     dev.run_until(&mut platform, 10_000, |_, p, _| !p.record().statuses.is_empty());
     assert_eq!(dev.offers, vec![OfferOutcome::Refused(FailureCause::InvalidOffer)]);
@@ -255,8 +207,7 @@ fn cut_mid_download(dev: &mut Device, platform: &mut PcpPlatform) -> usize {
     for _ in 0..200_000 {
         let e = dev.step(platform);
         if !armed && matches!(e, AgentEvent::Downloading { percent } if percent >= 45) {
-            let at_op = dev.storage.0.borrow().ops() + 5;
-            dev.storage.0.borrow_mut().arm(PowerCut { at_op, kind: CutKind::MidWrite });
+            dev.sim.power_cut(5, CutKind::MidWrite);
             armed = true;
         }
         if let AgentEvent::Failed(_) = e {

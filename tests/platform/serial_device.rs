@@ -4,59 +4,34 @@
 //! Also a power cut mid-download that resumes from the checkpoint, and five devices updated
 //! at once by one host server.
 
-use ota_client::Version;
-use ota_client::agent::{Agent, AgentConfig, Application, OfferOutcome, Startup};
-use ota_client::boot::{BootLoader, Layout, Strategy};
-use ota_client::flash::{OneFlash, Partition};
-use ota_client::image::Slot;
+use crate::support::sim_device::{App, E, SimDevice, Store, v};
+
+use ota_client::agent::{OfferOutcome, Startup};
+use ota_client::boot::Strategy;
+use ota_client::mock::CutKind;
 use ota_client::mock::serial_link::{DeviceEnd, HostEnd, LinkConfig, SerialLink, VirtualClock};
 use ota_client::mock::serial_server::{Image, SerialServer};
-use ota_client::mock::{CutKind, PowerCut, SharedFlash, SimFlash};
 use ota_client::platform::Event;
 use ota_client::platform::serial::SerialUpdater;
 use ota_client::time::Clock;
 use ota_client::transport::serial::{ChunkClient, ClientConfig, SerialClient};
 
-const E: u32 = 4096;
 const CHUNK: usize = 1024;
-type Flash = SimFlash<4, 4096>;
-/// The device's flash; the test keeps a handle to look at it and cut its power.
-type Storage = OneFlash<SharedFlash<4, 4096>>;
 type Client = SerialClient<DeviceEnd, VirtualClock, 1100, 4096>;
 
-/// The application's hooks; clones share their state.
-#[derive(Clone, Default)]
-struct App(std::rc::Rc<std::cell::Cell<bool>>);
-
-impl App {
-    fn reboot_wanted(&self) -> bool {
-        self.0.get()
-    }
-}
-
-impl Application for App {
-    fn request_reboot(&mut self) {
-        self.0.set(true);
-    }
-}
-
-/// One device: its flash, the updater of the current boot (its Agent and its end of a
-/// serial link).
+/// One device: the simulated device, the updater of the current boot (its Agent and its
+/// end of a serial link).
 struct Device {
-    storage: Storage,
-    layout: Layout,
-    updater: SerialUpdater<DeviceEnd, VirtualClock, Storage, App, 1100, 4096>,
-    app: App,
+    sim: SimDevice,
+    updater: SerialUpdater<DeviceEnd, VirtualClock, Store, App, 1100, 4096>,
     link: SerialLink,
     clock: VirtualClock,
     offers: Vec<OfferOutcome>,
     fetched: u64,
 }
 
-fn v(s: &str) -> Version {
-    Version::parse(s).unwrap()
-}
-
+/// The test image: not the harness's `image`, because these bytes set the frames' COBS
+/// lengths and so the virtual timings the five-device test prints.
 fn image(len: usize, seed: u32) -> Vec<u8> {
     (0..len as u32).map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 11) as u8).collect()
 }
@@ -68,22 +43,19 @@ fn client(link: &SerialLink, clock: &VirtualClock) -> Client {
 impl Device {
     /// A device running 1.0.0, first boot; it reports its version.
     fn new(link: SerialLink, clock: &VirtualClock) -> Self {
-        let storage = OneFlash(SharedFlash::new(Flash::new((2 + 24 + 25) as usize * E as usize, 0xFF)));
-        let p = |o: u32, n: u32| Partition::new(&storage.0, o * E, n * E, 0xFF).unwrap();
-        let layout = Layout::new::<Storage>(p(0, 2), p(2, 24), p(26, 25), Strategy::Select).unwrap();
-        let app = App::default();
-        let (agent, startup) = start(&storage, layout, &app, "1.0.0");
+        let mut sim = SimDevice::with_slots(Strategy::Select, 24, 25);
+        let (mut agent, startup) = sim.start("1.0.0");
         assert_eq!(startup, Startup::Normal);
+        agent.report_version();
         let updater = SerialUpdater::new(agent, client(&link, clock));
-        Self { storage, layout, updater, app, link, clock: clock.clone(), offers: Vec::new(), fetched: 0 }
+        Self { sim, updater, link, clock: clock.clone(), offers: Vec::new(), fetched: 0 }
     }
 
-    /// Reset: the bootloader runs, then a new Agent (and a new client) for `running`.
+    /// Reset: the bootloader runs, then a new Agent (with its version report queued) and a
+    /// new client for `running`.
     fn reboot(&mut self, running: &str) -> Startup {
-        self.storage.0.borrow_mut().power_cycle();
-        BootLoader::new(self.layout).boot(&mut self.storage).unwrap();
-        self.app = App::default();
-        let (agent, startup) = start(&self.storage, self.layout, &self.app, running);
+        let (mut agent, startup, _) = self.sim.boot(running);
+        agent.report_version();
         self.updater = SerialUpdater::new(agent, client(&self.link, &self.clock));
         self.offers.clear();
         startup
@@ -102,28 +74,9 @@ impl Device {
         event
     }
 
-    fn slot_holds(&self, slot: Slot, img: &[u8]) -> bool {
-        let base = self.layout.slot(slot).part.offset() as usize;
-        self.storage.0.borrow().contents()[base..base + img.len()] == img[..]
-    }
-
-    fn active_slot(&mut self) -> Slot {
-        self.updater.agent_mut().boot_state().unwrap().active
-    }
-
     fn idle(&self) -> bool {
         self.updater.agent().next_report().is_none() && self.updater.agent().current_offer().is_none()
     }
-}
-
-/// The Agent of one boot running `running`, started, with its version report queued.
-fn start(storage: &Storage, layout: Layout, app: &App, running: &str) -> (Agent<Storage, App>, Startup) {
-    let config = AgentConfig::new(ota_client::image::SignaturePolicy::Unsigned);
-    let mut agent =
-        Agent::new(storage.clone(), layout, config, v(running)).unwrap().with_application(app.clone());
-    let startup = agent.start().unwrap();
-    agent.report_version();
-    (agent, startup)
 }
 
 /// Advances virtual time by 1 ms: the links carry bytes, the server answers, every device
@@ -202,7 +155,7 @@ fn agent_updates_a_device_over_a_faulty_link() {
     run_until_staged(&clock, &mut server, &mut devices, 120_000);
     let d = &devices[0];
     assert_eq!(d.offers, vec![OfferOutcome::Accepted]);
-    assert!(d.app.reboot_wanted());
+    assert!(d.sim.app.reboot_wanted());
     let record = server.record(0).unwrap().clone();
     assert_eq!(record.version.as_deref(), Some("1.0.0"));
     assert_eq!(record.progress, Some(100), "the last progress report reached the host");
@@ -218,9 +171,9 @@ fn agent_updates_a_device_over_a_faulty_link() {
     // Reset into the new image: trial, self-test, confirm, success reported to the host.
     assert_eq!(devices[0].reboot("1.1.0"), Startup::Confirmed(v("1.1.0")));
     run_until_reported(&clock, &mut server, &mut devices, "1.1.0", 60_000);
-    let slot = devices[0].active_slot();
+    let slot = devices[0].sim.active_slot();
     let d = &devices[0];
-    assert!(d.slot_holds(slot, &img), "the running slot holds the image bit for bit");
+    assert!(d.sim.slot_holds(slot, &img), "the running slot holds the image bit for bit");
     assert_eq!(server.record(0).unwrap().version.as_deref(), Some("1.1.0"));
     assert_eq!(d.offers, vec![], "1.1.0 reported: no offer");
 }
@@ -240,8 +193,7 @@ fn power_cut_mid_download_resumes_from_the_checkpoint() {
         let e = tick(&clock, &mut server, &mut devices)[0];
         let d = &mut devices[0];
         if !cut && matches!(e, Event::Downloading { percent } if percent >= 45) {
-            let at_op = d.storage.0.borrow().ops() + 5;
-            d.storage.0.borrow_mut().arm(PowerCut { at_op, kind: CutKind::MidWrite });
+            d.sim.power_cut(5, CutKind::MidWrite);
             cut = true;
         }
         if let Event::Failed(_) = e {
@@ -328,8 +280,8 @@ fn five_devices_updated_at_once_by_one_server() {
     }
     run_until_reported(&clock, &mut server, &mut devices, "1.1.0", 60_000);
     for (i, d) in devices.iter_mut().enumerate() {
-        let slot = d.active_slot();
-        assert!(d.slot_holds(slot, &img), "device {i} runs the image");
+        let slot = d.sim.active_slot();
+        assert!(d.sim.slot_holds(slot, &img), "device {i} runs the image");
         assert!(server.record(i).unwrap().bytes_served >= img.len() as u64);
     }
 }
