@@ -291,6 +291,8 @@ mod tests {
         answers: VecDeque<(Response, Vec<u8>)>,
         body: VecDeque<u8>,
         asked: Vec<u64>,
+        /// The URL and bearer token of every request.
+        to: Vec<(String, Option<String>)>,
     }
 
     impl Fake {
@@ -309,8 +311,9 @@ mod tests {
     }
 
     impl HttpTransport for Fake {
-        fn get_range(&mut self, _: &str, offset: u64, _: Option<&str>) -> Result<Response, HttpError> {
+        fn get_range(&mut self, url: &str, offset: u64, bearer: Option<&str>) -> Result<Response, HttpError> {
             self.asked.push(offset);
+            self.to.push((url.to_string(), bearer.map(str::to_string)));
             let (head, body) = self.answers.pop_front().ok_or(HttpError::Closed)?;
             self.body = body.into();
             Ok(head)
@@ -337,6 +340,46 @@ mod tests {
     fn fetch(s: &mut HttpSource<Fake>, offset: u32, len: usize) -> nb::Result<Vec<u8>, SourceError> {
         let mut buf = vec![0u8; len];
         s.fetch(offset, &mut buf).map(|n| buf[..n].to_vec())
+    }
+
+    #[test]
+    fn locate_keeps_the_open_answer_for_the_same_offer_and_reopens_for_another() {
+        let f = file();
+        let fake = Fake::default().answer(200, None, Some(300), f.clone()).answer(
+            206,
+            Some((100, 299, 300)),
+            Some(200),
+            f[100..].to_vec(),
+        );
+        let mut s: HttpSource<Fake, heapless::String<16>> = HttpSource::for_offers(fake);
+        let mut buf = [0u8; 100];
+        assert_eq!(s.locate("http://h/a", ""), Ok(()));
+        assert_eq!(s.fetch(0, &mut buf), Ok(100));
+        // The same offer again (every poll): the open answer reads on, no new request.
+        assert_eq!(s.locate("http://h/a", ""), Ok(()));
+        assert_eq!(s.fetch(100, &mut buf), Ok(100));
+        assert_eq!(s.total_size(), Some(300));
+        // Another location with a token: a new request, with the token, the size forgotten.
+        assert_eq!(s.locate("http://h/b", "tok"), Ok(()));
+        assert_eq!((s.url(), s.total_size()), ("http://h/b", None));
+        assert_eq!(s.fetch(100, &mut buf), Ok(100));
+        // Longer than the URL buffer: refused, and the source still points where it did.
+        assert_eq!(s.locate("http://h/a-much-longer-url", ""), Err(SourceError::InvalidLocation));
+        assert_eq!(s.url(), "http://h/b");
+        let fake = s.into_inner();
+        assert_eq!(fake.asked, [0, 100]);
+        assert_eq!(
+            fake.to,
+            [("http://h/a".to_string(), None), ("http://h/b".to_string(), Some("tok".to_string()))]
+        );
+    }
+
+    #[test]
+    fn a_borrowed_url_accepts_only_itself() {
+        let mut s = HttpSource::new(Fake::default(), "http://h/f", Some("t"));
+        assert_eq!(s.locate("http://h/f", "t"), Ok(()));
+        assert_eq!(s.locate("http://h/g", "t"), Err(SourceError::InvalidLocation));
+        assert_eq!(s.locate("http://h/f", "other"), Err(SourceError::InvalidLocation));
     }
 
     #[test]
