@@ -1,7 +1,7 @@
 //! The platform `Flow` against a scripted in-memory MQTT client (no broker): subscriptions
 //! after reconnects, reports held until the broker acknowledges them and sent again after a
 //! lost session, publishes refused for a while, bad input, and the download paused while
-//! offline. Deterministic; the broker runs are in tests/mqtt_devices.rs.
+//! offline. Deterministic; the broker runs are in tests/platform/mqtt_devices.rs.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
