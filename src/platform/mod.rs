@@ -38,13 +38,8 @@ mod encode;
 pub mod enos_edge;
 #[cfg(feature = "pcp")]
 pub mod huawei_pcp;
-#[cfg(any(
-    feature = "tencent",
-    feature = "huawei",
-    feature = "enos",
-    feature = "enos-edge",
-    feature = "mqtt"
-))]
+// (`tencent`, `huawei` and `enos` imply `mqtt`.)
+#[cfg(any(feature = "enos-edge", feature = "mqtt"))]
 // Shared by several platforms: with only some of them built, some helpers go unused.
 #[cfg_attr(
     not(all(feature = "tencent", feature = "huawei", feature = "enos", feature = "enos-edge")),
@@ -68,11 +63,6 @@ pub mod tencent;
 #[cfg(any(feature = "tencent", feature = "huawei", feature = "enos"))]
 pub use encode::EncodeError;
 pub use event::Event;
-#[cfg(any(
-    feature = "tencent",
-    feature = "huawei",
-    feature = "enos",
-    feature = "enos-edge",
-    feature = "mqtt"
-))]
+// (`tencent`, `huawei` and `enos` imply `mqtt`.)
+#[cfg(any(feature = "enos-edge", feature = "mqtt"))]
 pub use json::{DecodeError, KEY_WINDOW, MAX_DEPTH};

@@ -457,3 +457,57 @@ fn a_message_on_another_topic_of_a_shared_client_is_not_an_offer() {
     rig.service();
     assert_eq!(rig.flow.stats().offers, 1);
 }
+
+/// An HTTP transport that only counts the requests made of it.
+struct NoServer(Rc<std::cell::Cell<u32>>);
+
+impl ota_client::transport::http::HttpTransport for NoServer {
+    fn get_range(
+        &mut self,
+        _: &str,
+        _: u64,
+        _: Option<&str>,
+    ) -> Result<ota_client::transport::http::Response, ota_client::transport::http::HttpError> {
+        self.0.set(self.0.get() + 1);
+        Err(ota_client::transport::http::HttpError::Closed)
+    }
+    fn read_body(&mut self, _: &mut [u8]) -> Result<usize, ota_client::transport::http::HttpError> {
+        Err(ota_client::transport::http::HttpError::Closed)
+    }
+    fn post_json(
+        &mut self,
+        _: &str,
+        _: &[u8],
+        _: &mut [u8],
+    ) -> Result<(u16, usize), ota_client::transport::http::HttpError> {
+        Err(ota_client::transport::http::HttpError::Closed)
+    }
+    fn close(&mut self) {}
+}
+
+#[test]
+fn an_offer_at_a_location_the_source_cannot_follow_fails_without_a_request() {
+    // A source fixed to one URL: the offer's location is another, so `locate` refuses it.
+    let requests = Rc::new(std::cell::Cell::new(0));
+    let source =
+        ota_client::transport::http::HttpSource::new(NoServer(requests.clone()), "http://h/other", None);
+    let (agent, _) = SimDevice::new(Strategy::Swap).start("1.0.0");
+    let client = Client::default();
+    let mut flow = Flow::new(client.clone(), TencentDialect::new("P", "d").unwrap(), source, agent);
+    let (mut rx, mut chunk) = (vec![0u8; 1024], [0u8; 256]);
+    client.session(true);
+    client.s().events.push_back(Ev::Msg(DOWN, offer_json(&[5u8; 2000], "1.1.0")));
+    let mut events = Vec::new();
+    for _ in 0..50 {
+        client.s().unacked = 0;
+        let e = flow.poll(0, &mut rx, &mut chunk).unwrap();
+        events.push(e);
+        if matches!(e, Event::Failed(_)) {
+            break;
+        }
+    }
+    assert!(events.contains(&Event::Offered(ota_client::agent::OfferOutcome::Accepted)), "{events:?}");
+    assert_eq!(events.last(), Some(&Event::Failed(ota_client::FailureCause::InvalidUri)), "{events:?}");
+    assert_eq!(requests.get(), 0, "no request to a location the source was not pointed at");
+    assert!(flow.agent().current_offer().is_none());
+}
